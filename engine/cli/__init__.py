@@ -1,0 +1,1 @@
+"""The ``papertape`` command line: one console script, one module per command group."""

@@ -1,0 +1,225 @@
+"""The event stream: every decision and consequence of a run, in order.
+
+Events are frozen, slotted values. The engine hands each one to the ``papertape_event`` hook,
+where the journal writer, metrics consumers and (later) the TUI monitor read the same stream.
+Events never carry wall-clock time, so a replay journal is byte-identical across runs.
+Per-bar equity is not an event (it would dominate the stream); it lives in each portfolio's
+curve and is summarised in :class:`RunFinished`. Consumers that want periodic marks can ask the
+engine for :class:`EquityMarked` every N steps (``journal.mark_every``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+__all__ = [
+    "DataRejected",
+    "EquityMarked",
+    "Event",
+    "OrderCancelled",
+    "OrderFilled",
+    "OrderSubmitted",
+    "OrderVetoed",
+    "RunFinished",
+    "RunStarted",
+    "ShieldReleased",
+    "ShieldTripped",
+    "SignalEmitted",
+    "StrategyDisabled",
+    "StrategyFailed",
+    "TradeClosed",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of all events: ``time`` in ns since the epoch (the market time, not wall time)."""
+
+    kind: ClassVar[str] = "event"
+    time: int
+
+    def record(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``{"kind": ..., <fields>}``."""
+        out: dict[str, Any] = {"kind": self.kind}
+        for f in fields(self):
+            out[f.name] = getattr(self, f.name)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted(Event):
+    """A run began: identity and reproducibility facts."""
+
+    kind: ClassVar[str] = "run_started"
+    run_id: str
+    config_hash: str
+    data_hash: str
+    seed: int
+    mode: str
+    symbols: tuple[str, ...]
+    strategies: tuple[str, ...]
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataRejected(Event):
+    """Rows of a data file were refused by validation (one event per file with rejections)."""
+
+    kind: ClassVar[str] = "data_rejected"
+    symbol: str
+    source: str
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class SignalEmitted(Event):
+    """A strategy asked for a target position."""
+
+    kind: ClassVar[str] = "signal"
+    strategy: str
+    symbol: str
+    target: str
+    order_type: str
+    price: float | None
+    stop_loss: float | None
+    take_profit: float | None
+    size: float | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSubmitted(Event):
+    """An order entered the simulator."""
+
+    kind: ClassVar[str] = "order"
+    strategy: str
+    order_id: int
+    symbol: str
+    side: int
+    qty: float
+    order_type: str
+    role: str
+    price: float | None
+    stop_loss: float | None
+    take_profit: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderVetoed(Event):
+    """A shield refused or shrank an order."""
+
+    kind: ClassVar[str] = "veto"
+    strategy: str
+    symbol: str
+    side: int
+    requested_qty: float
+    allowed_qty: float
+    shield: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelled(Event):
+    """A working order was cancelled (replaced by a new signal, OCO sibling, shutdown)."""
+
+    kind: ClassVar[str] = "cancel"
+    strategy: str
+    order_id: int
+    symbol: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilled(Event):
+    """An order (or part of it) was executed."""
+
+    kind: ClassVar[str] = "fill"
+    strategy: str
+    order_id: int
+    symbol: str
+    side: int
+    qty: float
+    price: float
+    fee: float
+    slippage: float
+    liquidity: str
+    role: str
+    cash_after: float
+    position_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class TradeClosed(Event):
+    """A round trip (or part of one) was closed; ``pnl`` is net of fees."""
+
+    kind: ClassVar[str] = "trade"
+    strategy: str
+    symbol: str
+    side: int
+    qty: float
+    entry_time: int
+    entry_price: float
+    exit_price: float
+    pnl: float
+    fees: float
+    bars_held: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShieldTripped(Event):
+    """A risk shield changed a strategy (or, with strategy "*", every strategy) to a restricted state."""
+
+    kind: ClassVar[str] = "shield_tripped"
+    strategy: str
+    shield: str
+    state: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShieldReleased(Event):
+    """A risk shield returned to normal."""
+
+    kind: ClassVar[str] = "shield_released"
+    strategy: str
+    shield: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyFailed(Event):
+    """User strategy code raised; the run continues."""
+
+    kind: ClassVar[str] = "strategy_failed"
+    strategy: str
+    error: str
+    errors_so_far: int
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyDisabled(Event):
+    """A strategy was switched off (too many errors); its positions were closed."""
+
+    kind: ClassVar[str] = "strategy_disabled"
+    strategy: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EquityMarked(Event):
+    """Periodic equity mark of one strategy (only when ``mark_every`` is set)."""
+
+    kind: ClassVar[str] = "equity"
+    strategy: str
+    equity: float
+    cash: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished(Event):
+    """The run ended; ``summary`` holds per-strategy final figures."""
+
+    kind: ClassVar[str] = "run_finished"
+    bars: int
+    summary: dict[str, dict[str, Any]]

@@ -1,0 +1,120 @@
+"""Signals, orders and fills: the values that flow from a strategy's decision to the portfolio."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = ["Fill", "Order", "OrderRole", "OrderType", "Side", "Signal", "Target"]
+
+
+class Target(enum.StrEnum):
+    """The position a signal asks for."""
+
+    LONG = "long"
+    SHORT = "short"
+    FLAT = "flat"
+
+
+class Side(enum.IntEnum):
+    """Direction of an order or fill (the sign of the quantity change)."""
+
+    BUY = 1
+    SELL = -1
+
+
+class OrderType(enum.StrEnum):
+    """How an order executes."""
+
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+
+
+class OrderRole(enum.StrEnum):
+    """Why an order exists."""
+
+    ENTRY = "entry"  # moves the position towards a signal's target
+    STOP_LOSS = "stop_loss"  # bracket child, reduce-only
+    TAKE_PROFIT = "take_profit"  # bracket child, reduce-only
+    LIQUIDATION = "liquidation"  # forced by a shield or a disabled strategy
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """A strategy's request to hold a target position in a symbol.
+
+    Attributes:
+        target: LONG, SHORT or FLAT. The sizer decides how large LONG/SHORT is.
+        symbol: Symbol to trade; ``None`` means the snapshot's symbol.
+        order_type: MARKET (default), LIMIT or STOP for the entry.
+        price: Limit price or stop trigger for LIMIT/STOP entries.
+        stop_loss: Absolute stop-loss price attached as a bracket to the entry.
+        take_profit: Absolute take-profit price attached as a bracket to the entry.
+        size: Optional size hint as a fraction of equity (sizers may honour it).
+        reason: Free text recorded in the journal.
+    """
+
+    target: Target
+    symbol: str | None = None
+    order_type: OrderType = OrderType.MARKET
+    price: float | None = None
+    stop_loss: float | None = None
+    take_profit: float | None = None
+    size: float | None = None
+    reason: str = ""
+
+    @classmethod
+    def long(cls, reason: str = "", **kw: object) -> Signal:
+        """Ask for a long position."""
+        return cls(Target.LONG, reason=reason, **kw)  # type: ignore[arg-type]
+
+    @classmethod
+    def short(cls, reason: str = "", **kw: object) -> Signal:
+        """Ask for a short position."""
+        return cls(Target.SHORT, reason=reason, **kw)  # type: ignore[arg-type]
+
+    @classmethod
+    def flat(cls, reason: str = "", **kw: object) -> Signal:
+        """Ask to close any position."""
+        return cls(Target.FLAT, reason=reason, **kw)  # type: ignore[arg-type]
+
+
+@dataclass(slots=True)
+class Order:
+    """A working order of one strategy. Mutable only by the execution simulator."""
+
+    id: int
+    strategy: str
+    symbol: str
+    side: Side
+    qty: float
+    type: OrderType
+    role: OrderRole
+    created_time: int
+    price: float | None = None  # limit price or stop trigger
+    reduce_only: bool = False
+    stop_loss: float | None = None  # bracket prices carried by an entry
+    take_profit: float | None = None
+    oco_id: int | None = None  # the other leg of a bracket
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """An execution of (part of) an order.
+
+    ``price`` includes slippage; ``fee`` is paid in the quote currency on top of the notional.
+    """
+
+    order_id: int
+    strategy: str
+    symbol: str
+    side: Side
+    qty: float
+    price: float
+    fee: float
+    slippage: float  # cost of slippage in quote currency (>= 0 when adverse)
+    liquidity: str  # "maker" or "taker"
+    role: OrderRole
+    time: int

@@ -1,0 +1,68 @@
+"""The strategy contract.
+
+A strategy is a class with a registry ``name``, declared ``defaults`` for its parameters and an
+``on_bar`` method. The engine creates one instance per configured strategy and calls ``on_bar``
+directly on the hot path (no hook dispatch per bar). ``on_bar`` returns ``None`` (nothing to do),
+a :class:`~engine.execution.orders.Signal`, a sequence of signals, or an awaitable resolving to
+one of those: slow traders (an LLM) return a coroutine, and the engine awaits all of a tick's
+awaitables concurrently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from types import MappingProxyType, SimpleNamespace
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+
+from engine.params import resolve_params
+
+if TYPE_CHECKING:
+    from engine.execution.orders import Fill, Signal
+    from engine.portfolio import PortfolioView
+    from engine.snapshot import Snapshot
+
+__all__ = ["Decision", "Strategy", "StrategyContext"]
+
+Decision: TypeAlias = "Signal | Sequence[Signal] | None"
+
+
+class StrategyContext(SimpleNamespace):
+    """What a strategy learns at start: ``id``, ``symbols``, ``interval_ns``, ``journal_dir``."""
+
+
+class Strategy:
+    """Base class of strategies (subclass it; override ``on_bar``).
+
+    Attributes:
+        name: Registry name used in configs and ``--strategy``.
+        defaults: Parameter names with default values (their types drive CLI coercion).
+        p: Resolved parameters as attributes (``self.p.fast``).
+        params: Resolved parameters as a read-only mapping (journaled with the run).
+    """
+
+    name: ClassVar[str] = ""
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, **params: Any) -> None:
+        resolved = resolve_params(f"strategy {self.name!r}", self.defaults, params)
+        self.params = MappingProxyType(resolved)
+        self.p = SimpleNamespace(**resolved)
+        self.validate()
+
+    def validate(self) -> None:
+        """Check parameter combinations; raise ConfigError naming the key. Optional."""
+
+    def on_start(self, ctx: StrategyContext) -> None:
+        """Called once before the first bar. Optional."""
+
+    def on_bar(
+        self, snap: Snapshot, portfolio: PortfolioView
+    ) -> Decision | Awaitable[Decision]:
+        """Decide on one snapshot; return signals, None, or an awaitable of those."""
+        raise NotImplementedError
+
+    def on_fill(self, fill: Fill) -> None:
+        """Called after one of this strategy's orders filled. Optional."""
+
+    def on_stop(self) -> None:
+        """Called once after the last bar. Optional."""

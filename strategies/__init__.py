@@ -1,0 +1,1 @@
+"""Drop-in strategies. Every module here is discovered automatically; add your own file."""
