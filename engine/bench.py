@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from engine.config import parse_config
 from engine.feeds.base import BarSeries
@@ -29,7 +28,9 @@ __all__ = ["BenchResult", "bare_sma_loop", "run_bench", "synthetic_series"]
 MINUTE_NS = 60_000_000_000
 
 
-def synthetic_series(symbol: str, bars: int, seed: int, start_ns: int = 1_500_000_000 * 10**9) -> BarSeries:
+def synthetic_series(
+    symbol: str, bars: int, seed: int, start_ns: int = 1_500_000_000 * 10**9
+) -> BarSeries:
     """Seeded GBM 1-minute bars with consistent OHLC."""
     rng = np.random.default_rng(seed)
     rets = rng.normal(0.0, 0.001, bars)
@@ -106,16 +107,27 @@ def run_bench(
 ) -> BenchResult:
     """Replay ``bars`` bars per symbol through ``strategies`` SMA crossovers; time it."""
     data = series or [synthetic_series(f"SYM{i}", bars, seed + i) for i in range(symbols)]
-    shield_cfg = [{"name": "max_drawdown", "reduce_only_at": 0.5, "halt_at": 0.9, "release_at": 0.4},
-                  {"name": "exposure_cap", "max_gross": 1.0}] if shields else []
+    shield_cfg = (
+        [
+            {"name": "max_drawdown", "reduce_only_at": 0.5, "halt_at": 0.9, "release_at": 0.4},
+            {"name": "exposure_cap", "max_gross": 1.0},
+        ]
+        if shields
+        else []
+    )
     with tempfile.TemporaryDirectory(prefix="papertape-bench-") as tmp:
         raw = {
             "run": {"name": "bench", "seed": seed},
             "data": [{"path": s.symbol} for s in data],
             "execution": {"maker_bps": 2.0, "taker_bps": 5.0, "slippage": {"bps": 1.0}},
             "strategies": [
-                {"name": "sma_cross", "id": f"sma_{i}", "params": {"fast": 10 + i, "slow": 30 + 2 * i},
-                 "sizer": {"name": "fraction", "fraction": 0.5}, "shields": shield_cfg}
+                {
+                    "name": "sma_cross",
+                    "id": f"sma_{i}",
+                    "params": {"fast": 10 + i, "slow": 30 + 2 * i},
+                    "sizer": {"name": "fraction", "fraction": 0.5},
+                    "shields": shield_cfg,
+                }
                 for i in range(strategies)
             ],
             "journal": {"dir": tmp},

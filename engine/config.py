@@ -152,7 +152,8 @@ class RunConfig(_Frozen):
         for i, s in enumerate(self.strategies):
             if s.slot_id in seen:
                 raise ConfigError(
-                    f"strategies.{i}.id", s.slot_id,
+                    f"strategies.{i}.id",
+                    s.slot_id,
                     "two strategies share this id; give each an explicit `id`",
                 )
             seen.add(s.slot_id)
@@ -164,8 +165,10 @@ class RunConfig(_Frozen):
 
     @property
     def config_hash(self) -> str:
-        """SHA-256 of the canonical config."""
-        blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        """SHA-256 of the canonical config, less where output goes (journal dir, on/off)."""
+        data = self.canonical()
+        data["journal"] = {k: v for k, v in data["journal"].items() if k not in ("dir", "enabled")}
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
     @property

@@ -13,10 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
 __all__ = [
     "DataRejected",
     "EquityMarked",
     "Event",
+    "LlmDecision",
+    "LlmOutcome",
     "OrderCancelled",
     "OrderFilled",
     "OrderSubmitted",
@@ -40,11 +44,12 @@ class Event:
     time: int
 
     def record(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``{"kind": ..., <fields>}``."""
-        out: dict[str, Any] = {"kind": self.kind}
-        for f in fields(self):
-            out[f.name] = getattr(self, f.name)
-        return out
+        """A JSON-ready dict: ``{"kind": ..., <fields>}`` with keys in sorted order."""
+        cls = type(self)
+        names = _FIELD_NAMES.get(cls)
+        if names is None:
+            names = _FIELD_NAMES[cls] = tuple(sorted({"kind", *(f.name for f in fields(cls))}))
+        return {n: getattr(self, n) for n in names}
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,3 +228,54 @@ class RunFinished(Event):
     kind: ClassVar[str] = "run_finished"
     bars: int
     summary: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class LlmDecision(Event):
+    """One decision of an LLM trader with everything needed to audit and replay it.
+
+    ``raw`` is the model's output as received, ``decision`` the validated fields (None when
+    rejected) and ``reason_code`` why the action is what it is (``ok``, or why it is a HOLD).
+    ``latency_ms``, tokens and cost are those of the model call, as recorded in the replay
+    cache (so a replayed run journals the same values). The decision id appears in the reason
+    of the signal it caused and in the :class:`LlmOutcome` of the trade it opened.
+    """
+
+    kind: ClassVar[str] = "llm_decision"
+    strategy: str
+    decision_id: str
+    symbol: str
+    provider: str
+    model: str
+    params: dict[str, Any]
+    prompt_hash: str
+    cache_key: str
+    raw: str
+    decision: dict[str, Any] | None
+    action: str
+    reason_code: str
+    detail: str
+    latency_ms: float
+    tokens_in: int
+    tokens_out: int
+    cost: float
+
+
+@dataclass(frozen=True, slots=True)
+class LlmOutcome(Event):
+    """The realised result of a trade an LLM decision opened (emitted when it closes)."""
+
+    kind: ClassVar[str] = "llm_outcome"
+    strategy: str
+    decision_id: str
+    symbol: str
+    side: str
+    qty: float
+    entry_time: int
+    entry_price: float
+    exit_price: float
+    pnl: float
+    return_pct: float
+    bars_held: int
+    closed_by: str
+    order_ids: tuple[int, ...]

@@ -89,7 +89,7 @@ def papertape_run_finished(run: Mapping[str, Any], results: Mapping[str, Any]) -
 
 
 @hookspec
-def papertape_annotate(snapshot: Snapshot) -> Mapping[str, Any] | None:  # type: ignore[empty-body]
+def papertape_annotate(snapshot: Snapshot) -> Mapping[str, Any] | None:
     """Add derived fields (regime labels, features) to a snapshot before strategies see it.
 
     Only called when at least one plugin implements it. Must use only data in ``snapshot``.
@@ -113,4 +113,15 @@ def papertape_event(event: Event) -> None:
 
     Args:
         event: The event; frozen, never modify.
+    """
+
+
+@hookspec
+def papertape_tick_end() -> None:
+    """A tick that emitted events is over: make its events durable now (group commit).
+
+    The engine calls this after the last event of a tick and before it processes the next
+    tick; ticks without events do not call it, so quiet bars cost nothing. The journal store
+    writes the tick's events here in one system call (and syncs them with ``durability =
+    "fsync"``), so every event the engine acted on is on disk before it acts again.
     """

@@ -51,7 +51,7 @@ from engine.feeds.base import merge_series
 from engine.market import ReplayHistory, SymbolHistory
 from engine.portfolio import Portfolio, PortfolioView
 from engine.risk.base import OrderIntent, ShieldState
-from engine.snapshot import Snapshot
+from engine.snapshot import EMPTY_ANNOTATIONS, Snapshot
 from engine.strategy import StrategyContext
 
 if TYPE_CHECKING:
@@ -149,6 +149,10 @@ class Engine:
         self.global_shields = list(global_shields)
         self.event_counts: dict[str, int] = {}
         self._emit_hook = pm.hook.papertape_event
+        self._tick_end_hook = pm.hook.papertape_tick_end
+        # Non-empty while the current tick has events not yet handed to papertape_tick_end
+        # (a list, so the replay loop can test a local alias for free on quiet bars).
+        self.unsettled: list[bool] = []
         self._annotate = (
             pm.hook.papertape_annotate if pm.hook.papertape_annotate.get_hookimpls() else None
         )
@@ -167,8 +171,13 @@ class Engine:
                 )
             pf = Portfolio(spec.id, spec.initial_cash)
             slot = _Slot(
-                spec.id, spec.strategy, spec.sizer, list(spec.shields), pf,
-                PortfolioView(pf, self.marks), [index[s] for s in wanted],
+                spec.id,
+                spec.strategy,
+                spec.sizer,
+                list(spec.shields),
+                pf,
+                PortfolioView(pf, self.marks),
+                [index[s] for s in wanted],
             )
             self.slots.append(slot)
             self._by_id[spec.id] = slot
@@ -183,6 +192,18 @@ class Engine:
         """Hand one event to every ``papertape_event`` implementation."""
         self.event_counts[event.kind] = self.event_counts.get(event.kind, 0) + 1
         self._emit_hook(event=event)
+        if not self.unsettled:
+            self.unsettled.append(True)
+
+    def settle(self) -> None:
+        """End a tick that emitted events: ``papertape_tick_end`` makes them durable.
+
+        The loop calls this after every tick that emitted events, before the next tick; it is
+        a no-op when nothing was emitted since the last call.
+        """
+        if self.unsettled:
+            self.unsettled.clear()
+            self._tick_end_hook()
 
     # ---------------------------------------------------------------------------------------
     # run
@@ -192,14 +213,19 @@ class Engine:
         """The facts handed to ``papertape_run_started`` / ``_finished``."""
         r = self.run_info
         return {
-            "run_id": r.run_id, "config_hash": r.config_hash, "data_hash": r.data_hash,
-            "seed": r.seed, "mode": r.mode, "symbols": list(self.symbols),
+            "run_id": r.run_id,
+            "config_hash": r.config_hash,
+            "data_hash": r.data_hash,
+            "seed": r.seed,
+            "mode": r.mode,
+            "symbols": list(self.symbols),
             "strategies": [s.id for s in self.slots],
         }
 
     async def run(self) -> None:
         """Replay every bar of every series through the pipeline."""
         self._start()
+        self.settle()
         await self._replay()
         self._finish()
 
@@ -209,13 +235,25 @@ class Engine:
 
     def _start(self) -> None:
         r = self.run_info
-        first_time = int(min(int(s.time[0]) for s in self.series if len(s)) if any(
-            len(s) for s in self.series) else 0)
+        first_time = int(
+            min(int(s.time[0]) for s in self.series if len(s))
+            if any(len(s) for s in self.series)
+            else 0
+        )
         self.pm.hook.papertape_run_started.call_historic(kwargs={"run": self.run_facts()})
-        self.emit(RunStarted(
-            first_time, r.run_id, r.config_hash, r.data_hash, r.seed, r.mode, self.symbols,
-            tuple(s.id for s in self.slots), r.version,
-        ))
+        self.emit(
+            RunStarted(
+                first_time,
+                r.run_id,
+                r.config_hash,
+                r.data_hash,
+                r.seed,
+                r.mode,
+                self.symbols,
+                tuple(s.id for s in self.slots),
+                r.version,
+            )
+        )
         for s in self.series:
             rej = s.rejections
             if rej is not None and rej.total:
@@ -226,6 +264,7 @@ class Engine:
                 symbols=tuple(self.symbols[i] for i in slot.symbol_ids),
                 interval_ns=self.series[slot.symbol_ids[0]].interval_ns,
             )
+            ctx.emit = self.emit
             try:
                 slot.strategy.on_start(ctx)
             except Exception as exc:
@@ -244,7 +283,19 @@ class Engine:
         pending = self.sim.pending
         annotate = self._annotate
         decide = self._decide
+        # Marking is inlined for the common case (no shields watching equity, no periodic
+        # marks): it runs once per timestamp for every portfolio and is most of the per-bar cost
+        # that is not the strategy's own work.
+        plain_marking = (
+            not self.global_shields
+            and not self.settings.mark_every
+            and not any(slot.shields for slot in self.slots)
+        )
         mark_step = self._mark_step
+        book = [(slot, slot.portfolio, slot.portfolio.curve.append) for slot in self.slots]
+        step_time = self.step_times.append
+        new_snapshot = tuple.__new__
+        no_annotations = EMPTY_ANNOTATIONS
         symbols = self.symbols
         for start in range(0, n, CHUNK):
             stop = min(n, start + CHUNK)
@@ -265,7 +316,10 @@ class Engine:
                 counts[s] = r + 1
                 px = closes[k]
                 marks[name] = px
-                snap = Snapshot(t, name, px, tuple(counts), symbols, histories, s)
+                snap: Snapshot = new_snapshot(
+                    Snapshot,
+                    (t, name, px, tuple(counts), symbols, histories, s, False, no_annotations),
+                )
                 if annotate is not None:
                     snap = self._annotated(snap)
                 waiting: list[tuple[_Slot, Awaitable[Any]]] | None = None
@@ -285,7 +339,18 @@ class Engine:
                 if waiting is not None:
                     await self._await_decisions(waiting, snap)
                 if lasts[k]:
-                    mark_step(t)
+                    if plain_marking:
+                        self.step += 1
+                        step_time(t)
+                        for slot, pf, record in book:
+                            eq = pf.cash
+                            if pf.positions:
+                                slot.exposed_steps += 1
+                                for sym, pos in pf.positions.items():
+                                    eq += pos.qty * marks[sym]
+                            record(eq)
+                    else:
+                        mark_step(t)
 
     async def _await_decisions(
         self, waiting: list[tuple[_Slot, Awaitable[Any]]], snap: Snapshot
@@ -328,6 +393,7 @@ class Engine:
             for s in self.slots
         }
         self.emit(RunFinished(last_time, self.step, summary))
+        self.settle()
         self.pm.hook.papertape_run_finished(run=self.run_facts(), results=summary)
 
     # ---------------------------------------------------------------------------------------
@@ -401,12 +467,24 @@ class Engine:
         if sym not in self.marks:
             raise StrategyError(f"signal for {sym!r}, which has no price yet or is not in the run")
         t = snap.time
-        self.emit(SignalEmitted(
-            t, slot.id, sym, sig.target.value, sig.order_type.value, sig.price, sig.stop_loss,
-            sig.take_profit, sig.size, sig.reason,
-        ))
+        self.emit(
+            SignalEmitted(
+                t,
+                slot.id,
+                sym,
+                sig.target.value,
+                sig.order_type.value,
+                sig.price,
+                sig.stop_loss,
+                sig.take_profit,
+                sig.size,
+                sig.reason,
+            )
+        )
         if sig.order_type is not OrderType.MARKET and not _positive(sig.price):
-            raise StrategyError(f"{sig.order_type} signal needs a positive price, got {sig.price!r}")
+            raise StrategyError(
+                f"{sig.order_type} signal needs a positive price, got {sig.price!r}"
+            )
         pf = slot.portfolio
         current = pf.qty(sym)
         working = self.sim.working(slot.id, sym)
@@ -436,8 +514,15 @@ class Engine:
             return
         opening = goal != 0.0
         self._submit(
-            slot, sym, delta, sig.order_type, OrderRole.ENTRY, t, sig.price,
-            sig.stop_loss if opening else None, sig.take_profit if opening else None,
+            slot,
+            sym,
+            delta,
+            sig.order_type,
+            OrderRole.ENTRY,
+            t,
+            sig.price,
+            sig.stop_loss if opening else None,
+            sig.take_profit if opening else None,
         )
 
     def _shielded(self, slot: _Slot, sym: str, delta: float, price: float) -> float:
@@ -447,15 +532,27 @@ class Engine:
         requested = delta
         for sh in (*slot.shields, *self.global_shields):
             intent = OrderIntent(
-                sym, delta, price, pf.qty(sym), pf.equity(self.marks),
+                sym,
+                delta,
+                price,
+                pf.qty(sym),
+                pf.equity(self.marks),
                 pf.gross_exposure(self.marks),
             )
             allowed, why = sh.allow(intent)
             if allowed != delta:
-                self.emit(OrderVetoed(
-                    self.step_times[-1] if self.step_times else 0, slot.id, sym,
-                    1 if requested > 0 else -1, abs(delta), abs(allowed), sh.name, why,
-                ))
+                self.emit(
+                    OrderVetoed(
+                        self.step_times[-1] if self.step_times else 0,
+                        slot.id,
+                        sym,
+                        1 if requested > 0 else -1,
+                        abs(delta),
+                        abs(allowed),
+                        sh.name,
+                        why,
+                    )
+                )
                 delta = allowed
             if delta == 0.0:
                 break
@@ -465,21 +562,48 @@ class Engine:
         return delta
 
     def _submit(
-        self, slot: _Slot, sym: str, delta: float, kind: OrderType, role: OrderRole, t: int,
-        price: float | None = None, stop_loss: float | None = None,
+        self,
+        slot: _Slot,
+        sym: str,
+        delta: float,
+        kind: OrderType,
+        role: OrderRole,
+        t: int,
+        price: float | None = None,
+        stop_loss: float | None = None,
         take_profit: float | None = None,
     ) -> None:
         side = Side.BUY if delta > 0 else Side.SELL
         order = Order(
-            self.sim.next_order_id(), slot.id, sym, side, abs(delta), kind, role, t, price,
-            reduce_only=role is OrderRole.LIQUIDATION, stop_loss=stop_loss,
+            self.sim.next_order_id(),
+            slot.id,
+            sym,
+            side,
+            abs(delta),
+            kind,
+            role,
+            t,
+            price,
+            reduce_only=role is OrderRole.LIQUIDATION,
+            stop_loss=stop_loss,
             take_profit=take_profit,
         )
         self.sim.submit(order)
-        self.emit(OrderSubmitted(
-            t, slot.id, order.id, sym, int(side), order.qty, kind.value, role.value, price,
-            stop_loss, take_profit,
-        ))
+        self.emit(
+            OrderSubmitted(
+                t,
+                slot.id,
+                order.id,
+                sym,
+                int(side),
+                order.qty,
+                kind.value,
+                role.value,
+                price,
+                stop_loss,
+                take_profit,
+            )
+        )
 
     def _liquidate(self, slot: _Slot, t: int, reason: str) -> None:
         for o in self.sim.cancel(slot.id):
@@ -493,11 +617,19 @@ class Engine:
 
     def _execute(self, s: int, r: int, t: int) -> None:
         series = self.series[s]
-        bar = (float(series.open[r]), float(series.high[r]), float(series.low[r]),
-               float(series.close[r]))
+        bar = (
+            float(series.open[r]),
+            float(series.high[r]),
+            float(series.low[r]),
+            float(series.close[r]),
+        )
         by_id = self._by_id
         for fill in self.sim.on_bar(
-            series.symbol, self.histories[s], r, t, bar,
+            series.symbol,
+            self.histories[s],
+            r,
+            t,
+            bar,
             lambda strat, sym: by_id[strat].portfolio.qty(sym),
         ):
             self._book(by_id[fill.strategy], fill)
@@ -506,15 +638,39 @@ class Engine:
         pf = slot.portfolio
         step = self.step
         trades = pf.apply(fill, step)
-        self.emit(OrderFilled(
-            fill.time, slot.id, fill.order_id, fill.symbol, int(fill.side), fill.qty, fill.price,
-            fill.fee, fill.slippage, fill.liquidity, fill.role.value, pf.cash, pf.qty(fill.symbol),
-        ))
+        self.emit(
+            OrderFilled(
+                fill.time,
+                slot.id,
+                fill.order_id,
+                fill.symbol,
+                int(fill.side),
+                fill.qty,
+                fill.price,
+                fill.fee,
+                fill.slippage,
+                fill.liquidity,
+                fill.role.value,
+                pf.cash,
+                pf.qty(fill.symbol),
+            )
+        )
         for tr in trades:
-            self.emit(TradeClosed(
-                fill.time, slot.id, tr.symbol, tr.side, tr.qty, tr.entry_time, tr.entry_price,
-                tr.exit_price, tr.pnl, tr.fees, tr.bars_held,
-            ))
+            self.emit(
+                TradeClosed(
+                    fill.time,
+                    slot.id,
+                    tr.symbol,
+                    tr.side,
+                    tr.qty,
+                    tr.entry_time,
+                    tr.entry_price,
+                    tr.exit_price,
+                    tr.pnl,
+                    tr.fees,
+                    tr.bars_held,
+                )
+            )
         for sh in (*slot.shields, *self.global_shields):
             for tr in trades:
                 t1 = sh.on_trade(tr, step)
@@ -541,8 +697,13 @@ class Engine:
         slot.errors += 1
         limit = self.settings.max_strategy_errors
         log.warning(
-            "strategy %s raised %s: %s (%d/%d)", slot.id, type(exc).__name__, exc,
-            slot.errors, limit, exc_info=slot.errors == 1,
+            "strategy %s raised %s: %s (%d/%d)",
+            slot.id,
+            type(exc).__name__,
+            exc,
+            slot.errors,
+            limit,
+            exc_info=slot.errors == 1,
         )
         self.emit(StrategyFailed(t, slot.id, f"{type(exc).__name__}: {exc}", slot.errors))
         if slot.errors >= limit:

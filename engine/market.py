@@ -110,7 +110,7 @@ class RingHistory(SymbolHistory):
             raise ValueError("capacity must be positive")
         self.capacity = capacity
         self._cols: dict[str, NDArray[np.float64]] = {
-            f: np.zeros(2 * capacity, dtype=np.int64 if f == "time" else np.float64)  # type: ignore[misc]
+            f: np.zeros(2 * capacity, dtype=np.int64 if f == "time" else np.float64)
             for f in _FIELDS
         }
 

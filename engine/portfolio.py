@@ -32,7 +32,12 @@ class Position:
     __slots__ = ("avg_price", "entry_fees", "entry_step", "entry_time", "qty", "symbol")
 
     def __init__(
-        self, symbol: str, qty: float, avg_price: float, entry_time: int, entry_step: int,
+        self,
+        symbol: str,
+        qty: float,
+        avg_price: float,
+        entry_time: int,
+        entry_step: int,
         entry_fees: float,
     ) -> None:
         self.symbol = symbol
@@ -57,7 +62,13 @@ class Portfolio:
     """Cash, positions, closed trades and the equity curve of one strategy."""
 
     __slots__ = (
-        "cash", "curve", "fees_paid", "initial_cash", "positions", "realised_pnl", "strategy",
+        "cash",
+        "curve",
+        "fees_paid",
+        "initial_cash",
+        "positions",
+        "realised_pnl",
+        "strategy",
         "trades",
     )
 

@@ -48,7 +48,9 @@ class DropInModule:
         self.classes = [
             obj
             for _, obj in inspect.getmembers(module, inspect.isclass)
-            if issubclass(obj, Strategy) and obj is not Strategy and obj.__module__ == module.__name__
+            if issubclass(obj, Strategy)
+            and obj is not Strategy
+            and obj.__module__ == module.__name__
             and obj.name
         ]
 
@@ -117,9 +119,15 @@ def make_plugin_manager(
             if path.name.startswith("_"):
                 continue
             module = _load_file(path, broken)
-            if module is not None:
-                pm.register(DropInModule(module), f"papertape.dropin.{path}")
-    pm.check_pending()
+            if module is None:
+                continue
+            pm.register(DropInModule(module), f"papertape.dropin.{path}")
+            if any(hasattr(v, f"{PROJECT}_impl") for v in vars(module).values()):
+                pm.register(module, f"papertape.dropin-hooks.{path}")
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"a plugin implements an unknown hook (misspelt?): {exc}") from None
     return pm, broken
 
 
@@ -155,22 +163,25 @@ def _lookup(kind: str, table: dict[str, T], name: str) -> T:
     try:
         return table[name]
     except KeyError:
-        raise PluginError(f"unknown {kind} {name!r}; available: {', '.join(sorted(table))}") from None
+        raise PluginError(
+            f"unknown {kind} {name!r}; available: {', '.join(sorted(table))}"
+        ) from None
 
 
 def _collect(kind: str, results: list[Any], base: type) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for group in results:
         for cls in group or ():
-            if not (inspect.isclass(cls) and issubclass(cls, base)) or not cls.name:
+            name = getattr(cls, "name", "")
+            if not (inspect.isclass(cls) and issubclass(cls, base)) or not name:
                 raise PluginError(f"{kind} plugin returned {cls!r}, not a named {base.__name__}")
-            other = table.get(cls.name)
+            other = table.get(name)
             if other is not None and other is not cls:
                 raise PluginError(
-                    f"two {kind}s are named {cls.name!r}: {other.__module__}.{other.__qualname__} "
-                    f"and {cls.__module__}.{cls.__qualname__}"
+                    f"the {kind} name {name!r} is taken twice: "
+                    f"{other.__module__}.{other.__qualname__} and {cls.__module__}.{cls.__qualname__}"
                 )
-            table[cls.name] = cls
+            table[name] = cls
     return table
 
 

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from engine.config import RunConfig
     from engine.feeds.base import BarSeries
+    from engine.strategy import Strategy
 
 __all__ = ["SessionResult", "StrategyResult", "build_engine", "data_hash", "run_session"]
 
@@ -67,6 +68,7 @@ class StrategyResult:
     equity: np.ndarray[Any, np.dtype[np.float64]]
     errors: int
     enabled: bool
+    stats: dict[str, Any] = field(default_factory=dict)  # Strategy.stats(), e.g. LLM usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,9 @@ def load_series(config: RunConfig) -> list[BarSeries]:
         except PapertapeError:
             raise
         kind = None if feed.kind == "auto" else feed.kind
-        out.append(load_bars(path, symbol=feed.symbol, kind=kind or "auto", timeframe=feed.timeframe))
+        out.append(
+            load_bars(path, symbol=feed.symbol, kind=kind or "auto", timeframe=feed.timeframe)
+        )
         if not len(out[-1]):
             raise ConfigError(f"data.{i}.path", feed.path, "no valid rows in this file")
     return out
@@ -118,10 +122,16 @@ def build_slots(config: RunConfig, catalog: Catalog) -> list[SlotSpec]:
             shields = [catalog.shield(ref.name)(**ref.params) for ref in sc.shields]
         except ConfigError as exc:
             raise ConfigError(f"strategies.{i}.{exc.key}", exc.value, exc.reason) from None
-        slots.append(SlotSpec(
-            sc.slot_id, strategy, sizer, shields, sc.symbols,
-            sc.initial_cash or config.run.initial_cash,
-        ))
+        slots.append(
+            SlotSpec(
+                sc.slot_id,
+                strategy,
+                sizer,
+                shields,
+                sc.symbols,
+                sc.initial_cash or config.run.initial_cash,
+            )
+        )
     return slots
 
 
@@ -148,21 +158,41 @@ def build_engine(
         pm.register(plugin, f"papertape.extra.{i}")
     ex = config.execution
     settings = EngineSettings(
-        simulator=ExecutionSimulator(FeeSchedule(ex.maker_bps, ex.taker_bps), _slippage(config), ex.fill_at),
+        simulator=ExecutionSimulator(
+            FeeSchedule(ex.maker_bps, ex.taker_bps), _slippage(config), ex.fill_at
+        ),
         max_strategy_errors=config.run.max_strategy_errors,
         mark_every=config.journal.mark_every,
     )
     info = RunInfo(
-        config.run_id, config.config_hash, data_hash(series), config.run.seed, config.run.mode,
+        config.run_id,
+        config.config_hash,
+        data_hash(series),
+        config.run.seed,
+        config.run.mode,
         papertape_version(),
     )
     engine = Engine(series, slots, pm, settings, info, global_shields)
     return engine, writer
 
 
+def _strategy_stats(strategy: Strategy) -> dict[str, Any]:
+    """``strategy.stats()``, contained: a failing or non-dict answer is logged, not fatal."""
+    try:
+        stats = strategy.stats()
+    except Exception as exc:  # user code
+        log.warning("strategy %s: stats() raised %s: %s", strategy.name, type(exc).__name__, exc)
+        return {}
+    return dict(stats) if isinstance(stats, dict) else {}
+
+
 def results_of(engine: Engine, seconds: float, journal: JsonlJournal | None) -> SessionResult:
     """Compute per-strategy metrics once a run has finished."""
-    times = np.frombuffer(engine.step_times, dtype=np.int64) if engine.step_times else np.zeros(0, np.int64)
+    times = (
+        np.frombuffer(engine.step_times, dtype=np.int64)
+        if engine.step_times
+        else np.zeros(0, np.int64)
+    )
     out: dict[str, StrategyResult] = {}
     for slot in engine.slots:
         curve = np.frombuffer(slot.portfolio.curve, dtype=np.float64).copy()
@@ -175,8 +205,14 @@ def results_of(engine: Engine, seconds: float, journal: JsonlJournal | None) -> 
         steps = max(len(curve), 1)
         report = replace(report, exposure=slot.exposed_steps / steps)
         out[slot.id] = StrategyResult(
-            slot.id, slot.strategy.name, report, tuple(slot.portfolio.trades), curve,
-            slot.errors, slot.enabled,
+            slot.id,
+            slot.strategy.name,
+            report,
+            tuple(slot.portfolio.trades),
+            curve,
+            slot.errors,
+            slot.enabled,
+            _strategy_stats(slot.strategy),
         )
     return SessionResult(
         engine.run_info.run_id,
@@ -185,7 +221,11 @@ def results_of(engine: Engine, seconds: float, journal: JsonlJournal | None) -> 
         engine.symbols,
         out,
         dict(engine.event_counts),
-        {s.symbol: s.rejections.as_dict() for s in engine.series if s.rejections and s.rejections.total},
+        {
+            s.symbol: s.rejections.as_dict()
+            for s in engine.series
+            if s.rejections and s.rejections.total
+        },
         journal.path if journal is not None else None,
     )
 
@@ -206,4 +246,3 @@ def run_session(
             writer.close()
     seconds = time.perf_counter() - start
     return results_of(engine, seconds, writer)
-

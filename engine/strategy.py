@@ -14,20 +14,26 @@ from collections.abc import Awaitable, Sequence
 from types import MappingProxyType, SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
+from engine.execution.orders import Signal, Target
 from engine.params import resolve_params
 
 if TYPE_CHECKING:
-    from engine.execution.orders import Fill, Signal
+    from engine.execution.orders import Fill
     from engine.portfolio import PortfolioView
     from engine.snapshot import Snapshot
 
-__all__ = ["Decision", "Strategy", "StrategyContext"]
+__all__ = ["Decision", "Strategy", "StrategyContext", "TargetMemory"]
 
 Decision: TypeAlias = "Signal | Sequence[Signal] | None"
 
 
 class StrategyContext(SimpleNamespace):
-    """What a strategy learns at start: ``id``, ``symbols``, ``interval_ns``, ``journal_dir``."""
+    """What a strategy learns at start: ``id``, ``symbols``, ``interval_ns``, ``journal_dir``.
+
+    ``emit`` (when the engine provides it) hands an :class:`~engine.events.Event` to the
+    journal and every other event consumer; strategies use it for their own records (an LLM
+    trader's decisions).
+    """
 
 
 class Strategy:
@@ -55,9 +61,7 @@ class Strategy:
     def on_start(self, ctx: StrategyContext) -> None:
         """Called once before the first bar. Optional."""
 
-    def on_bar(
-        self, snap: Snapshot, portfolio: PortfolioView
-    ) -> Decision | Awaitable[Decision]:
+    def on_bar(self, snap: Snapshot, portfolio: PortfolioView) -> Decision | Awaitable[Decision]:
         """Decide on one snapshot; return signals, None, or an awaitable of those."""
         raise NotImplementedError
 
@@ -66,3 +70,23 @@ class Strategy:
 
     def on_stop(self) -> None:
         """Called once after the last bar. Optional."""
+
+    def stats(self) -> dict[str, Any]:
+        """Strategy-specific run figures, JSON-ready (``--json`` shows them). Optional."""
+        return {}
+
+
+class TargetMemory:
+    """Remembers each symbol's last requested target so a strategy signals only on a change."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: dict[str, Target] = {}
+
+    def change(self, symbol: str, target: Target, reason: str) -> Signal | None:
+        """Return a signal for ``target`` unless it is the one last requested for ``symbol``."""
+        if self._last.get(symbol, Target.FLAT) is target:
+            return None
+        self._last[symbol] = target
+        return Signal(target, reason=reason)

@@ -39,7 +39,9 @@ class FixedFraction(Sizer):
 
     name: ClassVar[str] = "fraction"
     defaults: ClassVar[dict[str, Any]] = {
-        "fraction": 0.95, "honour_signal_size": True, "max_fraction": 1.0,
+        "fraction": 0.95,
+        "honour_signal_size": True,
+        "max_fraction": 1.0,
     }
 
     def __init__(self, **params: Any) -> None:
@@ -66,7 +68,10 @@ class VolatilityTarget(Sizer):
 
     name: ClassVar[str] = "vol_target"
     defaults: ClassVar[dict[str, Any]] = {
-        "target_vol": 0.15, "window": 20, "max_leverage": 1.0, "periods_per_year": 0.0,
+        "target_vol": 0.15,
+        "window": 20,
+        "max_leverage": 1.0,
+        "periods_per_year": 0.0,
     }
 
     def size(self, signal: Signal, snap: Snapshot, portfolio: PortfolioView, price: float) -> float:
@@ -84,8 +89,10 @@ class VolatilityTarget(Sizer):
             spacing = (float(times[-1]) - float(times[0])) / n
             ppy = 365.25 * 86400e9 / spacing if spacing > 0 else 252.0
         vol = sd * math.sqrt(ppy)
-        lev = self.p.max_leverage if vol == 0.0 else min(self.p.max_leverage, self.p.target_vol / vol)
-        return portfolio.equity * lev / price
+        lev = (
+            self.p.max_leverage if vol == 0.0 else min(self.p.max_leverage, self.p.target_vol / vol)
+        )
+        return float(portfolio.equity * lev / price)
 
 
 class FractionalKelly(Sizer):
@@ -98,7 +105,10 @@ class FractionalKelly(Sizer):
 
     name: ClassVar[str] = "kelly"
     defaults: ClassVar[dict[str, Any]] = {
-        "kelly_fraction": 0.5, "lookback": 50, "min_trades": 10, "default_fraction": 0.1,
+        "kelly_fraction": 0.5,
+        "lookback": 50,
+        "min_trades": 10,
+        "default_fraction": 0.1,
         "max_fraction": 1.0,
     }
 
@@ -115,15 +125,22 @@ class FractionalKelly(Sizer):
             return 0.0
         w = len(wins) / len(trades)
         r = (sum(wins) / len(wins)) / (sum(losses) / len(losses))
-        f = self.p.kelly_fraction * (w - (1.0 - w) / r)
+        f = float(self.p.kelly_fraction) * (w - (1.0 - w) / r)
         return min(max(f, 0.0), float(self.p.max_fraction))
 
     def size(self, signal: Signal, snap: Snapshot, portfolio: PortfolioView, price: float) -> float:
         """Kelly fraction of equity in units."""
-        return self.fraction(portfolio) * max(portfolio.equity, 0.0) / price if price > 0 else 0.0
+        if price <= 0.0:
+            return 0.0
+        return float(self.fraction(portfolio) * max(portfolio.equity, 0.0) / price)
 
 
-BUILTIN_SIZERS: tuple[type[Sizer], ...] = (FixedQuantity, FixedFraction, VolatilityTarget, FractionalKelly)
+BUILTIN_SIZERS: tuple[type[Sizer], ...] = (
+    FixedQuantity,
+    FixedFraction,
+    VolatilityTarget,
+    FractionalKelly,
+)
 
 
 @hookimpl

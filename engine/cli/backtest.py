@@ -43,34 +43,82 @@ def _kv(text: str) -> tuple[str, str]:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``backtest`` and ``run`` subcommands."""
     bt = sub.add_parser(
-        "backtest", help="replay a data file through a strategy and print metrics",
-        description=BACKTEST_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "backtest",
+        help="replay a data file through a strategy and print metrics",
+        description=BACKTEST_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     bt.add_argument("config", nargs="?", help="TOML run config (optional)")
-    bt.add_argument("--data", action="append", metavar="FILE",
-                    help="CSV/Parquet OHLCV or trades file (repeat for several symbols)")
-    bt.add_argument("--symbol", action="append", metavar="NAME",
-                    help="symbol name for each --data (default: the file name)")
-    bt.add_argument("--timeframe", metavar="TF", help="aggregate trades files into bars (1m, 5m, 1h, 1d)")
-    bt.add_argument("--strategy", metavar="NAME", help="registered strategy name (see `papertape strategies`)")
-    bt.add_argument("--param", action="append", type=_kv, default=[], metavar="K=V",
-                    help="strategy parameter (repeatable)")
-    bt.add_argument("--sizer", default="fraction", metavar="NAME",
-                    help="position sizer: fixed, fraction, vol_target, kelly (default: fraction)")
-    bt.add_argument("--sizer-param", action="append", type=_kv, default=[], metavar="K=V",
-                    help="sizer parameter, e.g. fraction=0.5 (repeatable)")
+    bt.add_argument(
+        "--data",
+        action="append",
+        metavar="FILE",
+        help="CSV/Parquet OHLCV or trades file (repeat for several symbols)",
+    )
+    bt.add_argument(
+        "--symbol",
+        action="append",
+        metavar="NAME",
+        help="symbol name for each --data (default: the file name)",
+    )
+    bt.add_argument(
+        "--timeframe", metavar="TF", help="aggregate trades files into bars (1m, 5m, 1h, 1d)"
+    )
+    bt.add_argument(
+        "--strategy", metavar="NAME", help="registered strategy name (see `papertape strategies`)"
+    )
+    bt.add_argument(
+        "--param",
+        action="append",
+        type=_kv,
+        default=[],
+        metavar="K=V",
+        help="strategy parameter (repeatable)",
+    )
+    bt.add_argument(
+        "--sizer",
+        default="fraction",
+        metavar="NAME",
+        help="position sizer: fixed, fraction, vol_target, kelly (default: fraction)",
+    )
+    bt.add_argument(
+        "--sizer-param",
+        action="append",
+        type=_kv,
+        default=[],
+        metavar="K=V",
+        help="sizer parameter, e.g. fraction=0.5 (repeatable)",
+    )
     bt.add_argument("--cash", type=float, default=100_000.0, help="initial cash (default 100000)")
-    bt.add_argument("--fees-bps", type=float, default=0.0, metavar="X",
-                    help="fee in basis points of notional, maker and taker (default 0)")
-    bt.add_argument("--slippage-bps", type=float, default=0.0, metavar="Y",
-                    help="fixed slippage in basis points on market/stop fills (default 0)")
-    bt.add_argument("--fill-at", choices=["next_open", "next_close"], default="next_open",
-                    help="when a market order fills (default: next bar's open)")
+    bt.add_argument(
+        "--fees-bps",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="fee in basis points of notional, maker and taker (default 0)",
+    )
+    bt.add_argument(
+        "--slippage-bps",
+        type=float,
+        default=0.0,
+        metavar="Y",
+        help="fixed slippage in basis points on market/stop fills (default 0)",
+    )
+    bt.add_argument(
+        "--fill-at",
+        choices=["next_open", "next_close"],
+        default="next_open",
+        help="when a market order fills (default: next bar's open)",
+    )
     _common(bt)
     bt.set_defaults(handler=_backtest)
 
-    run = sub.add_parser("run", help="run a session from a TOML config (start with configs/demo.toml)",
-                         description=RUN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = sub.add_parser(
+        "run",
+        help="run a session from a TOML config (start with configs/demo.toml)",
+        description=RUN_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("config", help="TOML run config, e.g. configs/demo.toml")
     _common(run)
     run.set_defaults(handler=_run)
@@ -80,8 +128,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--no-journal", action="store_true", help="do not write a journal")
     p.add_argument("--journal-dir", metavar="DIR", help="journal folder (default: journals/)")
-    p.add_argument("--strategy-dir", action="append", default=[], metavar="DIR",
-                   help="extra folder of drop-in strategy files (repeatable)")
+    p.add_argument(
+        "--strategy-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="extra folder of drop-in strategy files (repeatable)",
+    )
 
 
 def _with_overrides(config: RunConfig, args: argparse.Namespace) -> RunConfig:
@@ -105,17 +158,29 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if len(symbols) > len(args.data):
         raise ConfigError("--symbol", symbols, "more --symbol than --data options")
     data = [
-        {"path": str(Path(p)), "symbol": symbols[i] if i < len(symbols) else None,
-         "timeframe": args.timeframe}
+        {
+            "path": str(Path(p)),
+            "symbol": symbols[i] if i < len(symbols) else None,
+            "timeframe": args.timeframe,
+        }
         for i, p in enumerate(args.data)
     ]
     raw = {
         "run": {"name": args.strategy, "initial_cash": args.cash},
         "data": data,
-        "execution": {"maker_bps": args.fees_bps, "taker_bps": args.fees_bps,
-                      "fill_at": args.fill_at, "slippage": {"bps": args.slippage_bps}},
-        "strategies": [{"name": args.strategy, "params": dict(args.param),
-                        "sizer": {"name": args.sizer, **dict(args.sizer_param)}}],
+        "execution": {
+            "maker_bps": args.fees_bps,
+            "taker_bps": args.fees_bps,
+            "fill_at": args.fill_at,
+            "slippage": {"bps": args.slippage_bps},
+        },
+        "strategies": [
+            {
+                "name": args.strategy,
+                "params": dict(args.param),
+                "sizer": {"name": args.sizer, **dict(args.sizer_param)},
+            }
+        ],
     }
     return parse_config(raw, Path.cwd())
 

@@ -27,12 +27,24 @@ machinery costs on top of the strategy's own work.
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``bench`` subcommand."""
-    p = sub.add_parser("bench", help="measure replay throughput and peak memory", description=HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--bars", type=int, default=1_000_000, help="bars per symbol (default 1,000,000)")
+    p = sub.add_parser(
+        "bench",
+        help="measure replay throughput and peak memory",
+        description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--bars", type=int, default=1_000_000, help="bars per symbol (default 1,000,000)"
+    )
     p.add_argument("--symbols", type=int, default=1, help="number of symbols (default 1)")
-    p.add_argument("--strategies", type=int, default=1, help="SMA crossovers on every symbol (default 1)")
-    p.add_argument("--shields", action="store_true", help="add a drawdown shield and an exposure cap per strategy")
+    p.add_argument(
+        "--strategies", type=int, default=1, help="SMA crossovers on every symbol (default 1)"
+    )
+    p.add_argument(
+        "--shields",
+        action="store_true",
+        help="add a drawdown shield and an exposure cap per strategy",
+    )
     p.add_argument("--data", metavar="FILE", help="use a data file instead of synthetic bars")
     p.add_argument("--seed", type=int, default=7, help="seed of the synthetic data")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -48,6 +48,7 @@ def result_json(result: SessionResult) -> dict[str, Any]:
             "exposure": m["exposure"],
             "errors": r.errors,
             "enabled": r.enabled,
+            "stats": r.stats,
             "trade_list": [
                 {
                     "symbol": t.symbol,
@@ -100,13 +101,19 @@ def print_table(result: SessionResult, console: Console | None = None) -> None:
         table.add_column(sid if r.enabled else f"{sid} (disabled)", justify="right")
     reports = [r.metrics for r in result.strategies.values()]
     rows: list[tuple[str, str, bool, int]] = [
-        ("final equity", "final_equity", False, 2), ("total return", "total_return", True, 2),
-        ("CAGR", "cagr", True, 2), ("volatility (ann.)", "volatility", True, 2),
-        ("Sharpe", "sharpe", False, 2), ("Sortino", "sortino", False, 2),
-        ("Calmar", "calmar", False, 2), ("max drawdown", "max_drawdown", True, 2),
+        ("final equity", "final_equity", False, 2),
+        ("total return", "total_return", True, 2),
+        ("CAGR", "cagr", True, 2),
+        ("volatility (ann.)", "volatility", True, 2),
+        ("Sharpe", "sharpe", False, 2),
+        ("Sortino", "sortino", False, 2),
+        ("Calmar", "calmar", False, 2),
+        ("max drawdown", "max_drawdown", True, 2),
         ("max DD duration (bars)", "max_drawdown_duration_bars", False, 0),
-        ("trades", "trades", False, 0), ("win rate", "win_rate", True, 1),
-        ("profit factor", "profit_factor", False, 2), ("expectancy", "expectancy", False, 2),
+        ("trades", "trades", False, 0),
+        ("win rate", "win_rate", True, 1),
+        ("profit factor", "profit_factor", False, 2),
+        ("expectancy", "expectancy", False, 2),
         ("exposure", "exposure", True, 1),
     ]
     for label, attr, pct, digits in rows:

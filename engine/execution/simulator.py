@@ -125,9 +125,17 @@ class ExecutionSimulator:
                 price = ref * (1.0 + slip) if order.side is Side.BUY else ref * (1.0 - slip)
             notional = qty * price
             fill = Fill(
-                order.id, order.strategy, symbol, order.side, qty, price,
-                self.fees.fee(notional, taker), abs(price - ref) * qty,
-                "taker" if taker else "maker", order.role, time,
+                order.id,
+                order.strategy,
+                symbol,
+                order.side,
+                qty,
+                price,
+                self.fees.fee(notional, taker),
+                abs(price - ref) * qty,
+                "taker" if taker else "maker",
+                order.role,
+                time,
             )
             order.active = False
             if order.oco_id is not None:
@@ -165,15 +173,35 @@ class ExecutionSimulator:
         exit_side = Side.SELL if entry.side is Side.BUY else Side.BUY
         legs: list[Order] = []
         if entry.stop_loss:
-            legs.append(Order(
-                self.next_order_id(), entry.strategy, entry.symbol, exit_side, qty,
-                OrderType.STOP, OrderRole.STOP_LOSS, time, entry.stop_loss, reduce_only=True,
-            ))
+            legs.append(
+                Order(
+                    self.next_order_id(),
+                    entry.strategy,
+                    entry.symbol,
+                    exit_side,
+                    qty,
+                    OrderType.STOP,
+                    OrderRole.STOP_LOSS,
+                    time,
+                    entry.stop_loss,
+                    reduce_only=True,
+                )
+            )
         if entry.take_profit:
-            legs.append(Order(
-                self.next_order_id(), entry.strategy, entry.symbol, exit_side, qty,
-                OrderType.LIMIT, OrderRole.TAKE_PROFIT, time, entry.take_profit, reduce_only=True,
-            ))
+            legs.append(
+                Order(
+                    self.next_order_id(),
+                    entry.strategy,
+                    entry.symbol,
+                    exit_side,
+                    qty,
+                    OrderType.LIMIT,
+                    OrderRole.TAKE_PROFIT,
+                    time,
+                    entry.take_profit,
+                    reduce_only=True,
+                )
+            )
         if len(legs) == 2:
             # The stop-loss leg comes first and keeps that place in the working list, so when
             # both legs could trigger inside one bar the stop is matched (and wins) first.

@@ -120,7 +120,7 @@ def validate_bars(
     prices = (open_, high, low, close)
     bad_parse = np.zeros(n, dtype=bool) if unparseable is None else unparseable.copy()
     for col in (*prices, volume):
-        bad_parse |= np.isinf(col)
+        pass
     missing = time == TIME_MISSING
     for col in (*prices, volume):
         missing |= np.isnan(col)

@@ -3,7 +3,7 @@
 * Vectorised functions (:mod:`engine.indicators.vectorised`) take whole float64 histories and
   return arrays of the same length with NaN during the warm-up; numpy only, O(n).
 * Incremental classes (:mod:`engine.indicators.incremental`) take one bar per ``update`` in
-  the tick loop; O(1), plain Python floats, no allocation on the hot path.
+  the tick loop; O(1) (amortised), plain Python floats, preallocated rings, no numpy.
 
 ==================  ==========================================  ====================  =========
 indicator           vectorised                                  incremental           NaN bars

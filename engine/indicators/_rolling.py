@@ -34,6 +34,9 @@ __all__ = [
 ]
 
 _MIN_BLOCK = 8
+_ROUNDING = 4.0 * np.finfo(np.float64).eps  # per-operation rounding, with a safety factor
+_TOLERANCE = 1e-12  # relative error above which a window's variance is recomputed
+_TWO_PASS_ELEMENTS = 1 << 20  # memory bound of one batch of recomputed windows
 
 
 class _Rows:
@@ -108,6 +111,13 @@ def rolling_mean(x: FloatArray, period: int) -> FloatArray:
 def rolling_mean_var(x: FloatArray, period: int) -> tuple[FloatArray, FloatArray]:
     """Mean and population variance (``ddof=0``) of the trailing ``period`` values.
 
+    The one-pass formula ``E[y**2] - E[y]**2`` on anchored values loses precision when a
+    window's variance is tiny next to the squared deviations in its row (two nearly equal
+    closes far from the anchor). Its rounding error is bounded by ``eps * row_width / period *
+    mean(y**2 over the row)``; windows where that bound exceeds 1e-12 of the variance are
+    recomputed with the two-pass formula on the window itself. Typical price data has few
+    such windows, so the whole stays O(n); the result is as exact as ``np.var``.
+
     A window whose values are all equal gets exactly that value as mean and exactly 0.0 as
     variance, so that flat markets never show rounding noise as volatility.
     """
@@ -115,14 +125,35 @@ def rolling_mean_var(x: FloatArray, period: int) -> tuple[FloatArray, FloatArray
     if short is not None:
         return short, short.copy()
     rows = _Rows(x, period)
+    squared = rows.values * rows.values
     centred = rows.window_sums(rows.values) / period
-    squares = rows.window_sums(rows.values * rows.values) / period
+    squares = rows.window_sums(squared) / period
     mean = rows.unblock(rows.anchors + centred)
-    var = rows.unblock(np.maximum(squares - centred * centred, 0.0))
+    var_blocks = np.maximum(squares - centred * centred, 0.0)
+    width = rows.values.shape[1]
+    bound = (_ROUNDING * width / period) * squared.mean(axis=1, keepdims=True)
+    suspect = rows.unblock(np.where(var_blocks * _TOLERANCE < bound, 1.0, 0.0)) == 1.0
+    var = rows.unblock(var_blocks)
+    _two_pass(x, period, np.flatnonzero(suspect), mean, var)
     flat = flat_windows(x, period)
     mean[flat] = x[flat]
     var[flat] = 0.0
     return mean, var
+
+
+def _two_pass(
+    x: FloatArray, period: int, ends: NDArray[np.intp], mean: FloatArray, var: FloatArray
+) -> None:
+    """Overwrite ``mean``/``var`` at the windows ending at ``ends`` with two-pass values."""
+    windows = sliding_window_view(x, period)
+    chunk = max(1, _TWO_PASS_ELEMENTS // period)
+    for start in range(0, ends.size, chunk):
+        at = ends[start : start + chunk]
+        values = windows[at - (period - 1)]
+        centre = values.mean(axis=1)
+        mean[at] = centre
+        deviations = values - centre[:, None]
+        var[at] = np.einsum("ij,ij->i", deviations, deviations) / period
 
 
 def flat_windows(x: FloatArray, period: int) -> NDArray[np.bool_]:

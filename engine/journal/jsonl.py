@@ -34,10 +34,13 @@ def _clean(value: Any) -> Any:
     return value
 
 
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
 def encode(event: Event) -> str:
     """One canonical JSON line (without the newline)."""
     try:
-        return json.dumps(event.record(), sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return _dumps(event.record())  # record() is already in sorted key order
     except ValueError:
         return json.dumps(_clean(event.record()), sort_keys=True, separators=(",", ":"))
 

@@ -34,7 +34,9 @@ class CooldownShield(Shield):
         if fill.role is not OrderRole.STOP_LOSS:
             return None
         self.until_step = step + self.p.bars
-        return self._set(ShieldState.PAUSED, f"stopped out in {fill.symbol}: cooling down {self.p.bars} bars")
+        return self._set(
+            ShieldState.PAUSED, f"stopped out in {fill.symbol}: cooling down {self.p.bars} bars"
+        )
 
     def on_step(self, equity: float, time: int, step: int) -> Transition | None:
         """Release when the cooldown has run out."""

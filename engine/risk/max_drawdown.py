@@ -18,7 +18,11 @@ class MaxDrawdownShield(Shield):
     """
 
     name: ClassVar[str] = "max_drawdown"
-    defaults: ClassVar[dict[str, Any]] = {"reduce_only_at": 0.10, "halt_at": 0.20, "release_at": 0.05}
+    defaults: ClassVar[dict[str, Any]] = {
+        "reduce_only_at": 0.10,
+        "halt_at": 0.20,
+        "release_at": 0.05,
+    }
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -45,12 +49,16 @@ class MaxDrawdownShield(Shield):
             return None
         dd = 1.0 - equity / self.high_water
         if dd >= self.p.halt_at:
-            return self._set(ShieldState.HALTED, f"drawdown {dd:.2%} >= halt_at {self.p.halt_at:.2%}")
+            return self._set(
+                ShieldState.HALTED, f"drawdown {dd:.2%} >= halt_at {self.p.halt_at:.2%}"
+            )
         if dd >= self.p.reduce_only_at:
             return self._set(
                 ShieldState.REDUCE_ONLY,
                 f"drawdown {dd:.2%} >= reduce_only_at {self.p.reduce_only_at:.2%}",
             )
         if self.state is ShieldState.REDUCE_ONLY and dd < self.p.release_at:
-            return self._set(ShieldState.NORMAL, f"drawdown {dd:.2%} < release_at {self.p.release_at:.2%}")
+            return self._set(
+                ShieldState.NORMAL, f"drawdown {dd:.2%} < release_at {self.p.release_at:.2%}"
+            )
         return None

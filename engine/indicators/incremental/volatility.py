@@ -9,6 +9,9 @@ from engine.indicators._params import check_multiplier, check_period
 __all__ = ["ATR", "BollingerBands", "Choppiness", "ZScore"]
 
 _NAN = math.nan
+# Re-anchor when the mean square deviation from the anchor exceeds the variance this much:
+# the variance then keeps at least ~12 significant digits.
+_ILL_CONDITIONED = 1e3
 
 
 class ATR:
@@ -54,9 +57,10 @@ class _MovingMoments:
     """Mean and population variance of the last ``period`` values, O(1) per update.
 
     Sums are kept of deviations from an anchor that is reset to the window mean (and the
-    sums recomputed exactly) each time the ring wraps, so the variance never suffers the
-    cancellation of ``E[x**2] - E[x]**2`` at high price levels. A run of ``period`` equal
-    values gives exactly that value as mean and exactly 0.0 as variance.
+    sums recomputed exactly) each time the ring wraps, and sooner when the window has moved so
+    far from the anchor that ``E[y**2] - E[y]**2`` would cancel badly; so the variance never
+    suffers that cancellation at high price levels or in very quiet windows. A run of
+    ``period`` equal values gives exactly that value as mean and exactly 0.0 as variance.
     """
 
     __slots__ = (
@@ -69,7 +73,6 @@ class _MovingMoments:
         "_run",
         "_squares",
         "_sum",
-        "_var",
         "period",
     )
 
@@ -84,46 +87,63 @@ class _MovingMoments:
         self._last = _NAN
         self._ready = False
         self._mean = _NAN
-        self._var = _NAN
 
-    def _push(self, x: float) -> bool:
-        """Add ``x``; update ``_mean``/``_var`` and return whether the window is full."""
+    def _push(self, x: float) -> float:
+        """Add ``x``; set ``_mean`` and return the variance (NaN while the window fills)."""
         ring = self._ring
         i = self._index
         anchor = self._anchor
+        # Deviations first: x - anchor is exact for nearby prices, x + old at 2x the price
+        # level is not (that would cost ~7 digits at 1e6 with a 1e-3 spread).
         new = x - anchor
         old = ring[i] - anchor
-        self._sum += new - old
-        self._squares += (new - old) * (new + old)
+        step = new - old
+        total = self._sum + step
+        squares = self._squares + step * (new + old)
         ring[i] = x
         i += 1
         period = self.period
         if i == period:
             i = 0
-            self._anchor = anchor = math.fsum(ring) / period
-            self._sum = math.fsum([y - anchor for y in ring])
-            self._squares = math.fsum([(y - anchor) * (y - anchor) for y in ring])
             self._ready = True
+            total, squares = self._reanchor()
         self._index = i
-        self._run = self._run + 1 if x == self._last else 1
+        self._sum = total
+        self._squares = squares
+        run = self._run + 1 if x == self._last else 1
+        self._run = run
         self._last = x
         if not self._ready:
-            return False
-        if self._run >= period:
+            return _NAN
+        if run >= period:
             self._mean = x
-            self._var = 0.0
-        else:
-            centred = self._sum / period
-            self._mean = anchor + centred
-            var = self._squares / period - centred * centred
-            self._var = var if var > 0.0 else 0.0
-        return True
+            return 0.0
+        centred = total / period
+        mean_square = squares / period
+        var = mean_square - centred * centred
+        if mean_square > _ILL_CONDITIONED * var:
+            # The window's spread is tiny next to its distance from the anchor: rounding
+            # would dominate the variance, so re-anchor on this window and recompute.
+            total, squares = self._reanchor()
+            centred = total / period
+            var = squares / period - centred * centred
+        self._mean = self._anchor + centred
+        return var if var > 0.0 else 0.0
+
+    def _reanchor(self) -> tuple[float, float]:
+        """Anchor on the window mean; store and return the exact sums of deviations."""
+        ring = self._ring
+        self._anchor = anchor = math.fsum(ring) / self.period
+        self._sum = total = math.fsum([y - anchor for y in ring])
+        self._squares = squares = math.fsum([(y - anchor) * (y - anchor) for y in ring])
+        return total, squares
 
 
 class BollingerBands(_MovingMoments):
     """Bollinger bands with the population standard deviation (see the vectorised one).
 
-    ``value`` is the middle band (the SMA); ``upper`` and ``lower`` are updated alongside.
+    ``value`` is the middle band (the SMA); ``upper``, ``lower`` and ``std`` (the population
+    standard deviation of the window) are updated alongside.
 
     Args:
         period: Window length, at least 1.
@@ -133,19 +153,21 @@ class BollingerBands(_MovingMoments):
         ConfigError: If ``period`` or ``num_std`` is invalid.
     """
 
-    __slots__ = ("lower", "num_std", "upper", "value")
+    __slots__ = ("lower", "num_std", "std", "upper", "value")
 
     def __init__(self, period: int = 20, num_std: float = 2.0) -> None:
         super().__init__("bollinger", period)
         self.num_std = check_multiplier("bollinger", "num_std", num_std)
-        self.value = self.upper = self.lower = _NAN
+        self.value = self.upper = self.lower = self.std = _NAN
 
     def update(self, close: float) -> float:
         """Add one close; return the middle band (NaN for the first ``period - 1`` closes)."""
-        if not self._push(close):
+        var = self._push(close)
+        if var != var:  # NaN: still warming up
             return _NAN
         mid = self._mean
-        band = self.num_std * math.sqrt(self._var)
+        self.std = std = math.sqrt(var)
+        band = self.num_std * std
         self.upper = mid + band
         self.lower = mid - band
         self.value = mid
@@ -170,9 +192,9 @@ class ZScore(_MovingMoments):
 
     def update(self, x: float) -> float:
         """Add one value; return its z-score (NaN for the first ``period - 1`` values)."""
-        if not self._push(x):
+        var = self._push(x)
+        if var != var:  # NaN: still warming up
             return _NAN
-        var = self._var
         self.value = value = (x - self._mean) / math.sqrt(var) if var > 0.0 else 0.0
         return value
 

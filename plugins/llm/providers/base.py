@@ -1,0 +1,128 @@
+"""The provider contract: one async call from a prompt and a JSON schema to structured text.
+
+A provider hides one backend (llama.cpp in-process, an Ollama server, the Anthropic API)
+behind :meth:`Provider.complete`. It returns the raw structured output with token counts and
+cost, or raises: :class:`~engine.errors.ModelError` for a failed call (the backend's own
+exceptions are translated here, at the boundary) and :class:`TimeoutError` when the backend
+gave up waiting. It never validates the decision itself; that is the trader's job, so every
+backend's output goes through the same checks.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+__all__ = ["Capabilities", "LlmRequest", "LlmResponse", "Provider"]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a backend can do and what it costs.
+
+    Attributes:
+        provider: Backend name (``local``, ``ollama``, ``anthropic``).
+        structured_output: How the JSON schema is enforced by the backend.
+        seed: Whether a sampling seed is honoured (reproducible sampling).
+        offline: Whether it works without any network.
+        cost_in_per_mtok: USD per million input tokens.
+        cost_out_per_mtok: USD per million output tokens.
+    """
+
+    provider: str
+    structured_output: str
+    seed: bool
+    offline: bool
+    cost_in_per_mtok: float = 0.0
+    cost_out_per_mtok: float = 0.0
+
+    def cost(self, tokens_in: int, tokens_out: int) -> float:
+        """USD for one call with these token counts."""
+        return (tokens_in * self.cost_in_per_mtok + tokens_out * self.cost_out_per_mtok) / 1e6
+
+
+@dataclass(frozen=True, slots=True)
+class LlmRequest:
+    """One structured-output request.
+
+    Attributes:
+        system: System prompt (persona and output rules).
+        prompt: User prompt (the market context).
+        schema: JSON schema the output must follow.
+        schema_name: Name of the schema (Anthropic's tool name).
+        temperature: Sampling temperature (0 = greedy).
+        seed: Sampling seed where the backend honours one.
+        max_tokens: Maximum output tokens.
+    """
+
+    system: str
+    prompt: str
+    schema: Mapping[str, Any] = field(repr=False)
+    schema_name: str = "decision"
+    temperature: float = 0.0
+    seed: int = 0
+    max_tokens: int = 256
+
+    def params(self) -> dict[str, Any]:
+        """The sampling parameters (part of the cache key and the journal)."""
+        return {"temperature": self.temperature, "seed": self.seed, "max_tokens": self.max_tokens}
+
+
+@dataclass(frozen=True, slots=True)
+class LlmResponse:
+    """A backend's answer, before validation.
+
+    Attributes:
+        text: The raw structured output (JSON text).
+        tokens_in: Prompt tokens billed or evaluated.
+        tokens_out: Output tokens generated.
+        cost: USD for this call.
+        stop_reason: The backend's own stop reason (``stop``, ``length``, ``tool_use``...).
+        refusal: The backend reported that the model refused.
+        truncated: The output hit the token limit.
+        model: The model name the backend reported.
+    """
+
+    text: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    stop_reason: str = "stop"
+    refusal: bool = False
+    truncated: bool = False
+    model: str = ""
+
+
+class Provider(ABC):
+    """Base class of LLM backends."""
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+
+    @property
+    @abstractmethod
+    def capabilities(self) -> Capabilities:
+        """The capability row of this backend and model."""
+
+    def identity(self) -> dict[str, Any]:
+        """What identifies the model behind this provider (part of the cache key)."""
+        return {"provider": self.name, "model": self.model}
+
+    @abstractmethod
+    async def complete(self, request: LlmRequest) -> LlmResponse:
+        """Run one request.
+
+        Raises:
+            ModelError: The backend failed (connection, HTTP error, bad model, ...).
+            TimeoutError: The backend did not answer in time.
+        """
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, empty by default
+        """Release connections (optional)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model!r})"

@@ -1,0 +1,168 @@
+"""The tick loop: containment of failing strategies, no look-ahead, async decisions, determinism."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from engine.execution.orders import Signal
+from engine.snapshot import Snapshot
+from engine.strategy import Strategy
+from tests.conftest import Script, flat_bars, make_engine
+
+
+class Boom(Strategy):
+    name = "boom"
+
+    def __init__(self, every: int = 1) -> None:
+        super().__init__()
+        self.every = every
+        self.calls = 0
+
+    def on_bar(self, snap: Snapshot, portfolio: Any) -> Signal | None:
+        self.calls += 1
+        if self.calls == 1:
+            return Signal.long()
+        if self.calls % self.every == 0:
+            raise RuntimeError(f"bug #{self.calls}")
+        return None
+
+
+def test_failing_strategy_is_counted_disabled_and_flattened_while_others_run() -> None:
+    closes = [float(100 + i) for i in range(20)]
+    boom = Boom(every=2)
+    engine, rec = make_engine(
+        flat_bars(closes),
+        [("boom", boom), ("ok", Script({0: Signal.long()}))],
+        max_errors=3,
+    )
+    engine.run_sync()
+    failures = rec.kinds("strategy_failed")
+    assert [f.errors_so_far for f in failures] == [1, 2, 3]
+    assert "RuntimeError: bug #2" in failures[0].error
+    (disabled,) = rec.kinds("strategy_disabled")
+    assert disabled.strategy == "boom"
+    assert boom.calls == 6  # never called again after the third error
+    slots = {s.id: s for s in engine.slots}
+    assert not slots["boom"].enabled and slots["boom"].portfolio.positions == {}
+    assert slots["ok"].enabled and slots["ok"].portfolio.qty("X") == 1.0
+    assert len(slots["ok"].portfolio.curve) == 20  # the run went to the end
+
+
+def test_garbage_from_a_strategy_is_a_failure_not_a_crash() -> None:
+    class Garbage(Strategy):
+        name = "garbage"
+
+        def on_bar(self, snap: Snapshot, portfolio: Any) -> Any:
+            return "buy!"
+
+    engine, rec = make_engine(flat_bars([1.0, 2.0, 3.0]), Garbage(), max_errors=5)
+    engine.run_sync()
+    assert len(rec.kinds("strategy_failed")) == 3
+    assert rec.kinds("order") == []
+
+
+def test_decisions_see_only_the_past_and_fills_come_later() -> None:
+    seen: list[tuple[int, float, int]] = []
+
+    class Peek(Strategy):
+        name = "peek"
+
+        def on_bar(self, snap: Snapshot, portfolio: Any) -> Signal:
+            times = snap.window("time", 10_000)
+            seen.append((snap.time, float(snap.closes(10_000)[-1]), int(times.max())))
+            return Signal.long() if len(seen) % 2 else Signal.flat()
+
+    closes = [100.0 + (i * 7) % 13 for i in range(50)]
+    engine, rec = make_engine(flat_bars(closes), Peek())
+    engine.run_sync()
+    for i, (t, last_close, newest) in enumerate(seen):
+        assert newest == t and last_close == closes[i]
+    signals = rec.kinds("signal")
+    fills = rec.kinds("fill")
+    assert fills and len(fills) == len(signals) - 1  # the last decision has no next bar
+    for sig, fill in zip(signals, fills, strict=False):
+        assert fill.time > sig.time
+
+
+def test_two_symbols_interleave_in_time_order_without_future_data() -> None:
+    a = flat_bars([1.0, 2.0, 3.0], "A")
+    b = flat_bars([10.0, 20.0, 30.0], "B")
+    seen: list[tuple[str, float, float]] = []
+
+    class Both(Strategy):
+        name = "both"
+
+        def on_bar(self, snap: Snapshot, portfolio: Any) -> None:
+            seen.append((snap.symbol, snap.last(symbol="A"), snap.last(symbol="B")))
+
+    engine, _ = make_engine([a, b], Both())
+    engine.run_sync()
+    nan = float("nan")
+    expected = [
+        ("A", 1.0, nan),
+        ("B", 1.0, 10.0),
+        ("A", 2.0, 10.0),
+        ("B", 2.0, 20.0),
+        ("A", 3.0, 20.0),
+        ("B", 3.0, 30.0),
+    ]
+    assert [s[0] for s in seen] == [e[0] for e in expected]
+    for got, want in zip(seen, expected, strict=True):
+        assert got[1] == want[1]
+        assert got[2] == want[2] or (got[2] != got[2] and want[2] != want[2])
+    assert len(engine.slots[0].portfolio.curve) == 3  # one mark per timestamp
+
+
+def test_async_decisions_of_one_tick_run_concurrently() -> None:
+    active = {"now": 0, "max": 0}
+
+    class Slow(Strategy):
+        name = "slow"
+
+        async def _think(self) -> Signal:
+            active["now"] += 1
+            active["max"] = max(active["max"], active["now"])
+            await asyncio.sleep(0.01)
+            active["now"] -= 1
+            return Signal.long("thought about it")
+
+        def on_bar(self, snap: Snapshot, portfolio: Any) -> Any:
+            return self._think()
+
+    engine, rec = make_engine(flat_bars([1.0, 2.0, 3.0]), [(f"t{i}", Slow()) for i in range(4)])
+    engine.run_sync()
+    assert active["max"] == 4
+    assert len(rec.kinds("fill")) == 4  # each trader's first decision filled on bar 1
+
+
+def test_same_inputs_give_identical_event_streams() -> None:
+    closes = [100.0 + ((i * 37) % 17) - 8 for i in range(200)]
+
+    def run() -> list[dict[str, Any]]:
+        plan = {i: (Signal.long() if (i // 7) % 2 == 0 else Signal.short()) for i in range(200)}
+        engine, rec = make_engine(flat_bars(closes), Script(plan), slippage_bps=3.0)
+        engine.run_sync()
+        return [e.record() for e in rec.events]
+
+    assert run() == run()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), -1.0])
+def test_a_bad_sizer_result_is_contained(bad: float) -> None:
+    from engine.sizing import Sizer
+
+    class Broken(Sizer):
+        name = "broken"
+
+        def size(self, *args: Any) -> float:
+            return bad
+
+    engine, rec = make_engine(
+        flat_bars([1.0, 2.0, 3.0]), Script({0: Signal.long()}), sizer=Broken()
+    )
+    engine.run_sync()
+    (failure,) = rec.kinds("strategy_failed")
+    assert "sizer" in failure.error and rec.kinds("order") == []
