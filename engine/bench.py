@@ -81,6 +81,8 @@ class BenchResult:
     ns_per_bar_strategy: float
     bare_loop_bars_per_sec: float
     ratio_to_bare_loop: float
+    fast: int
+    slow: int
     peak_rss_mb: float
     signals: int
     fills: int
@@ -104,8 +106,13 @@ def run_bench(
     seed: int = 7,
     shields: bool = False,
     series: list[BarSeries] | None = None,
+    fast: int = 20,
+    slow: int = 50,
 ) -> BenchResult:
-    """Replay ``bars`` bars per symbol through ``strategies`` SMA crossovers; time it."""
+    """Replay ``bars`` bars per symbol through ``strategies`` SMA crossovers; time it.
+
+    Strategy ``i`` uses windows ``fast + i`` / ``slow + 2i`` so that strategies differ.
+    """
     data = series or [synthetic_series(f"SYM{i}", bars, seed + i) for i in range(symbols)]
     shield_cfg = (
         [
@@ -124,7 +131,7 @@ def run_bench(
                 {
                     "name": "sma_cross",
                     "id": f"sma_{i}",
-                    "params": {"fast": 10 + i, "slow": 30 + 2 * i},
+                    "params": {"fast": fast + i, "slow": slow + 2 * i},
                     "sizer": {"name": "fraction", "fraction": 0.5},
                     "shields": shield_cfg,
                 }
@@ -138,7 +145,7 @@ def run_bench(
     k = len(result.strategies)
     closes = data[0].close.tolist()
     t0 = time.perf_counter()
-    bare_sma_loop(closes, 10, 30)
+    bare_sma_loop(closes, fast, slow)
     bare = len(closes) / (time.perf_counter() - t0)
     eps = total_bars / result.seconds
     return BenchResult(
@@ -151,6 +158,8 @@ def run_bench(
         ns_per_bar_strategy=round(result.seconds * 1e9 / (total_bars * k), 1),
         bare_loop_bars_per_sec=round(bare),
         ratio_to_bare_loop=round(eps / bare, 4) if math.isfinite(bare) and bare else 0.0,
+        fast=fast,
+        slow=slow,
         peak_rss_mb=round(peak_rss_mb(), 1),
         signals=result.event_counts.get("signal", 0),
         fills=result.event_counts.get("fill", 0),

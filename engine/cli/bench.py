@@ -47,6 +47,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--data", metavar="FILE", help="use a data file instead of synthetic bars")
     p.add_argument("--seed", type=int, default=7, help="seed of the synthetic data")
+    p.add_argument("--fast", type=int, default=20, help="fast SMA window (default 20)")
+    p.add_argument("--slow", type=int, default=50, help="slow SMA window (default 50)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_bench)
 
@@ -61,7 +63,18 @@ def _bench(args: argparse.Namespace) -> int:
         from engine.feeds.loader import load_bars
 
         series = [load_bars(resolve_data_path(args.data))]
-    res = run_bench(args.bars, args.symbols, args.strategies, args.seed, args.shields, series)
+    if not 0 < args.fast < args.slow:
+        raise ConfigError("--slow", args.slow, f"need 0 < --fast ({args.fast}) < --slow")
+    res = run_bench(
+        args.bars,
+        args.symbols,
+        args.strategies,
+        args.seed,
+        args.shields,
+        series,
+        args.fast,
+        args.slow,
+    )
     if args.json:
         print(json.dumps(res.as_dict(), indent=2))
         return 0

@@ -100,7 +100,9 @@ def read_text_table(path: Path) -> TextTable:
         raise DataError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from exc
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.lstrip("\n").rstrip()
+    stripped = text.lstrip("\n")
+    header_at = len(text) - len(stripped) + 1  # line number of the header
+    text = stripped.rstrip()
     if not text:
         raise DataError(f"{path}: file is empty")
     header_line, _, body = text.partition("\n")
@@ -109,11 +111,11 @@ def read_text_table(path: Path) -> TextTable:
     if '"' not in body and _uniform_width(body, width):
         flat = body.replace("\n", ",").split(",") if body else []
         n = len(flat) // width
-        lines = np.arange(2, n + 2, dtype=np.int64)
+        lines = np.arange(header_at + 1, header_at + 1 + n, dtype=np.int64)
         columns = [flat[i::width] for i in range(width)]
         ragged = np.zeros(n, dtype=bool)
     else:
-        columns, lines, ragged = _read_rows(body, width)
+        columns, lines, ragged = _read_rows(body, width, header_at)
     if not len(lines):
         raise DataError(f"{path}: header {header} but no data rows")
     return TextTable(header, columns, lines, ragged)
@@ -127,7 +129,9 @@ def _uniform_width(body: str, width: int) -> bool:
     return bool(np.all(np.diff(commas_before, prepend=0) == width - 1))
 
 
-def _read_rows(body: str, width: int) -> tuple[list[list[str]], NDArray[np.int64], BoolArray]:
+def _read_rows(
+    body: str, width: int, header_at: int
+) -> tuple[list[list[str]], NDArray[np.int64], BoolArray]:
     reader = csv.reader(io.StringIO(body))
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -135,7 +139,7 @@ def _read_rows(body: str, width: int) -> tuple[list[list[str]], NDArray[np.int64
         if not any(field.strip() for field in row):
             continue  # blank line
         rows.append(row)
-        lines.append(reader.line_num + 1)
+        lines.append(header_at + reader.line_num)
     ragged = np.array([len(row) != width for row in rows], dtype=bool)
     padded = [row if len(row) == width else (row + [""] * width)[:width] for row in rows]
     columns = [[row[i] for row in padded] for i in range(width)]

@@ -120,12 +120,12 @@ def validate_bars(
     prices = (open_, high, low, close)
     bad_parse = np.zeros(n, dtype=bool) if unparseable is None else unparseable.copy()
     for col in (*prices, volume):
-        pass
+        bad_parse |= np.isinf(col)
     missing = time == TIME_MISSING
     for col in (*prices, volume):
         missing |= np.isnan(col)
-    # NaN compares False, so rows already failed above never trip the checks below twice:
-    # ``reasons`` keeps only the first failing check per row.
+    # Each row is charged to the first check it fails; later checks only count rows not yet
+    # rejected (NaN compares False, so missing values never trip the comparisons anyway).
     checks: list[tuple[RejectReason, NDArray[np.bool_]]] = [
         (RejectReason.UNPARSEABLE, bad_parse),
         (RejectReason.MISSING_VALUE, missing),

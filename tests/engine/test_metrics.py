@@ -331,13 +331,10 @@ def test_as_dict_is_strict_json() -> None:
 
 
 def _sp500_closes() -> tuple[list[datetime], list[float]]:
-    for path in (REPO / "engine/data/sp500_daily.csv", REPO.parent / "shared/data/sp500_daily.csv"):
-        if path.exists():
-            with path.open(newline="") as fh:
-                rows = list(csv.DictReader(fh))
-            dates = [datetime.fromisoformat(r["timestamp"]).replace(tzinfo=UTC) for r in rows]
-            return dates, [float(r["close"]) for r in rows]
-    pytest.skip("sp500_daily.csv not found")
+    with (REPO / "engine/data/sp500_daily.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    dates = [datetime.fromisoformat(r["timestamp"]).replace(tzinfo=UTC) for r in rows]
+    return dates, [float(r["close"]) for r in rows]
 
 
 def test_sp500_buy_and_hold_matches_a_plain_computation() -> None:
@@ -366,6 +363,7 @@ def test_sp500_buy_and_hold_matches_a_plain_computation() -> None:
     assert report.exposure == 1.0
 
 
+@pytest.mark.bench
 def test_a_million_bars_take_well_under_a_second() -> None:
     rng = np.random.default_rng(7)
     n = 1_000_000

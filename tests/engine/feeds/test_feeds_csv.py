@@ -179,10 +179,21 @@ def test_quoted_fields_blank_lines_crlf_and_bom_are_read(write_text: WriteText) 
     ]
 
 
+@pytest.mark.parametrize("quote", ["", '"'])
+def test_line_numbers_count_leading_blank_lines(write_text: WriteText, quote: str) -> None:
+    text = f"\n\ntimestamp,open,high,low,close,volume\n{quote}2024-01-01{quote},10,12,9,11,1\n"
+    text += "2024-01-02,10,12,9,11,-1\n"
+
+    series = load_csv(write_text(text))
+
+    assert series.rejections is not None
+    assert series.rejections.examples[0][:2] == (5, RejectReason.NEGATIVE_VOLUME)
+
+
 def test_missing_file_names_the_path(tmp_path: Path) -> None:
     path = tmp_path / "nope" / "SPY.csv"
 
-    with pytest.raises(DataFileNotFound, match="SPY.csv") as info:
+    with pytest.raises(DataFileNotFound, match=r"SPY\.csv") as info:
         load_csv(path)
 
     assert str(path) in str(info.value)
@@ -207,7 +218,9 @@ def test_missing_timestamp_column_lists_accepted_aliases(write_bars: WriteBars) 
 
 
 def test_two_timestamp_columns_are_ambiguous(write_bars: WriteBars) -> None:
-    path = write_bars(["2024-01-01,10:00,10,12,9,11,1"], header="date,time,open,high,low,close,volume")
+    path = write_bars(
+        ["2024-01-01,10:00,10,12,9,11,1"], header="date,time,open,high,low,close,volume"
+    )
 
     with pytest.raises(DataError, match="ambiguous timestamp columns"):
         load_csv(path)

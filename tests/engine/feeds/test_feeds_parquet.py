@@ -29,7 +29,7 @@ def prices(n: int) -> dict[str, Any]:
         "open": [10.0] * n,
         "high": [12.0] * n,
         "low": [9.0] * n,
-        "close": [11.0 + i for i in range(n)][:n] if n < 2 else [11.0] * n,
+        "close": [11.0] * n,
         "volume": [100.0] * n,
     }
 
@@ -37,8 +37,10 @@ def prices(n: int) -> dict[str, Any]:
 def test_round_trip_of_shipped_csv_through_parquet(shipped_data: Path, tmp_path: Path) -> None:
     bars = load_csv(shipped_data / "sp500_daily.csv")
     stamps = pa.array(bars.time, pa.int64()).cast(pa.timestamp("ns", tz="UTC"))
-    columns = {"timestamp": stamps, **{k: getattr(bars, k) for k in
-                                       ("open", "high", "low", "close", "volume")}}
+    columns = {
+        "timestamp": stamps,
+        **{k: getattr(bars, k) for k in ("open", "high", "low", "close", "volume")},
+    }
     path = write_table(tmp_path / "sp500.parquet", columns, row_group_size=1000)
 
     loaded = load_parquet(path, symbol="SPX")
@@ -125,7 +127,7 @@ def test_missing_file_and_non_parquet_file(tmp_path: Path) -> None:
     text = tmp_path / "text.parquet"
     text.write_text("timestamp,open\n")
 
-    with pytest.raises(DataFileNotFound, match="absent.parquet"):
+    with pytest.raises(DataFileNotFound, match=r"absent\.parquet"):
         load_parquet(tmp_path / "absent.parquet")
     with pytest.raises(DataError, match="cannot read Parquet"):
         load_parquet(text)

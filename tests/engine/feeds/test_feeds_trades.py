@@ -40,8 +40,15 @@ HAND_TRADES: list[tuple[str, object, object]] = [
 
 @pytest.mark.parametrize(
     ("text", "ns"),
-    [("30s", 30 * SECOND), ("1m", MINUTE), ("5m", 5 * MINUTE), ("1h", 3600 * SECOND),
-     ("4h", 4 * 3600 * SECOND), ("1d", 86_400 * SECOND), (" 15m ", 15 * MINUTE)],
+    [
+        ("30s", 30 * SECOND),
+        ("1m", MINUTE),
+        ("5m", 5 * MINUTE),
+        ("1h", 3600 * SECOND),
+        ("4h", 4 * 3600 * SECOND),
+        ("1d", 86_400 * SECOND),
+        (" 15m ", 15 * MINUTE),
+    ],
 )
 def test_parse_timeframe(text: str, ns: int) -> None:
     assert parse_timeframe(text) == ns
@@ -60,7 +67,11 @@ def test_ticks_keep_every_trade_including_equal_timestamps(
 
     assert ticks.symbol == "XRP-ETH"
     assert ticks.time.tolist() == [
-        T0 + 5 * SECOND, T0 + 5 * SECOND, T0 + 59_999_000_000, T0 + MINUTE, T0 + 210 * SECOND
+        T0 + 5 * SECOND,
+        T0 + 5 * SECOND,
+        T0 + 59_999_000_000,
+        T0 + MINUTE,
+        T0 + 210 * SECOND,
     ]
     assert ticks.close.tolist() == [10.0, 12.0, 9.0, 11.0, 13.0]
     assert ticks.open.tolist() == ticks.close.tolist() == ticks.high.tolist() == ticks.low.tolist()
@@ -152,13 +163,17 @@ def test_shipped_trades_file_loads_every_trade(shipped_data: Path) -> None:
 
 
 def test_resample_of_empty_series_is_empty() -> None:
-    empty = BarSeries.from_arrays("E", *(np.zeros(0) for _ in range(6)))
+    nothing = np.zeros(0)
+    empty = BarSeries.from_arrays(
+        "E", nothing.astype(np.int64), nothing, nothing, nothing, nothing, nothing
+    )
 
     assert len(resample_bars(empty, "1h")) == 0
 
 
 def test_resample_rejects_non_positive_step() -> None:
-    one = BarSeries.from_arrays("E", *(np.ones(1) for _ in range(6)))
+    ones = np.ones(1)
+    one = BarSeries.from_arrays("E", ones.astype(np.int64), ones, ones, ones, ones, ones)
 
     with pytest.raises(DataError, match="must be positive"):
         resample_bars(one, 0)

@@ -38,8 +38,9 @@ def run(
     )
 
 
-def bar(t: int, o: float = 10.0, h: float = 12.0, low: float = 9.0, c: float = 11.0,
-        v: float = 100.0) -> Row:
+def bar(
+    t: int, o: float = 10.0, h: float = 12.0, low: float = 9.0, c: float = 11.0, v: float = 100.0
+) -> Row:
     return (t, o, h, low, c, v)
 
 
@@ -101,17 +102,18 @@ def test_row_failing_several_checks_counts_under_first_reason_only(
 
 
 def test_time_checks_compare_with_last_accepted_row_only() -> None:
-    rows = [bar(10), bar(50, o=-1.0), bar(20), bar(20), bar(15), bar(30)]
+    rows = [bar(10), bar(50, o=-1.0), bar(20), bar(20), bar(15), bar(17), bar(30)]
 
     series = run(rows)
 
-    # 50 was rejected for its price, so it does not raise the bar for 20 and 30.
+    # 50 was rejected for its price, so it does not raise the bar for 20 and 30; 15 was
+    # rejected as out of order, so 17 is compared with 20 (the last accepted), not with 15.
     assert series.time.tolist() == [10, 20, 30]
     assert series.rejections is not None
     assert series.rejections.as_dict() == {
         "duplicate_timestamp": 1,
         "non_positive_price": 1,
-        "out_of_order_timestamp": 1,
+        "out_of_order_timestamp": 2,
     }
 
 
@@ -234,12 +236,18 @@ def reference(
 
 # Weighted towards valid values so that rows reach the later checks often.
 PRICE = st.sampled_from([1.0, 2.0, 3.0] * 3 + [math.nan, math.inf, -1.0, 0.0])
-ROW = st.tuples(
-    st.sampled_from([TIME_MISSING, 0, 1, 2, 3, 4]),
-    PRICE, PRICE, PRICE, PRICE,
+TIME = st.sampled_from([TIME_MISSING, 0, 1, 2, 3, 4])
+ANY_ROW = st.tuples(
+    TIME,
+    PRICE,
+    PRICE,
+    PRICE,
+    PRICE,
     st.sampled_from([0.0, 5.0, 5.0, math.nan, -1.0]),
     st.integers(0, 5).map(lambda k: k == 0),  # unparseable in about one row of six
 )
+VALID_ROW = TIME.map(lambda t: (t, 10.0, 12.0, 9.0, 11.0, 100.0, False))
+ROW = st.one_of(VALID_ROW, ANY_ROW)
 
 
 @settings(max_examples=500, deadline=None)
