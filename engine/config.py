@@ -14,7 +14,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from engine.errors import ConfigError, DataFileNotFound
 
@@ -22,7 +30,9 @@ __all__ = [
     "DataFeedConfig",
     "ExecutionConfig",
     "JournalConfig",
+    "LiveConfig",
     "PluginRef",
+    "PostgresConfig",
     "RunConfig",
     "RunSection",
     "SlippageConfig",
@@ -43,19 +53,28 @@ class RunSection(_Frozen):
     """``[run]``: identity and money."""
 
     name: str = "run"
-    mode: Literal["backtest", "replay"] = "backtest"
+    mode: Literal["backtest", "replay", "live"] = "backtest"
     seed: int = 0
     initial_cash: float = Field(100_000.0, gt=0)
     max_strategy_errors: int = Field(3, ge=1)
 
 
 class DataFeedConfig(_Frozen):
-    """One ``[[data]]`` entry: a file of bars or trades."""
+    """One ``[[data]]`` entry: a file of bars or trades, or a symbol's bars in PostgreSQL."""
 
-    path: str
+    path: str = ""
     symbol: str | None = None
     kind: Literal["auto", "ohlcv", "trades"] = "auto"
     timeframe: str | None = None
+    source: Literal["file", "postgres"] = "file"  # postgres: papertape.candles, by symbol
+
+    @model_validator(mode="after")
+    def _located(self) -> DataFeedConfig:
+        if self.source == "file" and not self.path:
+            raise ValueError("a file data source needs `path`")
+        if self.source == "postgres" and not self.symbol:
+            raise ValueError("a postgres data source needs `symbol`")
+        return self
 
 
 class SlippageConfig(_Frozen):
@@ -106,11 +125,24 @@ class StrategyConfig(_Frozen):
 
 
 class JournalConfig(_Frozen):
-    """``[journal]``: where events go."""
+    """``[journal]``: where events go and how durably (see docs/storage.md)."""
 
     enabled: bool = True
     dir: str = "journals"
     mark_every: int = Field(0, ge=0)
+    # process: a tick's events survive a killed process; fsync: also a power loss.
+    # auto: fsync for live sessions, process otherwise.
+    durability: Literal["auto", "process", "fsync"] = "auto"
+    index: bool = True  # keep the SQLite index beside the log
+
+
+class PostgresConfig(_Frozen):
+    """``[postgres]``: the team database; the DSN itself stays in the environment."""
+
+    dsn_env: str = Field("PAPERTAPE_DSN", min_length=1)
+    journal: bool = True  # mirror the journal into papertape.journal_events / trades / runs
+    buffer: int = Field(100_000, ge=1)  # events held in memory while the database is away
+    drain_timeout: float = Field(30.0, ge=0)  # seconds the end of a run waits for the mirror
 
 
 class PluginsConfig(_Frozen):
@@ -120,24 +152,64 @@ class PluginsConfig(_Frozen):
     entry_points: bool = True
 
 
+class LiveConfig(_Frozen):
+    """``[live]``: the market-data feed of a live paper session (``run.mode = "live"``).
+
+    See docs/live.md; ``url`` may point at ``papertape feed serve`` for offline sessions.
+    """
+
+    url: str = "wss://ws.kraken.com/v2"
+    symbols: list[str] = Field(min_length=1)
+    book_depth: Literal[10, 25, 100, 500, 1000] = 10
+    ohlc_interval: Literal[1, 5, 15, 30, 60, 240, 1440, 10080, 21600] = 1  # minutes
+    staleness_s: float = Field(10.0, gt=0)  # no data/heartbeat this long: stale, orders vetoed
+    heartbeat_timeout_s: float = Field(10.0, gt=0)  # silent this long: reconnect
+    reconnect_initial_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+    max_failures: int = Field(0, ge=0)  # consecutive failed connections before giving up; 0 never
+    duration_s: float = Field(0.0, ge=0)  # 0: until interrupted (or the replay server ends)
+    max_bars: int = Field(0, ge=0)  # stop after this many live (not backfilled) bars; 0: none
+    history_bars: int = Field(4096, ge=16)  # ring capacity per symbol
+    limit_fill: Literal["through", "touch"] = "through"  # a trade must cross, or touch, a limit
+
+    @field_validator("url")
+    @classmethod
+    def _websocket(cls, v: str) -> str:
+        if not v.startswith(("ws://", "wss://")):
+            raise ValueError("must be a ws:// or wss:// URL")
+        return v
+
+
 class RunConfig(_Frozen):
     """A whole run."""
 
     run: RunSection = RunSection()
-    data: list[DataFeedConfig]
+    data: list[DataFeedConfig] = Field(default_factory=list, validate_default=True)
     execution: ExecutionConfig = ExecutionConfig()
     strategies: list[StrategyConfig]
     shields: list[PluginRef] = []  # portfolio-level, across all strategies
+    annotators: list[PluginRef] = []  # [[annotators]] name = "regime", model = "models/hmm-spx"
     journal: JournalConfig = JournalConfig()
+    postgres: PostgresConfig | None = None
     plugins: PluginsConfig = PluginsConfig()
+    live: LiveConfig | None = None  # the feed of run.mode = "live"
     base_dir: str = Field(".", exclude=True)
 
     @field_validator("data")
     @classmethod
-    def _some_data(cls, v: list[DataFeedConfig]) -> list[DataFeedConfig]:
-        if not v:
+    def _some_data(cls, v: list[DataFeedConfig], info: ValidationInfo) -> list[DataFeedConfig]:
+        run = info.data.get("run")
+        if not v and not (run is not None and run.mode == "live"):
             raise ValueError("at least one data file is required")
         return v
+
+    @model_validator(mode="after")
+    def _live_feed(self) -> RunConfig:
+        if self.run.mode == "live" and self.live is None:
+            raise ConfigError("live", None, "run.mode = 'live' needs a [live] section")
+        if self.live is not None and self.run.mode != "live":
+            raise ConfigError("run.mode", self.run.mode, "a [live] section needs mode = 'live'")
+        return self
 
     @field_validator("strategies")
     @classmethod
@@ -167,7 +239,12 @@ class RunConfig(_Frozen):
     def config_hash(self) -> str:
         """SHA-256 of the canonical config, less where output goes (journal dir, on/off)."""
         data = self.canonical()
-        data["journal"] = {k: v for k, v in data["journal"].items() if k not in ("dir", "enabled")}
+        data["journal"] = {
+            k: v
+            for k, v in data["journal"].items()
+            if k not in ("dir", "enabled", "durability", "index")
+        }
+        data.pop("postgres", None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 

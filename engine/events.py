@@ -25,6 +25,7 @@ __all__ = [
     "OrderFilled",
     "OrderSubmitted",
     "OrderVetoed",
+    "RegimeChanged",
     "RunFinished",
     "RunStarted",
     "ShieldReleased",
@@ -173,7 +174,7 @@ class TradeClosed(Event):
 
 @dataclass(frozen=True, slots=True)
 class ShieldTripped(Event):
-    """A risk shield changed a strategy (or, with strategy "*", every strategy) to a restricted state."""
+    """A shield restricted a strategy (or, with strategy "*", every strategy)."""
 
     kind: ClassVar[str] = "shield_tripped"
     strategy: str
@@ -279,3 +280,14 @@ class LlmOutcome(Event):
     bars_held: int
     closed_by: str
     order_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RegimeChanged(Event):
+    """The ``regime`` annotation of a symbol changed (``previous`` is None for the first one)."""
+
+    kind: ClassVar[str] = "regime_changed"
+    symbol: str
+    regime: str
+    previous: str | None
+    confidence: float | None

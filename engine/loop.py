@@ -36,6 +36,7 @@ from engine.events import (
     OrderFilled,
     OrderSubmitted,
     OrderVetoed,
+    RegimeChanged,
     RunFinished,
     RunStarted,
     ShieldReleased,
@@ -156,6 +157,7 @@ class Engine:
         self._annotate = (
             pm.hook.papertape_annotate if pm.hook.papertape_annotate.get_hookimpls() else None
         )
+        self._regimes: dict[str, str] = {}  # last "regime" annotation per symbol
         self.slots: list[_Slot] = []
         self._by_id: dict[str, _Slot] = {}
         index = {name: i for i, name in enumerate(names)}
@@ -297,6 +299,8 @@ class Engine:
         new_snapshot = tuple.__new__
         no_annotations = EMPTY_ANNOTATIONS
         symbols = self.symbols
+        unsettled = self.unsettled  # non-empty once this tick emitted an event
+        settle = self.settle
         for start in range(0, n, CHUNK):
             stop = min(n, start + CHUNK)
             sym_chunk = order.symbol[start:stop]
@@ -351,6 +355,8 @@ class Engine:
                             record(eq)
                     else:
                         mark_step(t)
+                if unsettled:
+                    settle()  # the tick's events are durable before the next bar
 
     async def _await_decisions(
         self, waiting: list[tuple[_Slot, Awaitable[Any]]], snap: Snapshot
@@ -371,6 +377,19 @@ class Engine:
         for part in reversed(self._annotate(snapshot=snap)):
             if part:
                 extra.update(part)
+        regime = extra.get("regime")
+        if regime is not None and regime != self._regimes.get(snap.symbol):
+            previous = self._regimes.get(snap.symbol)
+            self._regimes[snap.symbol] = regime
+            self.emit(
+                RegimeChanged(
+                    snap.time,
+                    snap.symbol,
+                    str(regime),
+                    previous,
+                    extra.get("regime_confidence"),
+                )
+            )
         return snap.with_annotations(extra) if extra else snap
 
     def _finish(self) -> None:

@@ -1,4 +1,4 @@
-"""Per-symbol market state: rolling OHLCV windows as read-only numpy views, last prices, top of book.
+"""Per-symbol market state: rolling OHLCV windows as read-only views, last prices, top of book.
 
 Two storages share one interface, :class:`SymbolHistory`:
 

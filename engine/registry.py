@@ -98,6 +98,7 @@ def make_plugin_manager(
     pm.add_hookspecs(hookspecs)
     pm.register(builtin_sizers, "papertape.sizers")
     pm.register(builtin_shields, "papertape.shields")
+    pm.register(importlib.import_module("plugins.regime"), "papertape.regime")
     builtin_dir: Path | None = None
     for mod in _builtin_strategy_modules():
         pm.register(DropInModule(mod), f"papertape.strategies.{mod.__name__}")
@@ -177,9 +178,10 @@ def _collect(kind: str, results: list[Any], base: type) -> dict[str, Any]:
                 raise PluginError(f"{kind} plugin returned {cls!r}, not a named {base.__name__}")
             other = table.get(name)
             if other is not None and other is not cls:
+                first = f"{other.__module__}.{other.__qualname__}"
                 raise PluginError(
                     f"the {kind} name {name!r} is taken twice: "
-                    f"{other.__module__}.{other.__qualname__} and {cls.__module__}.{cls.__qualname__}"
+                    f"{first} and {cls.__module__}.{cls.__qualname__}"
                 )
             table[name] = cls
     return table

@@ -22,7 +22,7 @@ from engine.execution.fees import FeeSchedule
 from engine.execution.simulator import ExecutionSimulator
 from engine.execution.slippage import FixedSlippage, SlippageModel, VolatilitySlippage
 from engine.feeds.loader import load_bars
-from engine.journal.jsonl import JsonlJournal
+from engine.journal import JournalStore, open_journal
 from engine.loop import Engine, EngineSettings, RunInfo, SlotSpec
 from engine.metrics import ClosedTrade, PerformanceReport, compute_metrics
 from engine.registry import Catalog, build_catalog, make_plugin_manager
@@ -91,6 +91,11 @@ def load_series(config: RunConfig) -> list[BarSeries]:
 
     out = []
     for i, feed in enumerate(config.data):
+        if feed.source == "postgres":
+            from engine.journal.postgres import load_feed
+
+            out.append(load_feed(config, i))
+            continue
         try:
             path = resolve_data_path(feed.path, config.base_dir)
         except PapertapeError:
@@ -140,8 +145,12 @@ def build_engine(
     series: Sequence[BarSeries] | None = None,
     journal: bool | None = None,
     extra_plugins: Sequence[object] = (),
-) -> tuple[Engine, JsonlJournal | None]:
-    """Create a ready-to-run engine (and its journal writer) from a config."""
+    resume: str | Path | None = None,
+) -> tuple[Engine, JournalStore | None]:
+    """Create a ready-to-run engine (and its journal writer) from a config.
+
+    ``resume`` names a run folder to continue (see ``engine.journal.replay.resume``).
+    """
     series = list(series) if series is not None else load_series(config)
     pm, broken = make_plugin_manager(config.plugins.strategy_dirs, config.plugins.entry_points)
     catalog = build_catalog(pm, broken)
@@ -150,9 +159,14 @@ def build_engine(
         global_shields = [catalog.shield(r.name)(**r.params) for r in config.shields]
     except ConfigError as exc:
         raise ConfigError(f"shields.{exc.key}", exc.value, exc.reason) from None
+    if config.annotators:
+        from plugins.regime import build_annotators
+
+        for i, annotator in enumerate(build_annotators(config.annotators, config.base_dir)):
+            pm.register(annotator, f"papertape.annotator.{i}")
     writer = None
     if config.journal.enabled if journal is None else journal:
-        writer = JsonlJournal(config.journal.dir, config.run_id)
+        writer = open_journal(config, resume)
         pm.register(writer, "papertape.journal")
     for i, plugin in enumerate(extra_plugins):
         pm.register(plugin, f"papertape.extra.{i}")
@@ -172,7 +186,12 @@ def build_engine(
         config.run.mode,
         papertape_version(),
     )
-    engine = Engine(series, slots, pm, settings, info, global_shields)
+    try:
+        engine = Engine(series, slots, pm, settings, info, global_shields)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        raise
     return engine, writer
 
 
@@ -186,7 +205,7 @@ def _strategy_stats(strategy: Strategy) -> dict[str, Any]:
     return dict(stats) if isinstance(stats, dict) else {}
 
 
-def results_of(engine: Engine, seconds: float, journal: JsonlJournal | None) -> SessionResult:
+def results_of(engine: Engine, seconds: float, journal: JournalStore | None) -> SessionResult:
     """Compute per-strategy metrics once a run has finished."""
     times = (
         np.frombuffer(engine.step_times, dtype=np.int64)
@@ -236,7 +255,11 @@ def run_session(
     journal: bool | None = None,
     extra_plugins: Sequence[object] = (),
 ) -> SessionResult:
-    """Build, run and summarise a session."""
+    """Build, run and summarise a session (``run.mode = "live"``: a live paper session)."""
+    if config.run.mode == "live":
+        from engine.live.session import run_live
+
+        return run_live(config, journal=journal, extra_plugins=extra_plugins)
     engine, writer = build_engine(config, series, journal, extra_plugins)
     start = time.perf_counter()
     try:

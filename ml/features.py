@@ -50,7 +50,12 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 
 ALL_FEATURES: tuple[str, ...] = (
-    "log_return", "volatility", "momentum", "atr_pct", "trend", "drawdown",
+    "log_return",
+    "volatility",
+    "momentum",
+    "atr_pct",
+    "trend",
+    "drawdown",
 )
 DEFAULT_FEATURES: tuple[str, ...] = ("log_return", "volatility", "momentum")
 
@@ -122,7 +127,14 @@ class OnlineFeatures:
     """
 
     __slots__ = (
-        "_atr", "_closes", "_log_closes", "_peak_len", "_prev", "_rets", "_trend_w", "spec",
+        "_atr",
+        "_closes",
+        "_log_closes",
+        "_peak_len",
+        "_prev",
+        "_rets",
+        "_trend_w",
+        "spec",
         "width",
     )
 
@@ -204,7 +216,7 @@ class OnlineFeatures:
     def _drawdown(self, close: float) -> float:
         closes = self._closes
         if len(closes) > self._peak_len:
-            window = list(closes)[-self._peak_len:]
+            window = list(closes)[-self._peak_len :]
             return close / max(window) - 1.0
         return close / max(closes) - 1.0
 
@@ -246,7 +258,7 @@ def first_complete_row(features: FloatArray) -> int:
     Raises:
         DataError: If a NaN row follows a complete one (the warm-up must be a prefix).
     """
-    ok = np.isfinite(features).all(axis=1)
+    ok = np.asarray(np.isfinite(features).all(axis=1), dtype=bool)
     if not ok.any():
         return len(features)
     first = int(np.argmax(ok))

@@ -101,11 +101,16 @@ def write_version(
                 version += 1
         files = sorted(set(write(target)))
         meta = {
-            "format": FORMAT, "name": root.name, "version": version, **metadata,
+            "format": FORMAT,
+            "name": root.name,
+            "version": version,
+            **metadata,
             "files": {f: file_sha256(target / f) for f in files},
         }
         tmp = target / f".{METADATA_FILE}.tmp"
-        tmp.write_text(json.dumps(meta, indent=2, sort_keys=True, allow_nan=False), encoding="utf-8")
+        tmp.write_text(
+            json.dumps(meta, indent=2, sort_keys=True, allow_nan=False), encoding="utf-8"
+        )
         os.replace(tmp, target / METADATA_FILE)
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot write model version under {root}: {exc}") from exc
@@ -192,10 +197,17 @@ def list_models(root: str | Path = "models") -> list[ModelEntry]:
             except ModelError:
                 continue
             data = meta.get("data", {})
-            out.append(ModelEntry(
-                model_dir.name if model_dir != base else base.name, version,
-                str(meta.get("family", "?")), str(meta.get("kind", "?")), vdir,
-                str(meta.get("created_at", "")), str(data.get("first", "")),
-                str(data.get("last", "")), meta,
-            ))
+            out.append(
+                ModelEntry(
+                    model_dir.name if model_dir != base else base.name,
+                    version,
+                    str(meta.get("family", "?")),
+                    str(meta.get("kind", "?")),
+                    vdir,
+                    str(meta.get("created_at", "")),
+                    str(data.get("first", "")),
+                    str(data.get("last", "")),
+                    meta,
+                )
+            )
     return sorted(out, key=lambda e: (str(e.path.parent), e.version))

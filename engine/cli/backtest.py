@@ -119,7 +119,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=RUN_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("config", help="TOML run config, e.g. configs/demo.toml")
+    run.add_argument("config", nargs="?", help="TOML run config, e.g. configs/demo.toml")
+    run.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue an interrupted run from its journal folder (journals/<run-id>): the run "
+        "is re-executed, checked event by event against the journal, and finished",
+    )
     _common(run)
     run.set_defaults(handler=_run)
 
@@ -201,4 +207,22 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.resume:
+        if args.config:
+            raise ConfigError("--resume", args.resume, "give a config or --resume, not both")
+        from engine.journal.replay import resume_session
+
+        resumed = resume_session(args.resume)
+        if args.json:
+            print(dumps(result_json(resumed.session)))
+        else:
+            print_table(resumed.session, Console())
+            Console(stderr=True).print(
+                f"resumed: {resumed.verified:,} journaled events reproduced, "
+                f"{resumed.appended:,} appended",
+                highlight=False,
+            )
+        return 0
+    if not args.config:
+        raise ConfigError("config", None, "give a TOML config (or --resume RUN_DIR)")
     return _execute(load_config(args.config), args)

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from engine.cli import backtest, bench, strategies
+from engine.cli import backtest, bench, data, feed, generate, journal, regime, strategies, train
 from engine.errors import PapertapeError
 
 __all__ = ["build_parser", "main"]
 
-COMMAND_GROUPS = (backtest, bench, strategies)
+COMMAND_GROUPS = (backtest, bench, data, feed, generate, journal, strategies, train, regime)
 
 
 def build_parser() -> argparse.ArgumentParser:

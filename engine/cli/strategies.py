@@ -36,7 +36,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _list(args: argparse.Namespace) -> int:
     pm, broken = make_plugin_manager(args.strategy_dir)
     cat = build_catalog(pm, broken)
-    groups: dict[str, dict[str, Any]] = {"strategy": cat.strategies, "sizer": cat.sizers, "shield": cat.shields}
+    groups: dict[str, dict[str, Any]] = {
+        "strategy": cat.strategies,
+        "sizer": cat.sizers,
+        "shield": cat.shields,
+    }
     if args.json:
         print(
             json.dumps(

@@ -16,8 +16,10 @@ feature spec, scaler and metadata are written by :mod:`ml.regime.model`.
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -25,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.errors import ConfigError, ModelError
+from engine.params import resolve_params
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,10 +38,9 @@ __all__ = [
     "Progress",
     "RegimeDetector",
     "RegimeReading",
-    "check_hyperparameters",
+    "WindowState",
     "order_by_volatility",
     "regime_names",
-    "WindowState",
     "softmax_rows",
 ]
 
@@ -84,7 +86,9 @@ class RegimeReading:
     names: tuple[str, ...]
 
     @classmethod
-    def from_probs(cls, probs: Sequence[float], names: tuple[str, ...]) -> RegimeReading:
+    def from_probs(
+        cls, probs: Sequence[float] | FloatArray, names: tuple[str, ...]
+    ) -> RegimeReading:
         """Build a reading from a probability vector."""
         p = tuple(float(v) for v in probs)
         k = max(range(len(p)), key=p.__getitem__)
@@ -136,7 +140,8 @@ class RegimeDetector(ABC):
 
     Args:
         n_regimes: Number of regimes (2–4).
-        **hyperparameters: Overrides of ``defaults``; unknown keys raise ConfigError.
+        **hyperparameters: Overrides of ``defaults`` (strings are coerced to the default's
+            type); an unknown name raises UnknownParameter, a bad value ConfigError.
     """
 
     kind: ClassVar[str] = ""
@@ -145,7 +150,9 @@ class RegimeDetector(ABC):
     def __init__(self, n_regimes: int = 3, **hyperparameters: Any) -> None:
         self.names = regime_names(n_regimes)
         self.n_regimes = n_regimes
-        self.hyperparameters = check_hyperparameters(self.kind, self.defaults, hyperparameters)
+        self.hyperparameters = resolve_params(
+            f"{self.kind} detector", self.defaults, hyperparameters, prefix=self.kind
+        )
         self.fitted = False
 
     @property
@@ -163,7 +170,10 @@ class RegimeDetector(ABC):
 
     @abstractmethod
     def filter(self, rows: FloatArray) -> FloatArray:
-        """Forward-filtered probabilities ``(len(rows), n_regimes)``; row ``t`` uses ``rows[:t+1]``."""
+        """Forward-filtered probabilities, shape ``(len(rows), n_regimes)``.
+
+        Row ``t`` of the answer depends on ``rows[: t + 1]`` only.
+        """
 
     @abstractmethod
     def online(self) -> DetectorState:
@@ -204,33 +214,6 @@ class RegimeDetector(ABC):
             raise ModelError(f"the {self.kind} detector is not fitted yet")
 
 
-def check_hyperparameters(
-    kind: str, defaults: Mapping[str, Any], given: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Merge ``given`` into ``defaults``, coercing to the default's type.
-
-    Raises:
-        ConfigError: On an unknown key or a value of the wrong type.
-    """
-    out = dict(defaults)
-    for key, value in given.items():
-        if key not in defaults:
-            raise ConfigError(
-                f"{kind}.{key}", value, f"unknown hyperparameter; known: {sorted(defaults)}"
-            )
-        want = type(defaults[key])
-        try:
-            if want is bool and isinstance(value, str):
-                if value.lower() not in ("true", "false", "1", "0"):
-                    raise ValueError(value)
-                out[key] = value.lower() in ("true", "1")
-            else:
-                out[key] = want(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{kind}.{key}", value, f"expected {want.__name__}") from None
-    return out
-
-
 def order_by_volatility(labels: NDArray[np.int64], vol: FloatArray, k: int) -> NDArray[np.int64]:
     """Permutation putting groups in increasing mean volatility.
 
@@ -243,9 +226,9 @@ def order_by_volatility(labels: NDArray[np.int64], vol: FloatArray, k: int) -> N
         ``order`` such that ``order[new] = old``: new group 0 is the calmest. Empty groups sort
         last.
     """
-    means = np.array([
-        float(vol[labels == g].mean()) if np.any(labels == g) else np.inf for g in range(k)
-    ])
+    means = np.array(
+        [float(vol[labels == g].mean()) if np.any(labels == g) else np.inf for g in range(k)]
+    )
     return np.argsort(means, kind="stable").astype(np.int64)
 
 
@@ -282,3 +265,27 @@ class WindowState:
         if self._seen < len(buf):
             return None
         return self._infer(buf)
+
+
+@contextmanager
+def single_threaded() -> Iterator[None]:
+    """Run numeric libraries on one thread inside the block.
+
+    The models are small: BLAS/OpenMP thread pools (numpy, scikit-learn, torch) only add
+    synchronisation, and on a busy 2-core machine their spinning threads made an HMM fit ten
+    times slower. Thread settings are restored on exit. Only libraries loaded *before* the
+    block are limited, so detector modules import their dependencies at module level.
+    """
+    with ExitStack() as stack:
+        try:
+            from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+        except ImportError:  # without scikit-learn there is no threadpoolctl; nothing to limit
+            pass
+        else:
+            stack.enter_context(threadpool_limits(1))
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            before = torch.get_num_threads()
+            torch.set_num_threads(1)
+            stack.callback(torch.set_num_threads, before)
+        yield

@@ -33,7 +33,10 @@ class HeuristicDetector(RegimeDetector):
 
     kind: ClassVar[str] = "heuristic"
     defaults: ClassVar[dict[str, Any]] = {
-        "calm_pct": 50.0, "volatile_pct": 85.0, "trend_weight": 0.5, "softness": 0.15,
+        "calm_pct": 50.0,
+        "volatile_pct": 85.0,
+        "trend_weight": 0.5,
+        "softness": 0.15,
     }
 
     def __init__(self, n_regimes: int = 3, **hyperparameters: Any) -> None:
@@ -41,12 +44,14 @@ class HeuristicDetector(RegimeDetector):
         hp = self.hyperparameters
         if not 0.0 < hp["calm_pct"] < hp["volatile_pct"] < 100.0:
             raise ConfigError(
-                "heuristic.calm_pct", (hp["calm_pct"], hp["volatile_pct"]),
+                "heuristic.calm_pct",
+                (hp["calm_pct"], hp["volatile_pct"]),
                 "need 0 < calm_pct < volatile_pct < 100",
             )
         if hp["softness"] <= 0.0 or hp["trend_weight"] < 0.0:
             raise ConfigError(
-                "heuristic.softness", (hp["softness"], hp["trend_weight"]),
+                "heuristic.softness",
+                (hp["softness"], hp["trend_weight"]),
                 "softness must be > 0 and trend_weight >= 0",
             )
         self.vol_col = -1
@@ -57,7 +62,9 @@ class HeuristicDetector(RegimeDetector):
     def _score(self, rows: FloatArray) -> FloatArray:
         score = rows[..., self.vol_col].astype(np.float64, copy=True)
         if self.trend_col >= 0:
-            score += self.hyperparameters["trend_weight"] * np.maximum(0.0, -rows[..., self.trend_col])
+            score += self.hyperparameters["trend_weight"] * np.maximum(
+                0.0, -rows[..., self.trend_col]
+            )
         return score
 
     def _probs(self, rows: FloatArray) -> FloatArray:
@@ -69,7 +76,8 @@ class HeuristicDetector(RegimeDetector):
         upper = np.concatenate([ones, c], axis=-1)
         lower = np.concatenate([c, zeros], axis=-1)
         out: FloatArray = np.clip(upper - lower, 0.0, 1.0)
-        return out / out.sum(axis=-1, keepdims=True)
+        out /= out.sum(axis=-1, keepdims=True)
+        return out
 
     def fit(self, rows: FloatArray, ctx: FitContext) -> dict[str, Any]:
         """Take the score percentiles of the training rows as thresholds."""
@@ -83,7 +91,11 @@ class HeuristicDetector(RegimeDetector):
         ctx.report("percentiles", 0, 1)
         score = self._score(rows)
         k = self.n_regimes
-        pcts = [hp["volatile_pct"]] if k == 2 else np.linspace(hp["calm_pct"], hp["volatile_pct"], k - 1)
+        pcts = (
+            [hp["volatile_pct"]]
+            if k == 2
+            else np.linspace(hp["calm_pct"], hp["volatile_pct"], k - 1)
+        )
         self.thresholds = np.percentile(score, pcts)
         self.width = max(float(score.std()) * hp["softness"], 1e-6)
         self.fitted = True
@@ -109,8 +121,10 @@ class HeuristicDetector(RegimeDetector):
         """Write thresholds and columns as JSON."""
         self.require_fitted()
         data = {
-            "thresholds": [float(v) for v in self.thresholds], "width": self.width,
-            "vol_col": self.vol_col, "trend_col": self.trend_col,
+            "thresholds": [float(v) for v in self.thresholds],
+            "width": self.width,
+            "vol_col": self.vol_col,
+            "trend_col": self.trend_col,
         }
         (directory / WEIGHTS_FILE).write_text(json.dumps(data, indent=2), encoding="utf-8")
         return [WEIGHTS_FILE]
@@ -126,7 +140,9 @@ class HeuristicDetector(RegimeDetector):
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"cannot read heuristic weights in {directory}: {exc}") from exc
         if len(self.thresholds) != self.n_regimes - 1:
-            raise ModelError(f"{directory}: {len(self.thresholds)} thresholds for {self.n_regimes} regimes")
+            raise ModelError(
+                f"{directory}: {len(self.thresholds)} thresholds for {self.n_regimes} regimes"
+            )
         self.fitted = True
 
 

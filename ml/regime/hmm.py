@@ -1,8 +1,10 @@
 """Gaussian hidden Markov model (hmmlearn) used as a forward filter.
 
-Fitting uses hmmlearn's Baum-Welch (EM) with a few seeded restarts; the best log-likelihood
-wins. After every fit the hidden states are permuted so that state 0 has the lowest mean
-volatility feature and the last state the highest: labels mean the same thing across refits.
+Fitting uses hmmlearn's Baum-Welch (EM) with a few restarts: the first starts from volatility
+quantile bands (deterministic), the others from hmmlearn's seeded KMeans initialisation; the
+best log-likelihood wins. After every fit the hidden states are permuted so that state 0 has
+the lowest mean volatility feature and the last state the highest: labels mean the same thing
+across refits.
 
 Inference never calls hmmlearn's ``predict``/``predict_proba`` (they smooth with the backward
 pass, i.e. use the future). It runs the forward recursion only::
@@ -22,6 +24,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+from hmmlearn.hmm import GaussianHMM
 
 from engine.errors import ConfigError, ModelError
 from ml.regime.base import FitContext, FloatArray, RegimeDetector, order_by_volatility
@@ -40,7 +43,11 @@ class HmmDetector(RegimeDetector):
 
     kind: ClassVar[str] = "hmm"
     defaults: ClassVar[dict[str, Any]] = {
-        "covariance_type": "full", "n_iter": 200, "tol": 1e-4, "n_init": 4, "min_covar": 1e-3,
+        "covariance_type": "full",
+        "n_iter": 200,
+        "tol": 1e-3,
+        "n_init": 3,
+        "min_covar": 1e-3,
     }
 
     def __init__(self, n_regimes: int = 3, **hyperparameters: Any) -> None:
@@ -50,12 +57,9 @@ class HmmDetector(RegimeDetector):
             raise ConfigError("hmm.covariance_type", hp["covariance_type"], "must be full or diag")
         if hp["n_init"] < 1 or hp["n_iter"] < 1:
             raise ConfigError("hmm.n_init", (hp["n_init"], hp["n_iter"]), "n_init and n_iter >= 1")
-        self.startprob = np.zeros(0)
-        self.transmat = np.zeros((0, 0))
-        self.means = np.zeros((0, 0))
-        self.covars = np.zeros((0, 0, 0))
-        self._precision = np.zeros((0, 0, 0))
-        self._log_norm = np.zeros(0)
+        empty: FloatArray = np.zeros(0)
+        self.startprob = self.transmat = self.means = self.covars = empty
+        self._precision = self._log_norm = empty
 
     # -----------------------------------------------------------------------------------------
     # fitting
@@ -63,8 +67,6 @@ class HmmDetector(RegimeDetector):
 
     def fit(self, rows: FloatArray, ctx: FitContext) -> dict[str, Any]:
         """Baum-Welch with ``n_init`` seeded restarts; states sorted by volatility."""
-        from hmmlearn.hmm import GaussianHMM
-
         hp = self.hyperparameters
         x = np.asarray(rows, dtype=np.float64)
         k, d = self.n_regimes, x.shape[1]
@@ -80,9 +82,16 @@ class HmmDetector(RegimeDetector):
         for i in range(hp["n_init"]):
             ctx.report("restarts", i, hp["n_init"])
             model = GaussianHMM(
-                n_components=k, covariance_type=hp["covariance_type"], n_iter=hp["n_iter"],
-                tol=hp["tol"], min_covar=hp["min_covar"], random_state=ctx.seed + i,
+                n_components=k,
+                covariance_type=hp["covariance_type"],
+                n_iter=hp["n_iter"],
+                tol=hp["tol"],
+                min_covar=hp["min_covar"],
+                random_state=ctx.seed + i,
+                init_params="st" if i == 0 else "stmc",
             )
+            if i == 0:
+                model.means_, model.covars_ = _volatility_init(x, vol_col, k, hp["covariance_type"])
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -98,7 +107,9 @@ class HmmDetector(RegimeDetector):
         order = np.argsort(best.means_[:, vol_col], kind="stable")
         covars = np.asarray(best.covars_, dtype=np.float64)  # always (k, d, d) in hmmlearn
         self._set_params(
-            best.startprob_[order], best.transmat_[np.ix_(order, order)], best.means_[order],
+            best.startprob_[order],
+            best.transmat_[np.ix_(order, order)],
+            best.means_[order],
             covars[order],
         )
         labels = self.filter(x).argmax(axis=1)
@@ -113,7 +124,9 @@ class HmmDetector(RegimeDetector):
                 n: _duration(float(self.transmat[j, j])) for j, n in enumerate(self.names)
             },
             "transmat": self.transmat.round(6).tolist(),
-            "train_share_filtered": {n: float(np.mean(labels == j)) for j, n in enumerate(self.names)},
+            "train_share_filtered": {
+                n: float(np.mean(labels == j)) for j, n in enumerate(self.names)
+            },
             "filtered_order_consistent": bool((check == np.arange(k)).all()),
         }
 
@@ -125,7 +138,7 @@ class HmmDetector(RegimeDetector):
         self.means = np.ascontiguousarray(means, dtype=np.float64)
         self.covars = np.ascontiguousarray(covars, dtype=np.float64)
         try:
-            self._precision = np.linalg.inv(self.covars)
+            self._precision = np.asarray(np.linalg.inv(self.covars), dtype=np.float64)
             sign, logdet = np.linalg.slogdet(self.covars)
         except np.linalg.LinAlgError as exc:
             raise ModelError(f"HMM covariance is singular: {exc}") from exc
@@ -176,8 +189,11 @@ class HmmDetector(RegimeDetector):
         """Write start probabilities, transitions, means and covariances as ``hmm.npz``."""
         self.require_fitted()
         np.savez(
-            directory / WEIGHTS_FILE, startprob=self.startprob, transmat=self.transmat,
-            means=self.means, covars=self.covars,
+            directory / WEIGHTS_FILE,
+            startprob=self.startprob,
+            transmat=self.transmat,
+            means=self.means,
+            covars=self.covars,
         )
         return [WEIGHTS_FILE]
 
@@ -189,10 +205,26 @@ class HmmDetector(RegimeDetector):
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"cannot read HMM weights in {directory}: {exc}") from exc
         if params[0].shape != (self.n_regimes,):
-            raise ModelError(f"{directory}: HMM has {params[0].shape[0]} states, expected {self.n_regimes}")
+            raise ModelError(
+                f"{directory}: HMM has {params[0].shape[0]} states, expected {self.n_regimes}"
+            )
         if params[2].shape != (self.n_regimes, n_features):
             raise ModelError(f"{directory}: HMM means have shape {params[2].shape}")
         self._set_params(*params)
+
+
+def _volatility_init(
+    x: FloatArray, vol_col: int, k: int, covariance_type: str
+) -> tuple[FloatArray, FloatArray]:
+    """Start means and covariances from ``k`` volatility quantile bands (deterministic)."""
+    order = np.argsort(x[:, vol_col], kind="stable")
+    groups = np.array_split(order, k)
+    means = np.stack([x[g].mean(axis=0) for g in groups])
+    ridge = 1e-3 * np.eye(x.shape[1])
+    covs = np.stack([np.cov(x[g], rowvar=False) + ridge for g in groups])
+    if covariance_type == "diag":
+        return means, np.stack([np.diag(c) for c in covs])
+    return means, covs
 
 
 def _duration(stay: float) -> float:
@@ -207,7 +239,8 @@ def _forward_step(
     total = float(w.sum())
     if not total > 0.0 or not math.isfinite(total):
         # every state gave the row (numerically) zero density: fall back on the prior
-        return prior / prior.sum()
+        fallback: FloatArray = prior / prior.sum()
+        return fallback
     out: FloatArray = w / total
     return out
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
 import time
 from collections.abc import Iterator, Mapping
@@ -23,8 +24,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.errors import ConfigError, DataError, ModelError
-from ml.features import FeatureScaler, FeatureSpec, OnlineFeatures, feature_matrix, first_complete_row
-from ml.regime.base import DetectorState, FitContext, FloatArray, Progress, RegimeDetector, RegimeReading
+from ml.features import (
+    FeatureScaler,
+    FeatureSpec,
+    OnlineFeatures,
+    feature_matrix,
+    first_complete_row,
+)
+from ml.regime.base import (
+    DetectorState,
+    FitContext,
+    FloatArray,
+    Progress,
+    RegimeDetector,
+    RegimeReading,
+    single_threaded,
+)
 from ml.registry import read_metadata, resolve_version, utc_now, write_version
 
 if TYPE_CHECKING:
@@ -39,6 +54,7 @@ __all__ = [
     "fit_regime_model",
     "iso_time",
     "load_regime_model",
+    "series_sha256",
     "train_regime_model",
 ]
 
@@ -62,7 +78,9 @@ def detector_class(kind: str) -> type[RegimeDetector]:
     try:
         target = DETECTOR_KINDS[kind]
     except KeyError:
-        raise ConfigError("model", kind, f"unknown detector; choose from {sorted(DETECTOR_KINDS)}") from None
+        raise ConfigError(
+            "model", kind, f"unknown detector; choose from {sorted(DETECTOR_KINDS)}"
+        ) from None
     module, _, cls = target.partition(":")
     try:
         mod = importlib.import_module(module)
@@ -129,7 +147,10 @@ class RegimeModel:
     """
 
     def __init__(
-        self, detector: RegimeDetector, spec: FeatureSpec, scaler: FeatureScaler,
+        self,
+        detector: RegimeDetector,
+        spec: FeatureSpec,
+        scaler: FeatureScaler,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         detector.require_fitted()
@@ -154,7 +175,8 @@ class RegimeModel:
         out = np.full((len(raw), self.detector.n_regimes), np.nan)
         first = first_complete_row(raw)
         if first < len(raw):
-            out[first:] = self.detector.filter(self.scaler.transform(raw[first:]))
+            with single_threaded():
+                out[first:] = self.detector.filter(self.scaler.transform(raw[first:]))
         return out
 
     def label_series(self, series: BarSeries) -> LabelTable:
@@ -170,9 +192,13 @@ class RegimeModel:
         """Write a new version of this model under ``model_dir``; return its folder."""
         meta = {
             **self.metadata,
-            "family": FAMILY, "kind": self.kind, "model_version": MODEL_VERSION,
-            "labels": list(self.names), "n_regimes": self.detector.n_regimes,
-            "features": self.spec.to_dict(), "scaler": self.scaler.to_dict(),
+            "family": FAMILY,
+            "kind": self.kind,
+            "model_version": MODEL_VERSION,
+            "labels": list(self.names),
+            "n_regimes": self.detector.n_regimes,
+            "features": self.spec.to_dict(),
+            "scaler": self.scaler.to_dict(),
             "hyperparameters": self.detector.hyperparameters,
         }
         meta.setdefault("created_at", utc_now())
@@ -227,8 +253,13 @@ def fit_regime_model(
     scaler = FeatureScaler.fit(rows)
     detector = detector_class(kind)(n_regimes, **dict(hyperparameters or {}))
     start = time.perf_counter()
-    metrics = detector.fit(scaler.transform(rows), FitContext(spec.names, seed, progress))
-    meta = {"seed": seed, "metrics": metrics, "training_seconds": round(time.perf_counter() - start, 3)}
+    with single_threaded():
+        metrics = detector.fit(scaler.transform(rows), FitContext(spec.names, seed, progress))
+    meta = {
+        "seed": seed,
+        "metrics": metrics,
+        "training_seconds": round(time.perf_counter() - start, 3),
+    }
     return RegimeModel(detector, spec, scaler, meta)
 
 
@@ -250,24 +281,35 @@ def train_regime_model(
         ConfigError: If ``train_end`` is malformed.
         DataError: If too few bars fall in the training range.
     """
-    from engine.session import data_hash
     from ml.registry import file_sha256
 
     spec = spec or FeatureSpec()
     times = np.asarray(series.time, dtype=np.int64)
-    n_train = len(times) if train_end is None else int(np.searchsorted(times, _parse_date(train_end), "right"))
+    n_train = (
+        len(times)
+        if train_end is None
+        else int(np.searchsorted(times, _parse_date(train_end), "right"))
+    )
     if n_train < 2:
-        raise DataError(f"no bars on or before --train-end {train_end} in {series.source or series.symbol}")
+        raise DataError(
+            f"no bars on or before --train-end {train_end} in {series.source or series.symbol}"
+        )
     raw = feature_matrix(series.high, series.low, series.close, spec)
     model = fit_regime_model(
-        raw, n_train, spec, kind, n_regimes=n_regimes, hyperparameters=hyperparameters,
-        seed=seed, progress=progress,
+        raw,
+        n_train,
+        spec,
+        kind,
+        n_regimes=n_regimes,
+        hyperparameters=hyperparameters,
+        seed=seed,
+        progress=progress,
     )
     src = Path(source) if source is not None else (Path(series.source) if series.source else None)
     model.metadata["data"] = {
         "source": str(src) if src else None,
         "file_sha256": file_sha256(src) if src is not None and src.is_file() else None,
-        "series_sha256": data_hash([series]),
+        "series_sha256": series_sha256(series),
         "symbol": series.symbol,
         "first": iso_time(int(times[0])),
         "last": iso_time(int(times[n_train - 1])),
@@ -305,6 +347,15 @@ def load_regime_model(path: str | Path) -> RegimeModel:
     model = RegimeModel(detector, spec, scaler, meta)
     model.path = vdir
     return model
+
+
+def series_sha256(series: BarSeries) -> str:
+    """SHA-256 over the symbol and columns (the same digest a run journals as its data hash)."""
+    h = hashlib.sha256()
+    h.update(series.symbol.encode())
+    for col in (series.time, series.open, series.high, series.low, series.close, series.volume):
+        h.update(np.ascontiguousarray(col).data)
+    return h.hexdigest()
 
 
 def _json_ready(value: Any) -> Any:

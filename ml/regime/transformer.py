@@ -23,8 +23,10 @@ import torch
 from torch import nn
 
 from engine.errors import ConfigError, ModelError
-from ml.regime._torch import load_state, save_state, seeded, sliding_windows
+from ml.regime._torch import load_state, one_thread, save_state, seeded, sliding_windows
 from ml.regime.base import FitContext, FloatArray, RegimeDetector, WindowState
+from ml.regime.hmm import HmmDetector
+from ml.regime.vae import VaeDetector
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -41,7 +43,11 @@ class _Classifier(nn.Module):
         self.proj = nn.Linear(n_features, d)
         self.pos = nn.Parameter(torch.randn(1, hp["window"], d) * 0.02)
         layer = nn.TransformerEncoderLayer(
-            d, hp["nhead"], hp["ff"], hp["dropout"], batch_first=True,
+            d,
+            hp["nhead"],
+            hp["ff"],
+            hp["dropout"],
+            batch_first=True,
         )
         self.encoder = nn.TransformerEncoder(layer, hp["layers"], enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d)
@@ -58,8 +64,17 @@ class TransformerDetector(RegimeDetector):
 
     kind: ClassVar[str] = "transformer"
     defaults: ClassVar[dict[str, Any]] = {
-        "window": 16, "d_model": 32, "nhead": 4, "layers": 2, "ff": 64, "dropout": 0.1,
-        "epochs": 20, "batch_size": 64, "lr": 1e-3, "weight_decay": 1e-4, "val_fraction": 0.15,
+        "window": 16,
+        "d_model": 32,
+        "nhead": 4,
+        "layers": 2,
+        "ff": 64,
+        "dropout": 0.1,
+        "epochs": 20,
+        "batch_size": 64,
+        "lr": 1e-3,
+        "weight_decay": 1e-4,
+        "val_fraction": 0.15,
         "teacher": "hmm",
     }
 
@@ -87,23 +102,27 @@ class TransformerDetector(RegimeDetector):
         self.n_features = n_features
         return _Classifier(n_features, self.hyperparameters, self.n_regimes)
 
-    def _teacher_labels(self, rows: FloatArray, ctx: FitContext) -> tuple[np.ndarray, dict[str, Any]]:
-        from ml.regime.hmm import HmmDetector
-        from ml.regime.vae import VaeDetector
-
+    def _teacher_labels(
+        self, rows: FloatArray, ctx: FitContext
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         teacher: RegimeDetector = (
-            HmmDetector(self.n_regimes) if self.hyperparameters["teacher"] == "hmm"
+            HmmDetector(self.n_regimes)
+            if self.hyperparameters["teacher"] == "hmm"
             else VaeDetector(self.n_regimes)
         )
         tctx = FitContext(
-            ctx.feature_names, ctx.seed,
+            ctx.feature_names,
+            ctx.seed,
             (lambda stage, i, n: ctx.report(f"teacher {stage}", i, n)) if ctx.progress else None,
         )
         metrics = teacher.fit(rows, tctx)
         probs = teacher.filter(rows)
         labels = np.where(np.isfinite(probs).all(axis=1), np.nan_to_num(probs).argmax(axis=1), -1)
-        return labels, {"kind": teacher.kind, "hyperparameters": teacher.hyperparameters,
-                        "metrics": metrics}
+        return labels, {
+            "kind": teacher.kind,
+            "hyperparameters": teacher.hyperparameters,
+            "metrics": metrics,
+        }
 
     def fit(self, rows: FloatArray, ctx: FitContext) -> dict[str, Any]:
         """Fit the teacher, then train the classifier on its filtered labels."""
@@ -112,7 +131,7 @@ class TransformerDetector(RegimeDetector):
         labels, teacher = self._teacher_labels(rows, ctx)
         w = hp["window"]
         windows = sliding_windows(rows, w)
-        targets = labels[w - 1:]
+        targets = labels[w - 1 :]
         keep = targets >= 0
         windows, targets = windows[keep], targets[keep]
         n = len(windows)
@@ -136,15 +155,17 @@ class TransformerDetector(RegimeDetector):
                 perm = torch.randperm(n_train, generator=gen)
                 total = 0.0
                 for start in range(0, n_train, hp["batch_size"]):
-                    idx = perm[start:start + hp["batch_size"]]
+                    idx = perm[start : start + hp["batch_size"]]
                     loss = loss_fn(net(x[idx]), y[idx])
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
-                    total += float(loss) * len(idx)
+                    total += float(loss.detach()) * len(idx)
                 train_loss = total / n_train
                 net.eval()
-                val_loss = self._loss(net, loss_fn, x[n_train:], y[n_train:]) if n_val else train_loss
+                val_loss = (
+                    self._loss(net, loss_fn, x[n_train:], y[n_train:]) if n_val else train_loss
+                )
                 if val_loss < best_loss:
                     best_loss, best_epoch = val_loss, epoch + 1
                     best_state = copy.deepcopy(net.state_dict())
@@ -177,8 +198,8 @@ class TransformerDetector(RegimeDetector):
         out = np.empty((len(windows), self.n_regimes))
         with torch.inference_mode():
             for start in range(0, len(windows), batch):
-                chunk = torch.from_numpy(windows[start:start + batch].astype(np.float32))
-                out[start:start + batch] = torch.softmax(self.net(chunk), dim=1).numpy()
+                chunk = torch.from_numpy(windows[start : start + batch].astype(np.float32))
+                out[start : start + batch] = torch.softmax(self.net(chunk), dim=1).numpy()
         return out
 
     def filter(self, rows: FloatArray) -> FloatArray:
@@ -189,7 +210,7 @@ class TransformerDetector(RegimeDetector):
         out = np.full((len(rows), self.n_regimes), np.nan)
         windows = sliding_windows(rows, w)
         if len(windows):
-            out[w - 1:] = self._predict_windows(windows)
+            out[w - 1 :] = self._predict_windows(windows)
         return out
 
     def online(self) -> WindowState:
@@ -199,7 +220,7 @@ class TransformerDetector(RegimeDetector):
 
     def _step_window(self, window: FloatArray) -> FloatArray:
         assert self.net is not None
-        with torch.inference_mode():
+        with one_thread(), torch.inference_mode():
             logits = self.net(torch.from_numpy(window[None].astype(np.float32)))
             out: FloatArray = torch.softmax(logits, dim=1).numpy()[0].astype(np.float64)
         return out

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
+from sklearn.cluster import KMeans
 from torch import nn
 
 from engine.errors import ConfigError, ModelError
-from ml.regime._torch import load_state, save_state, seeded, sliding_windows
+from ml.regime._torch import load_state, one_thread, save_state, seeded, sliding_windows
 from ml.regime.base import FitContext, FloatArray, RegimeDetector, WindowState, softmax_rows
 
 if TYPE_CHECKING:
@@ -36,11 +37,16 @@ CLUSTER_FILE = "vae_kmeans.npz"
 class _Vae(nn.Module):
     def __init__(self, n_in: int, hidden: int, latent: int) -> None:
         super().__init__()
-        self.encoder = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
+        self.encoder = nn.Sequential(
+            nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU()
+        )
         self.mu = nn.Linear(hidden, latent)
         self.logvar = nn.Linear(hidden, latent)
         self.decoder = nn.Sequential(
-            nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Linear(latent, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
             nn.Linear(hidden, n_in),
         )
 
@@ -68,8 +74,14 @@ class VaeDetector(RegimeDetector):
 
     kind: ClassVar[str] = "vae"
     defaults: ClassVar[dict[str, Any]] = {
-        "window": 5, "latent_dim": 2, "hidden": 32, "epochs": 60, "batch_size": 128,
-        "lr": 2e-3, "beta": 1.0, "kmeans_n_init": 10,
+        "window": 5,
+        "latent_dim": 2,
+        "hidden": 32,
+        "epochs": 60,
+        "batch_size": 128,
+        "lr": 2e-3,
+        "beta": 1.0,
+        "kmeans_n_init": 10,
     }
 
     def __init__(self, n_regimes: int = 3, **hyperparameters: Any) -> None:
@@ -97,8 +109,6 @@ class VaeDetector(RegimeDetector):
 
     def fit(self, rows: FloatArray, ctx: FitContext) -> dict[str, Any]:
         """Train the VAE, then cluster the latent means."""
-        from sklearn.cluster import KMeans
-
         hp = self.hyperparameters
         vol_col = ctx.column("volatility")
         if vol_col < 0:
@@ -117,15 +127,15 @@ class VaeDetector(RegimeDetector):
                 perm = torch.randperm(n, generator=gen)
                 rec_sum = kl_sum = 0.0
                 for start in range(0, n, hp["batch_size"]):
-                    batch = x[perm[start:start + hp["batch_size"]]]
+                    batch = x[perm[start : start + hp["batch_size"]]]
                     eps = torch.randn(len(batch), hp["latent_dim"], generator=gen)
                     recon, mu, logvar = net(batch, eps)
                     loss, rec, kl = vae_loss(batch, recon, mu, logvar, hp["beta"])
                     opt.zero_grad()
-                    loss.backward()
+                    loss.backward()  # type: ignore[no-untyped-call]
                     opt.step()
-                    rec_sum += float(rec) * len(batch)
-                    kl_sum += float(kl) * len(batch)
+                    rec_sum += float(rec.detach()) * len(batch)
+                    kl_sum += float(kl.detach()) * len(batch)
                 ctx.report("epochs", epoch + 1, hp["epochs"])
         net.eval()
         self.net = net
@@ -133,7 +143,10 @@ class VaeDetector(RegimeDetector):
         km = KMeans(n_clusters=self.n_regimes, n_init=hp["kmeans_n_init"], random_state=ctx.seed)
         raw = km.fit_predict(latent)
         last_vol = windows[:, -1, vol_col]
-        means = [float(last_vol[raw == g].mean()) if np.any(raw == g) else np.inf for g in range(self.n_regimes)]
+        means = [
+            float(last_vol[raw == g].mean()) if np.any(raw == g) else np.inf
+            for g in range(self.n_regimes)
+        ]
         order = np.argsort(means, kind="stable")
         self.centroids = np.ascontiguousarray(km.cluster_centers_[order], dtype=np.float64)
         assigned = np.argsort(order)[raw]  # old label -> new label
@@ -145,7 +158,9 @@ class VaeDetector(RegimeDetector):
             "kl": kl_sum / n,
             "kmeans_inertia": float(km.inertia_),
             "tau": self.tau,
-            "cluster_mean_volatility": {nm: means[o] for nm, o in zip(self.names, order, strict=True)},
+            "cluster_mean_volatility": {
+                nm: means[o] for nm, o in zip(self.names, order, strict=True)
+            },
             "train_share": {nm: float(np.mean(assigned == j)) for j, nm in enumerate(self.names)},
         }
 
@@ -169,7 +184,7 @@ class VaeDetector(RegimeDetector):
         windows = sliding_windows(rows, w)
         if len(windows):
             flat = torch.from_numpy(windows.reshape(len(windows), -1).astype(np.float32))
-            out[w - 1:] = self._probs(self._latent(flat))
+            out[w - 1 :] = self._probs(self._latent(flat))
         return out
 
     def online(self) -> WindowState:
@@ -178,8 +193,9 @@ class VaeDetector(RegimeDetector):
         return WindowState(self.hyperparameters["window"], self.n_features, self._step_window)
 
     def _step_window(self, window: FloatArray) -> FloatArray:
-        flat = torch.from_numpy(window.reshape(1, -1).astype(np.float32))
-        out: FloatArray = self._probs(self._latent(flat))[0]
+        with one_thread():
+            flat = torch.from_numpy(window.reshape(1, -1).astype(np.float32))
+            out: FloatArray = self._probs(self._latent(flat))[0]
         return out
 
     def save_weights(self, directory: Path) -> list[str]:
@@ -188,7 +204,9 @@ class VaeDetector(RegimeDetector):
         assert self.net is not None
         save_state(self.net, directory / NET_FILE)
         np.savez(
-            directory / CLUSTER_FILE, centroids=self.centroids, tau=np.float64(self.tau),
+            directory / CLUSTER_FILE,
+            centroids=self.centroids,
+            tau=np.float64(self.tau),
             n_features=np.int64(self.n_features),
         )
         return [NET_FILE, CLUSTER_FILE]
@@ -203,7 +221,9 @@ class VaeDetector(RegimeDetector):
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"cannot read VAE clusters in {directory}: {exc}") from exc
         if self.centroids.shape[0] != self.n_regimes:
-            raise ModelError(f"{directory}: {self.centroids.shape[0]} clusters, expected {self.n_regimes}")
+            raise ModelError(
+                f"{directory}: {self.centroids.shape[0]} clusters, expected {self.n_regimes}"
+            )
         if stored != n_features:
             raise ModelError(f"{directory}: VAE was trained on {stored} features, not {n_features}")
         with seeded(0):

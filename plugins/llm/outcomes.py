@@ -56,7 +56,11 @@ class TradeLinker:
         return {s: o.decision_id for s, o in self._open.items()}
 
     def on_fill(
-        self, fill: Fill, closed: Sequence[ClosedTrade], qty_after: float, qty_before: float,
+        self,
+        fill: Fill,
+        closed: Sequence[ClosedTrade],
+        qty_after: float,
+        qty_before: float,
     ) -> list[LlmOutcome]:
         """Attribute one fill; return an outcome event for each trade it closed.
 
@@ -77,15 +81,39 @@ class TradeLinker:
             owner = opener or _Opener("unlinked", "")
             ret = (tr.exit_price / tr.entry_price - 1.0) * tr.side if tr.entry_price else 0.0
             side = "long" if tr.side > 0 else "short"
-            self.outcomes.append(Outcome(
-                owner.decision_id, sym, side, tr.entry_time, tr.exit_time, tr.entry_price,
-                tr.exit_price, tr.pnl, ret, closer, owner.reasoning,
-            ))
-            events.append(LlmOutcome(
-                fill.time, self.strategy_id, owner.decision_id, sym, side, tr.qty,
-                tr.entry_time, tr.entry_price, tr.exit_price, tr.pnl, ret, tr.bars_held, closer,
-                tuple(owner.order_ids),
-            ))
+            self.outcomes.append(
+                Outcome(
+                    owner.decision_id,
+                    sym,
+                    side,
+                    tr.entry_time,
+                    tr.exit_time,
+                    tr.entry_price,
+                    tr.exit_price,
+                    tr.pnl,
+                    ret,
+                    closer,
+                    owner.reasoning,
+                )
+            )
+            events.append(
+                LlmOutcome(
+                    fill.time,
+                    self.strategy_id,
+                    owner.decision_id,
+                    sym,
+                    side,
+                    tr.qty,
+                    tr.entry_time,
+                    tr.entry_price,
+                    tr.exit_price,
+                    tr.pnl,
+                    ret,
+                    tr.bars_held,
+                    closer,
+                    tuple(owner.order_ids),
+                )
+            )
         flipped = qty_after != 0.0 and (qty_before == 0.0 or (qty_after > 0) != (qty_before > 0))
         if qty_after == 0.0:
             self._open.pop(sym, None)

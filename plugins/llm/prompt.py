@@ -36,6 +36,7 @@ __all__ = [
 
 DAY_NS = 86_400 * 10**9
 INDICATOR_WINDOW = 260  # enough history for SMA(200) and a settled RSI/ATR
+FULL_BARS = 3  # bars shown with open/high/low/volume; the rest are closes only
 
 PERSONAS: dict[str, str] = {
     "conservative": (
@@ -55,14 +56,13 @@ PERSONAS: dict[str, str] = {
 }
 
 OUTPUT_RULES = """\
-Decide for the symbol in the market context. Answer with one JSON object only:
-- reasoning: one to three short sentences explaining the decision
-- action: BUY (go long), SELL ({sell}), HOLD (do nothing) or CLOSE (close the position)
-- size: fraction of equity for BUY/SELL, e.g. 0.5 (0 for HOLD and CLOSE)
-- confidence: 0 to 1
-- stop_loss_pct: stop-loss distance from the current price in percent (e.g. 5), or null
-- take_profit_pct: take-profit distance from the current price in percent, or null
-Orders fill at the next bar's open. Learn from your recent outcomes."""
+Decide for the symbol in the market context. Reply with one JSON object:
+{{"reasoning": <your own short explanation>, "action": "BUY" | "SELL" | "HOLD" | "CLOSE", \
+"size": <fraction of equity, 0.1 to 1 for BUY/SELL, 0 otherwise>, "confidence": <0 to 1>, \
+"stop_loss_pct": <percent from the price, e.g. 4; 0 or null for none>, \
+"take_profit_pct": <percent from the price, e.g. 8; 0 or null for none>}}
+BUY = go long, SELL = {sell}, HOLD = do nothing, CLOSE = close the position. Orders fill at the \
+next bar's open. Learn from your recent outcomes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,14 +136,14 @@ def system_prompt(settings: PromptSettings) -> str:
     return f"{head}\n\n{OUTPUT_RULES.format(sell=sell)}"
 
 
-def _num(x: float) -> str:
+def _num(x: float, digits: int = 6) -> str:
     if not math.isfinite(x):
         return "n/a"
-    return f"{x:.6g}" if abs(x) < 1e6 else f"{x:,.0f}"
+    return f"{x:.{digits}g}" if abs(x) < 1e6 else f"{x:,.0f}"
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:+.2f}%" if math.isfinite(x) else "n/a"
+def _pct(x: float, sign: str = "+") -> str:
+    return f"{x * 100:{sign}.2f}%" if math.isfinite(x) else "n/a"
 
 
 def _when(ns: int, intraday: bool) -> str:
@@ -169,9 +169,9 @@ def _indicators(snap: Snapshot, settings: PromptSettings) -> list[str]:
     if n > 14:
         parts.append(f"RSI14 {_last(rsi(close, 14)):.1f}")
         a = _last(atr(high, low, close, 14))
-        parts.append(f"ATR14 {_num(a)} ({_pct(a / price)} of price)")
+        parts.append(f"ATR14 {_num(a, 4)} ({_pct(a / price, '')} of price)")
     if n >= 34:
-        parts.append(f"MACD histogram {_num(_last(macd(close).hist))}")
+        parts.append(f"MACD histogram {_num(_last(macd(close).hist), 3)}")
     if n >= 20:
         bands = bollinger(close, 20, 2.0)
         width = _last(bands.upper) - _last(bands.lower)
@@ -181,25 +181,38 @@ def _indicators(snap: Snapshot, settings: PromptSettings) -> list[str]:
         rets = np.diff(np.log(close[-21:]))
         per_year = 365.25 * DAY_NS / settings.interval_ns if settings.interval_ns > 0 else 252.0
         per_year = 252.0 if settings.interval_ns == DAY_NS else per_year
-        parts.append(f"20-bar volatility (annualised) {_pct(float(np.std(rets, ddof=1)) * math.sqrt(per_year))}")
+        vol = float(np.std(rets, ddof=1)) * math.sqrt(per_year)
+        parts.append(f"20-bar volatility (annualised) {_pct(vol, '')}")
     return parts
 
 
 def _candles(snap: Snapshot, settings: PromptSettings, intraday: bool) -> list[str]:
-    k = settings.candles
+    """Closes as one short series, then the last few bars in full (digits cost tokens)."""
+    times = snap.window("time", settings.candles)
+    if not len(times):
+        return ["No bars yet."]
+    closes = " ".join(_num(float(c)) for c in snap.window("close", settings.candles))
+    lines = [
+        f"Closes of the last {len(times)} bars ({_when(int(times[0]), intraday)} to "
+        f"{_when(int(times[-1]), intraday)}, oldest first): {closes}",
+        "Last bars (time open high low close volume):",
+    ]
+    k = min(FULL_BARS, len(times))
     cols = [snap.window(f, k) for f in ("time", "open", "high", "low", "close", "volume")]
-    rows = []
     for t, o, h, lo, c, v in zip(*cols, strict=True):
-        rows.append(
+        lines.append(
             f"{_when(int(t), intraday)} {_num(float(o))} {_num(float(h))} {_num(float(lo))} "
             f"{_num(float(c))} {float(v):.3g}"
         )
-    return rows
+    return lines
 
 
 def _portfolio(
-    snap: Snapshot, portfolio: PortfolioView, plans: Mapping[str, ExitPlan],
-    opened_by: Mapping[str, str], intraday: bool,
+    snap: Snapshot,
+    portfolio: PortfolioView,
+    plans: Mapping[str, ExitPlan],
+    opened_by: Mapping[str, str],
+    intraday: bool,
 ) -> list[str]:
     lines = [f"Equity {portfolio.equity:,.2f}, cash {portfolio.cash:,.2f}."]
     held = sorted(portfolio.positions)
@@ -275,10 +288,9 @@ def build_prompt(
     sym = snap.symbol
     unit = "daily" if not intraday else f"{settings.interval_ns // 60_000_000_000}-minute"
     lines = [
-        f"Market context for {sym} at the close of the bar opened {_when(snap.time, intraday)}. "
-        f"Last price {_num(snap.price)}.",
+        f"Market context for {sym} ({unit} bars) at the close of the bar opened "
+        f"{_when(snap.time, intraday)}. Last price {_num(snap.price)}.",
         "",
-        f"Last {len(times)} {unit} bars (oldest first: time open high low close volume):",
         *_candles(snap, settings, intraday),
         "",
         "Indicators: " + ("; ".join(_indicators(snap, settings)) or "not enough history yet") + ".",
@@ -286,7 +298,8 @@ def build_prompt(
     regime = snap.annotations.get("regime")
     if regime is not None:
         lines.append(f"Market regime (annotated): {regime}.")
-    lines += ["", "Your portfolio:", *_portfolio(snap, portfolio, plans or {}, opened_by or {}, intraday)]
+    book = _portfolio(snap, portfolio, plans or {}, opened_by or {}, intraday)
+    lines += ["", "Your portfolio:", *book]
     reflection = _reflection(
         [o for o in outcomes if o.exit_time <= snap.time], settings.reflect, intraday
     )

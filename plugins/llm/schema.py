@@ -56,11 +56,20 @@ class ReasonCode(enum.StrEnum):
     BUDGET_COST = "budget_cost"
 
 
-INVALID_CODES = frozenset({
-    ReasonCode.MALFORMED_JSON, ReasonCode.TRUNCATED, ReasonCode.SCHEMA_VIOLATION,
-    ReasonCode.REFUSAL, ReasonCode.TIMEOUT, ReasonCode.PROVIDER_ERROR, ReasonCode.CACHE_MISS,
-})
-BUDGET_CODES = frozenset({ReasonCode.BUDGET_CALLS, ReasonCode.BUDGET_TOKENS, ReasonCode.BUDGET_COST})
+INVALID_CODES = frozenset(
+    {
+        ReasonCode.MALFORMED_JSON,
+        ReasonCode.TRUNCATED,
+        ReasonCode.SCHEMA_VIOLATION,
+        ReasonCode.REFUSAL,
+        ReasonCode.TIMEOUT,
+        ReasonCode.PROVIDER_ERROR,
+        ReasonCode.CACHE_MISS,
+    }
+)
+BUDGET_CODES = frozenset(
+    {ReasonCode.BUDGET_CALLS, ReasonCode.BUDGET_TOKENS, ReasonCode.BUDGET_COST}
+)
 
 
 class TradeDecision(BaseModel):
@@ -71,8 +80,8 @@ class TradeDecision(BaseModel):
         action: BUY, SELL, HOLD or CLOSE.
         size: Position size as a fraction of equity (0–1); must be > 0 for BUY and SELL.
         confidence: The model's confidence, 0–1 (journaled, not acted upon).
-        stop_loss_pct: Optional stop-loss distance from the current price, in percent.
-        take_profit_pct: Optional take-profit distance from the current price, in percent.
+        stop_loss_pct: Stop-loss distance from the current price in percent (0 or None: none).
+        take_profit_pct: Take-profit distance from the current price in percent (0 or None: none).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -81,8 +90,8 @@ class TradeDecision(BaseModel):
     action: Action
     size: float = Field(ge=0.0, le=1.0)
     confidence: float = Field(ge=0.0, le=1.0)
-    stop_loss_pct: float | None = Field(default=None, gt=0.0, le=50.0)
-    take_profit_pct: float | None = Field(default=None, gt=0.0, le=500.0)
+    stop_loss_pct: float | None = Field(default=None, ge=0.0, le=50.0)
+    take_profit_pct: float | None = Field(default=None, ge=0.0, le=500.0)
 
     @model_validator(mode="after")
     def _sized_when_trading(self) -> TradeDecision:
@@ -105,22 +114,42 @@ def decision_schema() -> dict[str, Any]:
         "type": "object",
         "properties": {
             "reasoning": {
-                "type": "string", "maxLength": MAX_REASONING,
+                "type": "string",
+                "maxLength": MAX_REASONING,
                 "description": "Why, in one to three short sentences.",
             },
             "action": {"type": "string", "enum": [a.value for a in Action]},
             "size": {
-                "type": "number", "minimum": 0, "maximum": 1,
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
                 "description": "Fraction of equity for BUY/SELL (e.g. 0.5); 0 for HOLD/CLOSE.",
             },
             "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            "stop_loss_pct": _nullable({"type": "number", "exclusiveMinimum": 0, "maximum": 50}),
+            "stop_loss_pct": _nullable(
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 50,
+                    "description": "Percent from the price; 0 or null for no stop-loss.",
+                }
+            ),
             "take_profit_pct": _nullable(
-                {"type": "number", "exclusiveMinimum": 0, "maximum": 500}
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 500,
+                    "description": "Percent from the price; 0 or null for no take-profit.",
+                }
             ),
         },
         "required": [
-            "reasoning", "action", "size", "confidence", "stop_loss_pct", "take_profit_pct",
+            "reasoning",
+            "action",
+            "size",
+            "confidence",
+            "stop_loss_pct",
+            "take_profit_pct",
         ],
         "additionalProperties": False,
     }

@@ -66,8 +66,9 @@ class TraderStats:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready figures."""
-        invalid = {c.value: self.codes[c.value] for c in sorted(INVALID_CODES) if self.codes[c.value]}
-        budget = {c.value: self.codes[c.value] for c in sorted(BUDGET_CODES) if self.codes[c.value]}
+        codes = self.codes
+        invalid = {c.value: codes[c.value] for c in sorted(INVALID_CODES) if codes[c.value]}
+        budget = {c.value: codes[c.value] for c in sorted(BUDGET_CODES) if codes[c.value]}
         return {
             "provider": self.provider,
             "model": self.model,

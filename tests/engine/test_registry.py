@@ -63,9 +63,7 @@ def test_broken_dropin_is_reported_not_fatal(tmp_path: Path) -> None:
 def test_duplicate_names_are_an_error(tmp_path: Path) -> None:
     (tmp_path / "one.py").write_text(DROPIN)
     (tmp_path / "two.py").write_text(DROPIN.replace("class Breakout", "class Other"))
-    with pytest.raises(
-        PluginError, match="strategy name 'my_breakout' is taken twice"
-    ):
+    with pytest.raises(PluginError, match="strategy name 'my_breakout' is taken twice"):
         catalog(tmp_path)
 
 

@@ -6,6 +6,10 @@ matches the schema (the SDK's ``transform_schema`` moves range limits, which str
 not accept, into descriptions; they are enforced again when the decision is validated). A
 ``refusal`` stop reason is reported as such, ``max_tokens`` as truncated.
 
+Sampling parameters are not sent: the SDK (1.0 and later) dropped ``temperature`` from
+``messages.create`` and current Claude models reject it, and the API has no seed. Replays are
+exact all the same, because they come from the cache, not from re-sampling.
+
 The API key is read from ``ANTHROPIC_API_KEY`` only: it is never a parameter, never stored on
 the provider and never appears in a repr, a log line or the journal.
 """
@@ -68,7 +72,12 @@ class AnthropicProvider(Provider):
     name: ClassVar[str] = "anthropic"
 
     def __init__(
-        self, model: str = "", *, base_url: str = "", timeout: float = 60.0, max_retries: int = 2,
+        self,
+        model: str = "",
+        *,
+        base_url: str = "",
+        timeout: float = 60.0,
+        max_retries: int = 2,
     ) -> None:
         super().__init__(model or DEFAULT_ANTHROPIC_MODEL)
         self.base_url = base_url
@@ -76,11 +85,14 @@ class AnthropicProvider(Provider):
         self.max_retries = max_retries
         cin, cout = price_of(self.model)
         if not any(self.model.startswith(p) for p in ANTHROPIC_PRICES):
-            log.warning("no price known for %s; costing it at $%s/$%s per Mtok", self.model, cin, cout)
+            log.warning(
+                "no price known for %s; costing it at $%s/$%s per Mtok", self.model, cin, cout
+            )
         self._caps = Capabilities(
             provider="anthropic",
             structured_output="strict tool use (forced tool_choice, input_schema)",
             seed=False,
+            temperature=False,
             offline=False,
             cost_in_per_mtok=cin,
             cost_out_per_mtok=cout,
@@ -104,7 +116,9 @@ class AnthropicProvider(Provider):
             if not key:
                 raise ModelError(f"{KEY_ENV} is not set; the key is read from the environment only")
             self._client = anthropic.AsyncAnthropic(
-                api_key=key, base_url=self.base_url or None, timeout=self.timeout,
+                api_key=key,
+                base_url=self.base_url or None,
+                timeout=self.timeout,
                 max_retries=self.max_retries,
             )
             self._loop = loop
@@ -121,16 +135,16 @@ class AnthropicProvider(Provider):
             "input_schema": anthropic.transform_schema(dict(request.schema)),
             "strict": True,
         }
+        params: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": request.max_tokens,
+            "system": request.system,
+            "messages": [{"role": "user", "content": request.prompt}],
+            "tools": [tool],
+            "tool_choice": {"type": "tool", "name": request.schema_name},
+        }
         try:
-            msg = await client.messages.create(
-                model=self.model,
-                max_tokens=request.max_tokens,
-                system=request.system,
-                messages=[{"role": "user", "content": request.prompt}],
-                tools=[tool],  # type: ignore[list-item]
-                tool_choice={"type": "tool", "name": request.schema_name},
-                temperature=request.temperature,
-            )
+            msg = await client.messages.create(**params)
         except anthropic.APITimeoutError:
             raise TimeoutError(f"anthropic did not answer within {self.timeout}s") from None
         except anthropic.APIStatusError as exc:
@@ -138,6 +152,8 @@ class AnthropicProvider(Provider):
             raise ModelError(f"anthropic HTTP {exc.status_code}: {kind}: {text}"[:300]) from None
         except anthropic.APIError as exc:
             raise ModelError(f"anthropic: {type(exc).__name__}: {exc.message}"[:300]) from None
+        except ValueError as exc:  # a body that is not the documented JSON
+            raise ModelError(f"anthropic: unreadable response: {exc}"[:300]) from None
         tokens_in = int(msg.usage.input_tokens or 0)
         tokens_out = int(msg.usage.output_tokens or 0)
         stop = str(msg.stop_reason or "")

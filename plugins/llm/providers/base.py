@@ -27,6 +27,7 @@ class Capabilities:
         structured_output: How the JSON schema is enforced by the backend.
         seed: Whether a sampling seed is honoured (reproducible sampling).
         offline: Whether it works without any network.
+        temperature: Whether the sampling temperature is honoured.
         cost_in_per_mtok: USD per million input tokens.
         cost_out_per_mtok: USD per million output tokens.
     """
@@ -35,6 +36,7 @@ class Capabilities:
     structured_output: str
     seed: bool
     offline: bool
+    temperature: bool = True
     cost_in_per_mtok: float = 0.0
     cost_out_per_mtok: float = 0.0
 

@@ -109,7 +109,7 @@ class OllamaProvider(Provider):
         """Close the HTTP client of the current loop."""
         if self._client is not None:
             client, self._client = self._client, None
-            await client.close()
+            await client.close()  # type: ignore[no-untyped-call]
 
     def __repr__(self) -> str:
         return f"OllamaProvider(model={self.model!r}, host={self.host or 'default'!r})"

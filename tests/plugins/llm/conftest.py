@@ -1,0 +1,201 @@
+"""Fixtures of the LLM tests: a loopback wire server, data slices, one real local model.
+
+The wire server is a real HTTP server on 127.0.0.1 that answers like Ollama's ``/api/chat`` and
+Anthropic's ``/v1/messages``; the official clients are pointed at it (``host=`` /
+``base_url=``), so the SDKs' own request and response code runs, without any network.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.config import parse_config
+from engine.journal import read_journal
+from engine.session import SessionResult, run_session
+
+DATA = Path(__file__).parent / "data"
+SP500 = Path(__file__).resolve().parents[3] / "engine" / "data" / "sp500_daily.csv"
+HAVE_LLAMA = importlib.util.find_spec("llama_cpp") is not None
+
+
+def body(name: str) -> Any:
+    """A recorded response body from ``data/``."""
+    return json.loads((DATA / name).read_text())
+
+
+@dataclass
+class Reply:
+    """What the server sends back."""
+
+    status: int = 200
+    payload: Any = None
+    raw: bytes | None = None
+    delay: float = 0.0
+
+
+@dataclass
+class Seen:
+    """A request the server received."""
+
+    path: str
+    headers: dict[str, str]
+    json: Any
+
+
+Handler = Callable[[Seen], Reply]
+
+
+@dataclass
+class WireServer:
+    """Scriptable loopback server; ``on(path, handler)`` decides the answers."""
+
+    url: str
+    routes: dict[str, Handler] = field(default_factory=dict)
+    seen: list[Seen] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on(self, path: str, handler: Handler | Reply) -> None:
+        self.routes[path] = handler if callable(handler) else (lambda _s, r=handler: r)
+
+    def requests(self, path: str) -> list[Seen]:
+        with self.lock:
+            return [s for s in self.seen if s.path == path]
+
+
+def _handler_class(server: WireServer) -> type[BaseHTTPRequestHandler]:
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            n = int(self.headers.get("content-length", 0))
+            raw = self.rfile.read(n)
+            try:
+                payload = json.loads(raw) if raw else None
+            except ValueError:
+                payload = raw.decode(errors="replace")
+            seen = Seen(
+                self.path.split("?")[0], {k.lower(): v for k, v in self.headers.items()}, payload
+            )
+            with server.lock:
+                server.seen.append(seen)
+            handler = server.routes.get(seen.path)
+            reply = handler(seen) if handler else Reply(404, {"error": "no route"})
+            if reply.delay:
+                threading.Event().wait(reply.delay)
+            data = reply.raw if reply.raw is not None else json.dumps(reply.payload).encode()
+            try:
+                self.send_response(reply.status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout test)
+
+    return H
+
+
+@pytest.fixture(scope="session")
+def _wire_server() -> Iterator[WireServer]:
+    server = WireServer(url="")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(server))
+    httpd.daemon_threads = True
+    server.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def wire(_wire_server: WireServer, monkeypatch: pytest.MonkeyPatch) -> WireServer:
+    """The loopback server with fresh routes; Ollama and Anthropic clients point at it."""
+    _wire_server.routes.clear()
+    with _wire_server.lock:
+        _wire_server.seen.clear()
+    monkeypatch.setenv("OLLAMA_HOST", _wire_server.url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-0123456789-secret")
+    return _wire_server
+
+
+def ollama_reply(content: str, done_reason: str = "stop", **extra: Any) -> Reply:
+    """An Ollama ``/api/chat`` answer with ``content`` as the assistant message."""
+    payload = body("ollama_chat.json")
+    payload["message"]["content"] = content
+    payload["done_reason"] = done_reason
+    payload.update(extra)
+    return Reply(200, payload)
+
+
+def decision_json(**fields: Any) -> str:
+    """A decision as JSON text (valid by default)."""
+    d = {
+        "reasoning": "test",
+        "action": "HOLD",
+        "size": 0.0,
+        "confidence": 0.5,
+        "stop_loss_pct": None,
+        "take_profit_pct": None,
+    }
+    d.update(fields)
+    return json.dumps(d)
+
+
+@pytest.fixture
+def sp500_slice(tmp_path: Path) -> Callable[[int], Path]:
+    """Write the first ``n`` bars of the shipped S&P 500 file to a CSV; return its path."""
+    lines = SP500.read_text().splitlines()
+
+    def make(n: int) -> Path:
+        path = tmp_path / f"spx_{n}.csv"
+        path.write_text("\n".join(lines[: n + 1]) + "\n")
+        return path
+
+    return make
+
+
+def run_llm(
+    data: Path,
+    journal_dir: Path,
+    *strategies: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> tuple[SessionResult, list[dict[str, Any]]]:
+    """Run a session with the given strategy entries; return the result and journal records."""
+    raw = {
+        "run": {"name": "llmtest", "initial_cash": 100_000.0},
+        "data": [{"path": str(data), "symbol": "SPX"}],
+        "strategies": list(strategies),
+        "journal": {"dir": str(journal_dir)},
+        "plugins": {"entry_points": False},
+        **(extra or {}),
+    }
+    result = run_session(parse_config(raw, data.parent))
+    assert result.journal_path is not None
+    return result, list(read_journal(result.journal_path))
+
+
+def trader(sid: str = "llm", **params: Any) -> dict[str, Any]:
+    """A strategy entry for the LLM trader."""
+    return {"name": "llm_trader", "id": sid, "params": params}
+
+
+@pytest.fixture(scope="session")
+def local_model() -> Any:
+    """The packaged GGUF model, loaded once for the whole test session."""
+    if not HAVE_LLAMA:
+        pytest.skip("llama_cpp cannot be imported (pip install llama-cpp-python)")
+    from plugins.llm.providers.local import load_llama, model_path
+
+    llm, _ = load_llama(model_path(""), 4096, 0)
+    return llm
