@@ -64,11 +64,12 @@ if TYPE_CHECKING:
     from engine.sizing import Sizer
     from engine.strategy import Strategy
 
-__all__ = ["Engine", "RunInfo", "SlotSpec"]
+__all__ = ["STALE_FEED", "Engine", "RunInfo", "SlotSpec"]
 
 log = logging.getLogger("papertape.engine")
 CHUNK = 65_536
 GLOBAL = "*"
+STALE_FEED = "stale_feed"  # the "shield" named in vetoes of orders from a stale snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,10 +524,26 @@ class Engine:
             if not (qty >= 0.0 and math.isfinite(qty)):
                 raise StrategyError(f"sizer {slot.sizer.name!r} returned {qty!r}")
             goal = qty if target is Target.LONG else -qty
+        delta = goal - current
+        negligible = abs(delta) <= 1e-12 * max(abs(goal), abs(current), 1.0)
+        if snap.stale:  # live feed went quiet: no new orders, working ones stay as they are
+            if not negligible or has_entry:
+                self.emit(
+                    OrderVetoed(
+                        t,
+                        slot.id,
+                        sym,
+                        1 if delta >= 0 else -1,
+                        0.0 if negligible else abs(delta),
+                        0.0,
+                        STALE_FEED,
+                        f"stale snapshot: {self.stale_why(snap)}; working orders kept",
+                    )
+                )
+            return
         for o in self.sim.cancel(slot.id, sym):
             self.emit(OrderCancelled(t, slot.id, o.id, sym, "replaced by a new signal"))
-        delta = goal - current
-        if abs(delta) <= 1e-12 * max(abs(goal), abs(current), 1.0):
+        if negligible:
             return
         delta = self._shielded(slot, sym, delta, price)
         if delta == 0.0:
@@ -543,6 +560,10 @@ class Engine:
             sig.stop_loss if opening else None,
             sig.take_profit if opening else None,
         )
+
+    def stale_why(self, snap: Snapshot) -> str:
+        """Why ``snap`` is stale (live engines know more than replay, where nothing is)."""
+        return "feed stale"
 
     def _shielded(self, slot: _Slot, sym: str, delta: float, price: float) -> float:
         if not slot.shields and not self.global_shields and not slot.halted:

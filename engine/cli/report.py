@@ -119,8 +119,28 @@ def print_table(result: SessionResult, console: Console | None = None) -> None:
     for label, attr, pct, digits in rows:
         table.add_row(label, *(_fmt(getattr(m, attr), pct, digits) for m in reports))
     console.print(table)
+    for sid, r in result.strategies.items():
+        if "llm_calls" in r.stats:
+            console.print(f"{sid}: {_llm_line(r.stats)}", highlight=False)
     if result.rejections:
         for sym, counts in result.rejections.items():
             console.print(f"[yellow]rejected rows in {sym}:[/] {counts}")
     if result.journal_path:
         console.print(f"journal: {result.journal_path}")
+
+
+def _llm_line(stats: dict[str, Any]) -> str:
+    """One line of LLM usage: decisions, model calls vs cache, invalid outputs, tokens, cost."""
+    invalid = stats.get("invalid_decisions") or {}
+    bad = ", ".join(f"{k}×{v}" for k, v in sorted(invalid.items())) or "none"
+    lat = (stats.get("model_latency_ms") or {}).get("p50")
+    parts = [
+        f"{stats.get('decisions', 0)} decisions",
+        f"{stats.get('llm_calls', 0)} model calls, {stats.get('cache_hits', 0)} from cache",
+        f"invalid: {bad}",
+        f"tokens {stats.get('tokens_in', 0)} in / {stats.get('tokens_out', 0)} out",
+        f"cost ${stats.get('cost', 0.0):.4f}",
+    ]
+    if lat is not None:
+        parts.append(f"model latency p50 {lat:,.0f} ms")
+    return " · ".join(parts)

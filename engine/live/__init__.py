@@ -4,7 +4,7 @@ See docs/live.md. :class:`LiveSession` runs a session from a config (``run.mode 
 :class:`LiveEngine` is the engine it drives.
 """
 
-from engine.live.engine import STALE_SHIELD, LiveEngine
+from engine.live.engine import LiveEngine
 from engine.live.session import LiveSession, run_live, session_config
 
-__all__ = ["STALE_SHIELD", "LiveEngine", "LiveSession", "run_live", "session_config"]
+__all__ = ["LiveEngine", "LiveSession", "run_live", "session_config"]

@@ -21,16 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from engine.errors import ExecutionError
-from engine.events import OrderVetoed, SignalEmitted
 from engine.execution.book_fills import BookFillSimulator, DepthBook, TradePrint
-from engine.execution.orders import OrderRole, Target
 from engine.feeds.base import BarSeries
 from engine.loop import Engine, EngineSettings, RunInfo, SlotSpec
 from engine.market import RingHistory, TopOfBook
@@ -39,14 +36,12 @@ from engine.snapshot import Snapshot
 if TYPE_CHECKING:
     import pluggy
 
-    from engine.execution.orders import Signal
     from engine.loop import _Slot
     from engine.risk.base import Shield
 
-__all__ = ["STALE_SHIELD", "LiveEngine"]
+__all__ = ["LiveEngine"]
 
 log = logging.getLogger("papertape.live")
-STALE_SHIELD = "stale_feed"
 MINUTE_NS = 60_000_000_000
 
 
@@ -263,56 +258,6 @@ class LiveEngine(Engine):
         self._fill_all(self.clock() or snap.time)
         self.settle()
 
-    def _act(self, slot: _Slot, sig: Signal, snap: Snapshot) -> None:
-        """As the base engine, except that a stale snapshot's orders are vetoed untouched."""
-        sym = sig.symbol or snap.symbol
-        if not snap.stale or sym not in self.marks:
-            super()._act(slot, sig, snap)
-            return
-        t = snap.time
-        self.emit(
-            SignalEmitted(
-                t,
-                slot.id,
-                sym,
-                sig.target.value,
-                sig.order_type.value,
-                sig.price,
-                sig.stop_loss,
-                sig.take_profit,
-                sig.size,
-                sig.reason,
-            )
-        )
-        current = slot.portfolio.qty(sym)
-        target = sig.target
-        entry = any(o.role is OrderRole.ENTRY for o in self.sim.working(slot.id, sym))
-        if not entry and (
-            (target is Target.LONG and current > 0)
-            or (target is Target.SHORT and current < 0)
-            or (target is Target.FLAT and current == 0.0)
-        ):
-            return  # nothing would be ordered
-        goal = 0.0
-        if target is not Target.FLAT:
-            qty = slot.sizer.size(sig, snap, slot.view, self.marks[sym])
-            qty = qty if qty >= 0.0 and math.isfinite(qty) else 0.0
-            goal = qty if target is Target.LONG else -qty
-        delta = goal - current
-        if abs(delta) <= 1e-12 * max(abs(goal), abs(current), 1.0):
-            if not entry:
-                return
-            delta = 0.0  # the signal would only have cancelled the working entry
-        why = self._why.get(snap.symbol_index) or "feed stale"
-        self.emit(
-            OrderVetoed(
-                t,
-                slot.id,
-                sym,
-                1 if delta >= 0 else -1,
-                abs(delta),
-                0.0,
-                STALE_SHIELD,
-                f"stale snapshot: {why}; working orders kept",
-            )
-        )
+    def stale_why(self, snap: Snapshot) -> str:
+        """The recorded reason the feed of ``snap.symbol`` is stale."""
+        return self._why.get(snap.symbol_index) or "feed stale"

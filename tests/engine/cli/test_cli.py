@@ -185,3 +185,10 @@ def test_bench_json_reports_the_documented_fields(capsys: pytest.CaptureFixture[
     assert out["bars"] == 6000 and out["strategies"] == 2
     for key in ("events_per_sec", "peak_rss_mb", "bare_loop_bars_per_sec", "ratio_to_bare_loop"):
         assert out[key] > 0
+
+
+def test_error_text_is_not_eaten_as_markup(tmp_path: Path) -> None:
+    cfg = tmp_path / "x.toml"
+    cfg.write_text('[[data]]\npath = "[weird].csv"\n[[strategies]]\nname = "sma_cross"\n')
+    proc = cli("run", str(cfg))
+    assert proc.returncode == 2 and "[weird].csv" in proc.stderr

@@ -14,8 +14,8 @@ from engine.execution.book_fills import BookFillSimulator
 from engine.execution.orders import OrderType, Signal
 from engine.feeds.kraken.book import OrderBook
 from engine.feeds.kraken.protocol import BookLevel, Trade, level_token
-from engine.live import STALE_SHIELD, LiveEngine
-from engine.loop import EngineSettings, SlotSpec
+from engine.live import LiveEngine
+from engine.loop import STALE_FEED, EngineSettings, SlotSpec
 from engine.snapshot import Snapshot
 from engine.strategy import Strategy
 from plugins.sizers import FixedQuantity
@@ -84,7 +84,7 @@ def test_a_stale_snapshot_reaches_the_strategy_but_its_order_is_vetoed() -> None
     bar(eng, 0, stale="feed disconnected")
     assert strat.seen == [True]
     (veto,) = rec.kinds("veto")
-    assert (veto.shield, veto.requested_qty, veto.allowed_qty) == (STALE_SHIELD, 1.0, 0.0)
+    assert (veto.shield, veto.requested_qty, veto.allowed_qty) == (STALE_FEED, 1.0, 0.0)
     assert "feed disconnected" in veto.reason
     assert rec.kinds("order") == [] and rec.kinds("fill") == []
     assert [s.target for s in rec.kinds("signal")] == ["long"]  # the decision is journaled
@@ -105,7 +105,7 @@ def test_a_stale_snapshot_leaves_working_orders_alone() -> None:
     (working,) = eng.sim.working("s", "A")
     bar(eng, 1, stale="order book not synchronised")
     assert working.active and rec.kinds("cancel") == []  # no cancel on a stale signal
-    assert rec.kinds("veto")[0].shield == STALE_SHIELD
+    assert rec.kinds("veto")[0].shield == STALE_FEED
 
 
 def test_limit_orders_fill_from_the_trade_stream() -> None:
@@ -181,7 +181,7 @@ def test_a_slow_decision_does_not_hold_the_feed_and_is_checked_when_it_arrives()
     fresh = asyncio.run(go(""))
     assert [f.price for f in fresh.kinds("fill")] == [101.0]
     stale = asyncio.run(go("feed disconnected"))
-    assert stale.kinds("fill") == [] and stale.kinds("veto")[0].shield == STALE_SHIELD
+    assert stale.kinds("fill") == [] and stale.kinds("veto")[0].shield == STALE_FEED
 
 
 def test_the_live_engine_needs_a_book_simulator_and_a_feed() -> None:

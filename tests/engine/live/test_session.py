@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from engine.live import STALE_SHIELD, LiveSession
+from engine.live import LiveSession
+from engine.loop import STALE_FEED
 from engine.session import SessionResult
 from tests.conftest import Recorder
 from tests.engine.live.conftest import alt_tape, live_config, run, serving
@@ -78,8 +79,8 @@ def test_forced_disconnects_end_with_the_same_fills_as_an_uninterrupted_run() ->
     assert dropped_s.feed.stats.deduplicated > 0  # snapshots repeated what was seen
     assert not dropped_s.feed.stats.rejected  # ... and nothing looked out of order
     # stale vetoes: only decisions on the 29 closed history candles of the first snapshot
-    stale = [v for v in dropped.kinds("veto") if v.shield == STALE_SHIELD]
-    assert stale == [v for v in clean.kinds("veto") if v.shield == STALE_SHIELD]
+    stale = [v for v in dropped.kinds("veto") if v.shield == STALE_FEED]
+    assert stale == [v for v in clean.kinds("veto") if v.shield == STALE_FEED]
     assert all("backfilled" in v.reason for v in stale)
     assert len({v.time for v in stale}) == 29
     for a, b in zip(clean_s.engine.slots, dropped_s.engine.slots, strict=True):
@@ -127,7 +128,7 @@ def test_realtime_disconnects_backfill_bars_and_mark_trade_gaps() -> None:
     trade_gaps = [g for g in lossy.kinds("feed_gap") if g.channel == "trade"]
     assert trade_gaps and stats.trade_gap_ids == sum(g.count for g in trade_gaps)
     # decisions on backfilled bars were not traded
-    stale_vetoes = [v for v in lossy.kinds("veto") if v.shield == STALE_SHIELD]
+    stale_vetoes = [v for v in lossy.kinds("veto") if v.shield == STALE_FEED]
     assert stale_vetoes and all("backfilled" in v.reason for v in stale_vetoes)
     assert len(lossy.kinds("order")) < len(clean.kinds("order"))
 
