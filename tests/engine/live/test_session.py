@@ -121,8 +121,13 @@ def test_realtime_disconnects_backfill_bars_and_mark_trade_gaps() -> None:
     lossy, lossy_s = run(go(speed=6000.0, realtime=True, drop_every=400))
     stats = lossy_s.feed.stats
     assert stats.reconnects >= 2
-    # every candle arrived: the ones missed while away came from the ohlc snapshots
-    assert [e.time for e in lossy.kinds("signal")] == [e.time for e in clean.kinds("signal")]
+    # no candle is missing: the ones missed while away came from the ohlc snapshots. A real-time
+    # tape can run out while the client is away, so the lossy session may stop a few bars
+    # short: it must then be an exact prefix of the clean one, never a sequence with holes.
+    lossy_times = [e.time for e in lossy.kinds("signal")]
+    clean_times = [e.time for e in clean.kinds("signal")]
+    assert lossy_times == clean_times[: len(lossy_times)]
+    assert len(lossy_times) >= len(clean_times) - 30  # at most one 0.25 s reconnect (25 bars)
     assert stats.backfilled_bars > 29  # more than the initial history
     # the trade snapshot holds 50 prints: more were missed, and that is marked
     trade_gaps = [g for g in lossy.kinds("feed_gap") if g.channel == "trade"]
