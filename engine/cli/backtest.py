@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
+from engine.cli.options import key_value
 from engine.cli.report import dumps, print_table, result_json
 from engine.config import RunConfig, load_config, parse_config
 from engine.errors import ConfigError
@@ -31,13 +32,6 @@ RUN_HELP = """\
 Run a session described by a TOML config: data, strategies with their sizers and shields,
 execution costs, portfolio-level shields and the journal. Start with configs/demo.toml.
 """
-
-
-def _kv(text: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    k, v = text.split("=", 1)
-    return k.strip(), v.strip()
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,7 +64,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bt.add_argument(
         "--param",
         action="append",
-        type=_kv,
+        type=key_value,
         default=[],
         metavar="K=V",
         help="strategy parameter (repeatable)",
@@ -84,7 +78,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bt.add_argument(
         "--sizer-param",
         action="append",
-        type=_kv,
+        type=key_value,
         default=[],
         metavar="K=V",
         help="sizer parameter, e.g. fraction=0.5 (repeatable)",

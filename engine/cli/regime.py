@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from engine.cli.options import key_value
 from engine.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -43,13 +44,6 @@ multiplier per regime): Sharpe, max drawdown, CAGR.
   papertape evaluate regime --models hmm,heuristic --markdown report.md
   papertape evaluate regime --first-test-year 2005 --refit-every 2 --json
 """
-
-
-def _kv(text: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected kind.key=value, got {text!r}")
-    k, v = text.split("=", 1)
-    return k.strip(), v.strip()
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -124,7 +118,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ep.add_argument(
         "--param",
         action="append",
-        type=_kv,
+        type=key_value,
         default=[],
         metavar="KIND.K=V",
         help="detector hyperparameter, e.g. transformer.epochs=10 (repeatable)",

@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from engine.cli.options import key_value
 from engine.errors import ConfigError
 
 __all__ = ["register"]
@@ -41,13 +42,6 @@ List every trained model version under a registry folder (default: models/).
   papertape models list
   papertape models list --root /data/models --json
 """
-
-
-def _kv(text: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    k, v = text.split("=", 1)
-    return k.strip(), v.strip()
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -85,7 +79,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--param",
         action="append",
-        type=_kv,
+        type=key_value,
         default=[],
         metavar="K=V",
         help="detector hyperparameter, e.g. epochs=40 (repeatable)",

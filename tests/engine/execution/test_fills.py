@@ -154,3 +154,27 @@ def test_no_fill_on_the_decision_bar() -> None:
     engine, rec = make_engine(bars(ROWS), Script({3: Signal.long()}))
     engine.run_sync()
     assert rec.kinds("order") and fills(rec) == []
+
+
+def test_volatility_slippage_uses_only_bars_before_the_fill() -> None:
+    import math
+    import statistics
+
+    from engine.execution.simulator import ExecutionSimulator
+    from engine.execution.slippage import VolatilitySlippage
+
+    rows = [
+        (100.0, 100.0, 100.0, 100.0),
+        (100.0, 110.0, 100.0, 110.0),
+        (110.0, 110.0, 99.0, 99.0),
+        (99.0, 108.9, 99.0, 108.9),
+        (120.0, 500.0, 1.0, 300.0),  # a wild fill bar: must not change the slippage
+    ]
+    engine, rec = make_engine(bars(rows), Script({3: Signal.long()}))
+    engine.sim = engine.settings.simulator = ExecutionSimulator(
+        slippage=VolatilitySlippage(k=0.5, window=20)
+    )
+    engine.run_sync()
+    (f,) = fills(rec)
+    sigma = statistics.stdev([math.log(1.1), math.log(0.9), math.log(1.1)])
+    assert f.price == pytest.approx(120.0 * (1 + 0.5 * sigma), rel=1e-12)
