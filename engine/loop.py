@@ -335,12 +335,12 @@ class Engine:
                         self._fail(slot, exc, t)
                         continue
                     if res is not None:
-                        if inspect.isawaitable(res):
+                        if res.__class__ is Signal or not inspect.isawaitable(res):
+                            decide(slot, res, snap)
+                        else:
                             if waiting is None:
                                 waiting = []
                             waiting.append((slot, res))
-                        else:
-                            decide(slot, res, snap)
                 if waiting is not None:
                     await self._await_decisions(waiting, snap)
                 if lasts[k]:
@@ -492,8 +492,8 @@ class Engine:
                 t,
                 slot.id,
                 sym,
-                sig.target.value,
-                sig.order_type.value,
+                sig.target,  # StrEnum members are their own string values
+                sig.order_type,
                 sig.price,
                 sig.stop_loss,
                 sig.take_profit,
@@ -637,8 +637,8 @@ class Engine:
                 sym,
                 int(side),
                 order.qty,
-                kind.value,
-                role.value,
+                kind,
+                role,
                 price,
                 stop_loss,
                 take_profit,
@@ -690,7 +690,7 @@ class Engine:
                 fill.fee,
                 fill.slippage,
                 fill.liquidity,
-                fill.role.value,
+                fill.role,
                 pf.cash,
                 pf.qty(fill.symbol),
             )
