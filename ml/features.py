@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.errors import ConfigError, DataError
-from engine.indicators.incremental.volatility import ATR
+from engine.indicators import ATR
 
 __all__ = [
     "ALL_FEATURES",

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.errors import ConfigError
 from engine.execution.orders import Signal, Target
-from engine.indicators.incremental.momentum import RSI
+from engine.indicators import RSI
 from engine.strategy import Strategy, StrategyContext, TargetMemory
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.errors import ConfigError
 from engine.execution.orders import Signal
-from engine.indicators.incremental.trend import SMA
+from engine.indicators import SMA
 from engine.strategy import Strategy, StrategyContext
 
 if TYPE_CHECKING:

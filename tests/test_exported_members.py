@@ -6,7 +6,19 @@ import importlib
 
 import pytest
 
-PACKAGES = ["engine", "engine.risk", "engine.journal", "engine.indicators", "engine.feeds"]
+PACKAGES = [
+    "engine",
+    "engine.risk",
+    "engine.journal",
+    "engine.indicators",
+    "engine.feeds",
+    "engine.feeds.kraken",
+    "engine.live",
+    "ml",
+    "ml.regime",
+    "plugins.llm",
+    "plugins.llm.providers",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
