@@ -545,7 +545,7 @@ class Engine:
             self.emit(OrderCancelled(t, slot.id, o.id, sym, "replaced by a new signal"))
         if negligible:
             return
-        delta = self._shielded(slot, sym, delta, price)
+        delta = self._shielded(slot, sym, delta, price, t)
         if delta == 0.0:
             return
         opening = goal != 0.0
@@ -565,7 +565,7 @@ class Engine:
         """Why ``snap`` is stale (live engines know more than replay, where nothing is)."""
         return "feed stale"
 
-    def _shielded(self, slot: _Slot, sym: str, delta: float, price: float) -> float:
+    def _shielded(self, slot: _Slot, sym: str, delta: float, price: float, t: int) -> float:
         if not slot.shields and not self.global_shields and not slot.halted:
             return delta
         pf = slot.portfolio
@@ -583,7 +583,7 @@ class Engine:
             if allowed != delta:
                 self.emit(
                     OrderVetoed(
-                        self.step_times[-1] if self.step_times else 0,
+                        t,
                         slot.id,
                         sym,
                         1 if requested > 0 else -1,

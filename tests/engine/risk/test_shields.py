@@ -173,3 +173,13 @@ def test_cooldown_in_engine_after_stop_out() -> None:
     assert len(rec.kinds("veto")) == 2  # bars 2 and 3 refused
     entries = [f for f in rec.kinds("fill") if f.role == "entry"]
     assert len(entries) == 2  # the first entry and the one after the cooldown
+
+
+def test_a_veto_is_stamped_with_the_decision_it_refused() -> None:
+    closes = [100.0, 100.0, 90.0, 91.0, 92.0]
+    plan = {0: Signal.long(stop_loss=95.0), 2: Signal.long()}
+    engine, rec = make_engine(flat_bars(closes), Script(plan), shields=[CooldownShield(bars=3)])
+    engine.run_sync()
+    (veto,) = rec.kinds("veto")
+    refused = [s for s in rec.kinds("signal") if s.time == veto.time]
+    assert len(refused) == 1 and veto.time == engine.series[0].time[2]
