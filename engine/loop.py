@@ -748,9 +748,8 @@ class Engine:
         self.emit(StrategyFailed(t, slot.id, f"{type(exc).__name__}: {exc}", slot.errors))
         if slot.errors >= limit:
             slot.enabled = False
-            for lst in self._subs:
-                if slot in lst:
-                    lst.remove(slot)
+            # New lists, not in-place removal: the loop may be iterating one of them right now.
+            self._subs[:] = [[x for x in lst if x is not slot] for lst in self._subs]
             self.emit(StrategyDisabled(t, slot.id, f"{slot.errors} errors (limit {limit})"))
             self._liquidate(slot, t, "strategy disabled")
 

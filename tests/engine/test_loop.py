@@ -166,3 +166,22 @@ def test_a_bad_sizer_result_is_contained(bad: float) -> None:
     engine.run_sync()
     (failure,) = rec.kinds("strategy_failed")
     assert "sizer" in failure.error and rec.kinds("order") == []
+
+
+def test_disabling_a_strategy_mid_tick_does_not_skip_the_next_one() -> None:
+    calls: list[int] = []
+
+    class Counter(Strategy):
+        name = "counter"
+
+        def on_bar(self, snap: Snapshot, portfolio: Any) -> None:
+            calls.append(snap.bars())
+
+    engine, rec = make_engine(
+        flat_bars([1.0, 2.0, 3.0, 4.0]),
+        [("boom", Boom(every=1)), ("count", Counter())],
+        max_errors=1,
+    )
+    engine.run_sync()
+    assert rec.kinds("strategy_disabled")
+    assert calls == [1, 2, 3, 4]
