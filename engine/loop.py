@@ -31,6 +31,7 @@ import numpy as np
 from engine.errors import ExecutionError, StrategyError
 from engine.events import (
     DataRejected,
+    EquityMarked,
     Event,
     OrderCancelled,
     OrderFilled,
@@ -445,8 +446,6 @@ class Engine:
                 self._transition(None, sh, tr, t)
         every = self.settings.mark_every
         if every and step % every == 0:
-            from engine.events import EquityMarked
-
             for slot in self.slots:
                 self.emit(EquityMarked(t, slot.id, slot.portfolio.curve[-1], slot.portfolio.cash))
 

@@ -185,3 +185,13 @@ def test_disabling_a_strategy_mid_tick_does_not_skip_the_next_one() -> None:
     engine.run_sync()
     assert rec.kinds("strategy_disabled")
     assert calls == [1, 2, 3, 4]
+
+
+def test_periodic_equity_marks_for_monitors() -> None:
+    engine, rec = make_engine(flat_bars([10.0, 11.0, 12.0, 13.0, 14.0]), Script({0: Signal.long()}))
+    engine.settings.mark_every = 2
+    engine.run_sync()
+    marks = rec.kinds("equity")
+    curve = engine.slots[0].portfolio.curve
+    assert [m.equity for m in marks] == [curve[1], curve[3]]
+    assert [m.time for m in marks] == [int(engine.series[0].time[i]) for i in (1, 3)]
