@@ -3,6 +3,8 @@
 Events are frozen, slotted values. The engine hands each one to the ``papertape_event`` hook,
 where the journal writer, metrics consumers and (later) the TUI monitor read the same stream.
 Events never carry wall-clock time, so a replay journal is byte-identical across runs.
+Live feeds add their health to the same stream (connections, staleness, gaps, refused
+messages, book resyncs), so a monitor reads one vocabulary whatever the source.
 Per-bar equity is not an event (it would dominate the stream); it lives in each portfolio's
 curve and is summarised in :class:`RunFinished`. Consumers that want periodic marks can ask the
 engine for :class:`EquityMarked` every N steps (``journal.mark_every``).
@@ -16,11 +18,19 @@ from typing import Any, ClassVar
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 __all__ = [
+    "BookResynced",
     "DataRejected",
     "EquityMarked",
     "Event",
+    "FeedConnected",
+    "FeedDisconnected",
+    "FeedFresh",
+    "FeedGap",
+    "FeedStale",
+    "FeedSummary",
     "LlmDecision",
     "LlmOutcome",
+    "MessageRejected",
     "OrderCancelled",
     "OrderFilled",
     "OrderSubmitted",
@@ -291,3 +301,91 @@ class RegimeChanged(Event):
     regime: str
     previous: str | None
     confidence: float | None
+
+
+# ------------------------------------------------------------------ live feed health
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConnected(Event):
+    """Every subscription of a (re)connection delivered its snapshot; data flows again."""
+
+    kind: ClassVar[str] = "feed_connected"
+    url: str
+    connection: int  # 1 for the first connection, 2 after the first reconnect, ...
+    backfilled_bars: int  # closed candles recovered from the snapshots of this connection
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDisconnected(Event):
+    """The connection was lost (or could not be opened); the feed reconnects after ``delay_s``.
+
+    ``attempt`` numbers the retries in a row: 1 after a working connection was lost, 2 after
+    that retry failed too, and so on (the backoff doubles with it).
+    """
+
+    kind: ClassVar[str] = "feed_disconnected"
+    url: str
+    reason: str
+    attempt: int
+    delay_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStale(Event):
+    """A symbol's data can no longer be trusted as current; orders are vetoed until fresh."""
+
+    kind: ClassVar[str] = "feed_stale"
+    symbol: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFresh(Event):
+    """A symbol's data is current again."""
+
+    kind: ClassVar[str] = "feed_fresh"
+    symbol: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedGap(Event):
+    """Data is missing: candle intervals (``ohlc``) or trade ids (``trade``) never arrived.
+
+    ``first``/``last`` are interval start times (ns) for ``ohlc`` and trade ids for ``trade``.
+    """
+
+    kind: ClassVar[str] = "feed_gap"
+    symbol: str
+    channel: str
+    first: int
+    last: int
+    count: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRejected(Event):
+    """A message (or part of one) was refused and never reached a strategy."""
+
+    kind: ClassVar[str] = "message_rejected"
+    channel: str
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookResynced(Event):
+    """A symbol's order book was dropped and resubscribed (e.g. after a checksum mismatch)."""
+
+    kind: ClassVar[str] = "book_resync"
+    symbol: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSummary(Event):
+    """Counters of the whole session's feed (messages, rejections by reason, gaps, reconnects)."""
+
+    kind: ClassVar[str] = "feed_summary"
+    counts: dict[str, Any]

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 
 from engine.config import RunConfig, parse_config
 from engine.errors import ConfigError
+from engine.events import FeedSummary
 from engine.execution.book_fills import BookFillSimulator
 from engine.execution.fees import FeeSchedule
 from engine.feeds.kraken.client import FeedOptions, KrakenFeed
-from engine.feeds.kraken.events import FeedSummary
 from engine.live.engine import MINUTE_NS, LiveEngine
 from engine.loop import EngineSettings, RunInfo
 from engine.registry import build_catalog, make_plugin_manager

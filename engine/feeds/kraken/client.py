@@ -39,7 +39,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from engine.errors import FeedError
-from engine.feeds.kraken.events import FeedConnected, FeedDisconnected, FeedFresh, FeedStale
+from engine.events import FeedConnected, FeedDisconnected, FeedFresh, FeedStale
 from engine.feeds.kraken.protocol import (
     CHANNELS,
     ping_request,

@@ -28,8 +28,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from engine.events import BookResynced, FeedGap, MessageRejected
 from engine.feeds.kraken.book import OrderBook
-from engine.feeds.kraken.events import BookResynced, FeedGap, MessageRejected
 from engine.feeds.kraken.protocol import (
     Ack,
     BookMessage,
