@@ -289,7 +289,8 @@ class Engine:
         decide = self._decide
         # Marking is inlined for the common case (no shields watching equity, no periodic
         # marks): it runs once per timestamp for every portfolio and is most of the per-bar cost
-        # that is not the strategy's own work.
+        # that is not the strategy's own work. It is the first half of _mark_step; a test runs
+        # both paths on the same data and asserts identical curves.
         plain_marking = (
             not self.global_shields
             and not self.settings.mark_every

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.errors import ConfigError, PapertapeError
+from engine.errors import ConfigError
 from engine.execution.fees import FeeSchedule
 from engine.execution.simulator import ExecutionSimulator
 from engine.execution.slippage import FixedSlippage, SlippageModel, VolatilitySlippage
@@ -96,14 +96,8 @@ def load_series(config: RunConfig) -> list[BarSeries]:
 
             out.append(load_feed(config, i))
             continue
-        try:
-            path = resolve_data_path(feed.path, config.base_dir)
-        except PapertapeError:
-            raise
-        kind = None if feed.kind == "auto" else feed.kind
-        out.append(
-            load_bars(path, symbol=feed.symbol, kind=kind or "auto", timeframe=feed.timeframe)
-        )
+        path = resolve_data_path(feed.path, config.base_dir)
+        out.append(load_bars(path, symbol=feed.symbol, kind=feed.kind, timeframe=feed.timeframe))
         if not len(out[-1]):
             raise ConfigError(f"data.{i}.path", feed.path, "no valid rows in this file")
     return out

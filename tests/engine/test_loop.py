@@ -195,3 +195,19 @@ def test_periodic_equity_marks_for_monitors() -> None:
     curve = engine.slots[0].portfolio.curve
     assert [m.equity for m in marks] == [curve[1], curve[3]]
     assert [m.time for m in marks] == [int(engine.series[0].time[i]) for i in (1, 3)]
+
+
+def test_inlined_marking_matches_the_full_marking_step() -> None:
+    from engine.risk import MaxDrawdownShield
+
+    closes = [100.0 + ((i * 13) % 11) - 5 for i in range(120)]
+    plan = {i: (Signal.long() if (i // 9) % 2 == 0 else Signal.short()) for i in range(120)}
+    plain, _ = make_engine(flat_bars(closes), Script(plan))
+    never_trips = MaxDrawdownShield(reduce_only_at=0.98, halt_at=0.99, release_at=0.5)
+    full, _ = make_engine(flat_bars(closes), Script(dict(plan)), shields=[never_trips])
+    plain.run_sync()
+    full.run_sync()
+    a, b = plain.slots[0], full.slots[0]
+    assert list(a.portfolio.curve) == list(b.portfolio.curve)
+    assert a.exposed_steps == b.exposed_steps > 0
+    assert list(plain.step_times) == list(full.step_times)
