@@ -100,7 +100,7 @@ class ExecutionSimulator:
         if not orders:
             return
         o, h, lo, c = bar
-        slip = self.slippage.fraction(history, prior_count)
+        slip = -1.0  # computed on the first taker fill only: resting limits never need it
         queue = list(orders)
         orders.clear()
         i = 0
@@ -121,6 +121,8 @@ class ExecutionSimulator:
                     continue
                 qty = min(qty, abs(held))
             ref = price
+            if taker and slip < 0.0:
+                slip = self.slippage.fraction(history, prior_count)
             if taker and slip:
                 price = ref * (1.0 + slip) if order.side is Side.BUY else ref * (1.0 - slip)
             notional = qty * price
