@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from engine.bench import run_bench
+from papertape.engine.bench import run_bench
 
 pytestmark = pytest.mark.bench
-OUT = Path(__file__).resolve().parents[1] / ".benchmarks" / "engine.json"
+OUT = Path(__file__).resolve().parents[1] / ".benchmarks" / "papertape.engine.json"
 
 
 def _in_fresh_process(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from engine.config import parse_config
-from engine.events import Event, OrderFilled, OrderSubmitted, SignalEmitted, TradeClosed
-from engine.journal import JournalStore
-from engine.session import run_session
+from papertape.engine.config import parse_config
+from papertape.engine.events import Event, OrderFilled, OrderSubmitted, SignalEmitted, TradeClosed
+from papertape.engine.journal import JournalStore
+from papertape.engine.session import run_session
 
 pytestmark = pytest.mark.bench
 OUT = Path(__file__).resolve().parents[1] / ".benchmarks" / "journal.json"
@@ -141,7 +141,7 @@ def test_embedded_store_fsync_durability() -> None:
 
 def test_journal_cost_inside_a_run_is_under_10_us_per_event() -> None:
     """A signal-heavy backtest with and without the journal: the journal's marginal cost."""
-    from engine.bench import synthetic_series
+    from papertape.engine.bench import synthetic_series
 
     series = [synthetic_series("SYM", 300_000, 11)]
     with tempfile.TemporaryDirectory(prefix="papertape-bench-") as tmp:

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine.config import parse_config
-from engine.live import LiveSession
+from papertape.engine.config import parse_config
+from papertape.engine.live import LiveSession
 
 pytestmark = pytest.mark.bench
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def measure(messages: int = MESSAGES) -> dict[str, Any]:
         [
             sys.executable,
             "-m",
-            "engine.cli.main",
+            "papertape.engine.cli.main",
             "feed",
             "serve",
             "--replay",

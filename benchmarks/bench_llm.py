@@ -20,24 +20,24 @@ from typing import Any
 
 import pytest
 
-from engine.config import parse_config
-from engine.feeds.loader import load_bars
-from engine.market import ReplayHistory
-from engine.portfolio import Portfolio, PortfolioView
-from engine.session import run_session
-from engine.snapshot import Snapshot
-from plugins.llm.prompt import PromptSettings, build_prompt
-from plugins.llm.providers import LocalProvider
-from plugins.llm.providers.base import LlmRequest
-from plugins.llm.providers.local import load_llama, model_path
-from plugins.llm.schema import decision_schema
-from plugins.llm.stats import percentile
+from papertape.engine.config import parse_config
+from papertape.engine.feeds.loader import load_bars
+from papertape.engine.market import ReplayHistory
+from papertape.engine.portfolio import Portfolio, PortfolioView
+from papertape.engine.session import run_session
+from papertape.engine.snapshot import Snapshot
+from papertape.plugins.llm.prompt import PromptSettings, build_prompt
+from papertape.plugins.llm.providers import LocalProvider
+from papertape.plugins.llm.providers.base import LlmRequest
+from papertape.plugins.llm.providers.local import load_llama, model_path
+from papertape.plugins.llm.schema import decision_schema
+from papertape.plugins.llm.stats import percentile
 
 pytest.importorskip("llama_cpp", reason="needs llama-cpp-python")
 pytestmark = pytest.mark.bench
 
 ROOT = Path(__file__).resolve().parents[1]
-SP500 = ROOT / "engine" / "data" / "sp500_daily.csv"
+SP500 = ROOT / "papertape" / "engine" / "data" / "sp500_daily.csv"
 OUT = ROOT / ".benchmarks" / "llm.json"
 
 

@@ -19,17 +19,17 @@ from pathlib import Path
 
 import pytest
 
-from engine.feeds.base import BarSeries
-from engine.feeds.loader import load_bars
-from engine.market import ReplayHistory
-from engine.snapshot import Snapshot
-from ml.regime.model import RegimeModel, detector_class, train_regime_model
-from plugins.regime import RegimeAnnotator
+from papertape.engine.feeds.base import BarSeries
+from papertape.engine.feeds.loader import load_bars
+from papertape.engine.market import ReplayHistory
+from papertape.engine.snapshot import Snapshot
+from papertape.ml.regime.model import RegimeModel, detector_class, train_regime_model
+from papertape.plugins.regime import RegimeAnnotator
 
 pytestmark = pytest.mark.bench
 
 KINDS = ("heuristic", "hmm", "vae", "transformer")
-SPX = Path(str(files("engine") / "data" / "sp500_daily.csv"))
+SPX = Path(str(files("papertape.engine") / "data" / "sp500_daily.csv"))
 _MODELS: dict[str, RegimeModel] = {}
 
 

@@ -9,14 +9,14 @@ import numpy as np
 import pluggy
 import pytest
 
-from engine import hookspecs
-from engine.execution.fees import FeeSchedule
-from engine.execution.simulator import ExecutionSimulator
-from engine.execution.slippage import FixedSlippage
-from engine.feeds.base import BarSeries
-from engine.loop import Engine, EngineSettings, SlotSpec
-from engine.strategy import Strategy
-from plugins.sizers import FixedQuantity
+from papertape.engine import hookspecs
+from papertape.engine.execution.fees import FeeSchedule
+from papertape.engine.execution.simulator import ExecutionSimulator
+from papertape.engine.execution.slippage import FixedSlippage
+from papertape.engine.feeds.base import BarSeries
+from papertape.engine.loop import Engine, EngineSettings, SlotSpec
+from papertape.engine.strategy import Strategy
+from papertape.plugins.sizers import FixedQuantity
 
 DAY = 86_400 * 10**9
 T0 = 1_600_000_000 * 10**9 // DAY * DAY  # a UTC midnight

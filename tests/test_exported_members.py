@@ -7,17 +7,18 @@ import importlib
 import pytest
 
 PACKAGES = [
-    "engine",
-    "engine.risk",
-    "engine.journal",
-    "engine.indicators",
-    "engine.feeds",
-    "engine.feeds.kraken",
-    "engine.live",
-    "ml",
-    "ml.regime",
-    "plugins.llm",
-    "plugins.llm.providers",
+    "papertape",
+    "papertape.engine",
+    "papertape.engine.risk",
+    "papertape.engine.journal",
+    "papertape.engine.indicators",
+    "papertape.engine.feeds",
+    "papertape.engine.feeds.kraken",
+    "papertape.engine.live",
+    "papertape.ml",
+    "papertape.ml.regime",
+    "papertape.plugins.llm",
+    "papertape.plugins.llm.providers",
 ]
 
 
@@ -32,8 +33,41 @@ def test_all_is_explicit_and_importable(name: str) -> None:
 
 
 def test_engine_top_level_api() -> None:
-    import engine
+    from papertape import engine
 
     assert {"Engine", "Snapshot", "Signal", "Strategy", "Portfolio", "PapertapeError"} <= set(
         engine.__all__
     )
+
+
+def test_papertape_is_the_one_import_package() -> None:
+    import papertape
+
+    assert {"Strategy", "Signal", "Snapshot", "run_session", "load_config"} <= set(
+        papertape.__all__
+    )
+    assert papertape.Strategy is importlib.import_module("papertape.engine").Strategy
+
+
+def test_a_users_strategies_package_does_not_hide_the_builtins(tmp_path, monkeypatch) -> None:
+    """A folder named ``strategies`` on sys.path used to shadow the built-in strategies."""
+    import subprocess
+    import sys
+
+    (tmp_path / "strategies").mkdir()
+    (tmp_path / "strategies" / "__init__.py").write_text("MINE = True\n")
+    code = (
+        "import strategies; assert strategies.MINE; "
+        "from papertape.engine.registry import build_catalog, make_plugin_manager; "
+        "pm, broken = make_plugin_manager(entry_points=False); "
+        "print(sorted(build_catalog(pm, broken).strategies))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert "sma_cross" in out.stdout and "rsi_reversion" in out.stdout

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from engine.execution.orders import Signal
-from engine.snapshot import Snapshot
-from engine.strategy import Strategy
+from papertape.engine.execution.orders import Signal
+from papertape.engine.snapshot import Snapshot
+from papertape.engine.strategy import Strategy
 from tests.conftest import Script, flat_bars, make_engine
 
 
@@ -152,7 +152,7 @@ def test_same_inputs_give_identical_event_streams() -> None:
 
 @pytest.mark.parametrize("bad", [float("nan"), -1.0])
 def test_a_bad_sizer_result_is_contained(bad: float) -> None:
-    from engine.sizing import Sizer
+    from papertape.engine.sizing import Sizer
 
     class Broken(Sizer):
         name = "broken"
@@ -198,7 +198,7 @@ def test_periodic_equity_marks_for_monitors() -> None:
 
 
 def test_inlined_marking_matches_the_full_marking_step() -> None:
-    from engine.risk import MaxDrawdownShield
+    from papertape.engine.risk import MaxDrawdownShield
 
     closes = [100.0 + ((i * 13) % 11) - 5 for i in range(120)]
     plan = {i: (Signal.long() if (i // 9) % 2 == 0 else Signal.short()) for i in range(120)}

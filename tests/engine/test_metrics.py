@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import ConfigError, DataError, ExecutionError
-from engine.metrics import (
+from papertape.engine.errors import ConfigError, DataError, ExecutionError
+from papertape.engine.metrics import (
     ClosedTrade,
     PerformanceReport,
     compute_metrics,
@@ -331,7 +331,7 @@ def test_as_dict_is_strict_json() -> None:
 
 
 def _sp500_closes() -> tuple[list[datetime], list[float]]:
-    with (REPO / "engine/data/sp500_daily.csv").open(newline="") as fh:
+    with (REPO / "papertape/engine/data/sp500_daily.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     dates = [datetime.fromisoformat(r["timestamp"]).replace(tzinfo=UTC) for r in rows]
     return dates, [float(r["close"]) for r in rows]

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.execution.fees import FeeSchedule
-from engine.execution.orders import Fill, OrderRole, Side, Signal
-from engine.portfolio import Portfolio
-from engine.strategy import Strategy
-from plugins.sizers import FixedQuantity
+from papertape.engine.execution.fees import FeeSchedule
+from papertape.engine.execution.orders import Fill, OrderRole, Side, Signal
+from papertape.engine.portfolio import Portfolio
+from papertape.engine.strategy import Strategy
+from papertape.plugins.sizers import FixedQuantity
 from tests.conftest import flat_bars, make_engine
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import PluginError, UnknownParameter, UnknownStrategy
-from engine.registry import build_catalog, make_plugin_manager
+from papertape.engine.errors import PluginError, UnknownParameter, UnknownStrategy
+from papertape.engine.registry import build_catalog, make_plugin_manager
 
 DROPIN = """
-from engine.strategy import Strategy
-from engine.execution.orders import Signal
+from papertape.engine.strategy import Strategy
+from papertape.engine.execution.orders import Signal
 
 class Breakout(Strategy):
     name = "my_breakout"
@@ -70,7 +70,7 @@ def test_duplicate_names_are_an_error(tmp_path: Path) -> None:
 def test_misspelt_hook_fails_at_start(tmp_path: Path) -> None:
     (tmp_path / "typo.py").write_text(
         textwrap.dedent("""
-        from engine.hookspecs import hookimpl
+        from papertape.engine.hookspecs import hookimpl
 
         @hookimpl
         def papertape_evnet(event):
@@ -85,8 +85,8 @@ def test_entry_point_plugins_are_loaded(tmp_path: Path, monkeypatch: pytest.Monk
     pkg = tmp_path / "thirdparty_strats.py"
     pkg.write_text(
         textwrap.dedent("""
-        from engine.hookspecs import hookimpl
-        from engine.strategy import Strategy
+        from papertape.engine.hookspecs import hookimpl
+        from papertape.engine.strategy import Strategy
 
         class Hodl(Strategy):
             name = "hodl_ep"

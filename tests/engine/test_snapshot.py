@@ -5,10 +5,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine.errors import SnapshotError
-from engine.market import ReplayHistory, RingHistory
-from engine.snapshot import Snapshot
-from engine.strategy import Strategy
+from papertape.engine.errors import SnapshotError
+from papertape.engine.market import ReplayHistory, RingHistory
+from papertape.engine.snapshot import Snapshot
+from papertape.engine.strategy import Strategy
 from tests.conftest import flat_bars, make_engine
 
 

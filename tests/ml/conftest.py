@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 
-from engine.feeds.base import BarSeries
-from engine.feeds.loader import load_bars
+from papertape.engine.feeds.base import BarSeries
+from papertape.engine.feeds.loader import load_bars
 
 if TYPE_CHECKING:
-    from ml.regime.model import RegimeModel
+    from papertape.ml.regime.model import RegimeModel
 
-SPX_FILE = Path(str(files("engine") / "data" / "sp500_daily.csv"))
+SPX_FILE = Path(str(files("papertape.engine") / "data" / "sp500_daily.csv"))
 KINDS = ("heuristic", "hmm", "vae", "transformer")
 TINY: dict[str, dict[str, Any]] = {
     "heuristic": {},
@@ -73,7 +73,7 @@ def model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def fitted(spx_short: BarSeries, model_root: Path) -> Callable[[str], RegimeModel]:
     """``fitted(kind)``: a tiny model of that kind trained on 1999-2002, saved once (cached)."""
-    from ml.regime.model import train_regime_model
+    from papertape.ml.regime.model import train_regime_model
 
     cache: dict[str, RegimeModel] = {}
 

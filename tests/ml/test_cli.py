@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli.main import main
-from engine.feeds.base import BarSeries
-from ml.regime.model import RegimeModel
+from papertape.engine.cli.main import main
+from papertape.engine.feeds.base import BarSeries
+from papertape.ml.regime.model import RegimeModel
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,7 @@ def short_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped file's rows of 1999-2004 (the same bars as ``spx_short``)."""
     from importlib.resources import files
 
-    lines = (files("engine") / "data" / "sp500_daily.csv").read_text().splitlines()
+    lines = (files("papertape.engine") / "data" / "sp500_daily.csv").read_text().splitlines()
     keep = [lines[0]] + [ln for ln in lines[1:] if ln[:4] < "2005"]
     path = tmp_path_factory.mktemp("data") / "spx_short.csv"
     path.write_text("\n".join(keep) + "\n")
@@ -181,7 +181,7 @@ def test_label_matches_the_library(
 
 
 def test_shipped_data_file_is_the_default_for_evaluate() -> None:
-    from engine.cli.main import build_parser
+    from papertape.engine.cli.main import build_parser
 
     args = build_parser().parse_args(["evaluate", "regime"])
     assert args.data == "sp500_daily.csv" and args.models == "heuristic,hmm,vae,transformer"

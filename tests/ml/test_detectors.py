@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.errors import ConfigError, ModelError, UnknownParameter
-from engine.feeds.base import BarSeries
-from ml.features import FeatureSpec, feature_matrix
-from ml.regime.model import RegimeModel, detector_class, load_regime_model
+from papertape.engine.errors import ConfigError, ModelError, UnknownParameter
+from papertape.engine.feeds.base import BarSeries
+from papertape.ml.features import FeatureSpec, feature_matrix
+from papertape.ml.regime.model import RegimeModel, detector_class, load_regime_model
 
 KINDS = ("heuristic", "hmm", "vae", "transformer")
 TORCH = {"vae", "transformer"}

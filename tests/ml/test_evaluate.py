@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from engine.errors import ConfigError
-from engine.feeds.base import BarSeries
-from ml.regime.evaluate import StressPeriod, evaluate, sma_exposure
-from ml.regime.report import markdown_report
-from ml.regime.walkforward import WalkForward, bar_years, walk_forward
+from papertape.engine.errors import ConfigError
+from papertape.engine.feeds.base import BarSeries
+from papertape.ml.regime.evaluate import StressPeriod, evaluate, sma_exposure
+from papertape.ml.regime.report import markdown_report
+from papertape.ml.regime.walkforward import WalkForward, bar_years, walk_forward
 
 DAY = 86_400 * 10**9
 T0 = int(np.datetime64("2001-01-01", "ns").astype(np.int64))

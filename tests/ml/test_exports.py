@@ -5,7 +5,9 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("name", ["ml", "ml.regime", "plugins.regime"])
+@pytest.mark.parametrize(
+    "name", ["papertape.ml", "papertape.ml.regime", "papertape.plugins.regime"]
+)
 def test_all_is_explicit_and_importable(name: str) -> None:
     module = importlib.import_module(name)
     exported = module.__all__
@@ -18,6 +20,9 @@ def test_importing_the_ml_package_does_not_import_torch() -> None:
     import subprocess
     import sys
 
-    code = "import sys, ml, ml.regime, plugins.regime; print('torch' in sys.modules)"
+    code = (
+        "import sys, papertape.ml, papertape.ml.regime, papertape.plugins.regime; "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from engine.errors import ConfigError, DataError
-from engine.feeds.base import BarSeries
-from ml.features import (
+from papertape.engine.errors import ConfigError, DataError
+from papertape.engine.feeds.base import BarSeries
+from papertape.ml.features import (
     ALL_FEATURES,
     FeatureScaler,
     FeatureSpec,

@@ -5,9 +5,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from engine.feeds.base import BarSeries
-from ml.features import FeatureSpec, feature_matrix
-from ml.regime.model import RegimeModel, fit_regime_model
+from papertape.engine.feeds.base import BarSeries
+from papertape.ml.features import FeatureSpec, feature_matrix
+from papertape.ml.regime.model import RegimeModel, fit_regime_model
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from engine.feeds.base import BarSeries
-from ml.features import FeatureSpec, feature_matrix
-from ml.regime.model import RegimeModel, fit_regime_model
+from papertape.engine.feeds.base import BarSeries
+from papertape.ml.features import FeatureSpec, feature_matrix
+from papertape.ml.regime.model import RegimeModel, fit_regime_model
 
 TINY = {
     "vae": {"epochs": 2, "hidden": 8},

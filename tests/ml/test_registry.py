@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.errors import ModelError
-from ml.regime.model import RegimeModel, load_regime_model
-from ml.registry import (
+from papertape.engine.errors import ModelError
+from papertape.ml.regime.model import RegimeModel, load_regime_model
+from papertape.ml.registry import (
     METADATA_FILE,
     list_models,
     read_metadata,
@@ -84,7 +84,7 @@ def test_regime_metadata_records_what_a_reproduction_needs(
 def test_the_scaler_is_fitted_on_the_training_range_only(
     fitted: Callable[[str], RegimeModel], spx_short: object
 ) -> None:
-    from ml.features import FeatureSpec, feature_matrix
+    from papertape.ml.features import FeatureSpec, feature_matrix
 
     s = spx_short
     raw = feature_matrix(s.high, s.low, s.close, FeatureSpec())  # type: ignore[attr-defined]

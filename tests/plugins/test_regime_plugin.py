@@ -9,25 +9,25 @@ import numpy as np
 import pluggy
 import pytest
 
-from engine import hookspecs
-from engine.config import PluginRef, parse_config
-from engine.errors import ConfigError, ModelError, SnapshotError
-from engine.execution.orders import Signal
-from engine.feeds.base import BarSeries
-from engine.feeds.loader import load_bars
-from engine.loop import Engine, SlotSpec
-from engine.market import ReplayHistory
-from engine.portfolio import Portfolio, PortfolioView, Position
-from engine.registry import build_catalog, make_plugin_manager
-from engine.session import run_session
-from engine.snapshot import Snapshot
-from engine.strategy import Strategy
-from ml.regime.model import train_regime_model
-from plugins.regime import RegimeAnnotator, RegimeSizer, build_annotators
-from plugins.sizers import FixedQuantity
+from papertape.engine import hookspecs
+from papertape.engine.config import PluginRef, parse_config
+from papertape.engine.errors import ConfigError, ModelError, SnapshotError
+from papertape.engine.execution.orders import Signal
+from papertape.engine.feeds.base import BarSeries
+from papertape.engine.feeds.loader import load_bars
+from papertape.engine.loop import Engine, SlotSpec
+from papertape.engine.market import ReplayHistory
+from papertape.engine.portfolio import Portfolio, PortfolioView, Position
+from papertape.engine.registry import build_catalog, make_plugin_manager
+from papertape.engine.session import run_session
+from papertape.engine.snapshot import Snapshot
+from papertape.engine.strategy import Strategy
+from papertape.ml.regime.model import train_regime_model
+from papertape.plugins.regime import RegimeAnnotator, RegimeSizer, build_annotators
+from papertape.plugins.sizers import FixedQuantity
 from tests.conftest import Recorder
 
-SPX = Path(str(files("engine") / "data" / "sp500_daily.csv"))
+SPX = Path(str(files("papertape.engine") / "data" / "sp500_daily.csv"))
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.config import resolve_data_path
-from engine.errors import ConfigError
-from engine.feeds.loader import load_bars
-from strategies.bollinger_breakout import BollingerBreakout
-from strategies.momentum import Momentum
-from strategies.rsi_reversion import RsiReversion
-from strategies.sma_cross import SmaCross
+from papertape.engine.config import resolve_data_path
+from papertape.engine.errors import ConfigError
+from papertape.engine.feeds.loader import load_bars
+from papertape.strategies.bollinger_breakout import BollingerBreakout
+from papertape.strategies.momentum import Momentum
+from papertape.strategies.rsi_reversion import RsiReversion
+from papertape.strategies.sma_cross import SmaCross
 from tests.conftest import flat_bars, make_engine
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli.main import main
+from papertape.engine.cli.main import main
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -82,7 +82,7 @@ def test_same_config_same_journal_bytes(capsys: pytest.CaptureFixture[str], tmp_
 
 def cli(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli.main", *argv],
+        [sys.executable, "-m", "papertape.engine.cli.main", *argv],
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.execution.fees import FeeSchedule
-from engine.execution.orders import OrderType, Signal
-from plugins.sizers import FixedQuantity
+from papertape.engine.execution.fees import FeeSchedule
+from papertape.engine.execution.orders import OrderType, Signal
+from papertape.plugins.sizers import FixedQuantity
 from tests.conftest import Script, bars, make_engine
 
 # o, h, l, c
@@ -160,8 +160,8 @@ def test_volatility_slippage_uses_only_bars_before_the_fill() -> None:
     import math
     import statistics
 
-    from engine.execution.simulator import ExecutionSimulator
-    from engine.execution.slippage import VolatilitySlippage
+    from papertape.engine.execution.simulator import ExecutionSimulator
+    from papertape.engine.execution.slippage import VolatilitySlippage
 
     rows = [
         (100.0, 100.0, 100.0, 100.0),

@@ -60,4 +60,4 @@ def write_bars(write_text: WriteText) -> Callable[..., Path]:
 @pytest.fixture(scope="session")
 def shipped_data() -> Path:
     """The folder of market data shipped inside the engine package."""
-    return Path(str(files("engine") / "data"))
+    return Path(str(files("papertape.engine") / "data"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.feeds.csv import load_csv
+from papertape.engine.feeds.csv import load_csv
 
 ROWS = 1_000_000
 

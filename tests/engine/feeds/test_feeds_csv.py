@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.errors import DataError, DataFileNotFound
-from engine.feeds.base import RejectReason
-from engine.feeds.csv import load_csv, parse_floats, parse_timestamps
-from engine.feeds.validate import TIME_MISSING
+from papertape.engine.errors import DataError, DataFileNotFound
+from papertape.engine.feeds.base import RejectReason
+from papertape.engine.feeds.csv import load_csv, parse_floats, parse_timestamps
+from papertape.engine.feeds.validate import TIME_MISSING
 
 WriteBars = Callable[..., Path]
 BarLine = Callable[..., str]

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.errors import DataError, DataFileNotFound
-from engine.feeds.csv import load_csv
-from engine.feeds.loader import detect_kind, load_bars
+from papertape.engine.errors import DataError, DataFileNotFound
+from papertape.engine.feeds.csv import load_csv
+from papertape.engine.feeds.loader import detect_kind, load_bars
 
 WriteText = Callable[..., Path]
 

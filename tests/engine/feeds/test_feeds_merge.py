@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.feeds.base import BarSeries, merge_series
-from engine.feeds.csv import load_csv
+from papertape.engine.feeds.base import BarSeries, merge_series
+from papertape.engine.feeds.csv import load_csv
 
 
 def series(symbol: str, times: list[int]) -> BarSeries:

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine.errors import DataError, DataFileNotFound
-from engine.feeds.base import RejectReason
-from engine.feeds.csv import load_csv
-from engine.feeds.parquet import load_parquet, parquet_column_names
+from papertape.engine.errors import DataError, DataFileNotFound
+from papertape.engine.feeds.base import RejectReason
+from papertape.engine.feeds.csv import load_csv
+from papertape.engine.feeds.parquet import load_parquet, parquet_column_names
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.feeds.csv import load_csv
+from papertape.engine.feeds.csv import load_csv
 
 SECOND = 10**9
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.errors import DataError
-from engine.feeds.base import BarSeries
-from engine.feeds.trades import load_trades_csv, parse_timeframe, resample_bars
+from papertape.engine.errors import DataError
+from papertape.engine.feeds.base import BarSeries
+from papertape.engine.feeds.trades import load_trades_csv, parse_timeframe, resample_bars
 
 WriteText = Callable[..., Path]
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.feeds.base import BarSeries, RejectionReport, RejectReason
-from engine.feeds.validate import TIME_MISSING, validate_bars
+from papertape.engine.feeds.base import BarSeries, RejectionReport, RejectReason
+from papertape.engine.feeds.validate import TIME_MISSING, validate_bars
 
 Row = tuple[int, float, float, float, float, float]
 GOOD: Row = (0, 10.0, 12.0, 9.0, 11.0, 100.0)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-DATA = Path(__file__).resolve().parents[3] / "engine" / "data" / "sp500_daily.csv"
+DATA = Path(__file__).resolve().parents[3] / "papertape" / "engine" / "data" / "sp500_daily.csv"
 
 
 @dataclass(frozen=True)

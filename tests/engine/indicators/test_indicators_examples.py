@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from engine import indicators as ind
-from engine.errors import ConfigError, DataError
+from papertape.engine import indicators as ind
+from papertape.engine.errors import ConfigError, DataError
 
 NAN = math.nan
 

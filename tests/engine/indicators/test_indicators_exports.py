@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-import engine.indicators as ind
+import papertape.engine.indicators as ind
 
 EXPECTED = {
     # vectorised functions

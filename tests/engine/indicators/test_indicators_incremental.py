@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import indicators as ind
+from papertape.engine import indicators as ind
 
 RTOL = 1e-10
 

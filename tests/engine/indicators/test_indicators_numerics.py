@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from engine import indicators as ind
-from engine.indicators._rolling import rolling_mean_var
+from papertape.engine import indicators as ind
+from papertape.engine.indicators._rolling import rolling_mean_var
 
 MILLION = 1_000_000
 CHECKPOINTS = range(MILLION // 10 - 1, MILLION, MILLION // 10)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import indicators as ind
+from papertape.engine import indicators as ind
 
 talib = pytest.importorskip("talib")
 pd = pytest.importorskip("pandas")

@@ -12,7 +12,7 @@ import timeit
 import numpy as np
 import pytest
 
-from engine import indicators as ind
+from papertape.engine import indicators as ind
 
 CASES = [
     ("SMA(20)", lambda: ind.SMA(20), "c", 0.5e-6),

@@ -15,7 +15,7 @@ import statistics
 import numpy as np
 import pytest
 
-from engine import indicators as ind
+from papertape.engine import indicators as ind
 
 NAN = math.nan
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from engine.journal.postgres.connection import connect
+from papertape.engine.journal.postgres.connection import connect
 
 
 def _bindir() -> Path | None:
@@ -195,8 +195,8 @@ import os
 import time
 from typing import Any, ClassVar
 
-from engine.execution.orders import Signal
-from engine.strategy import Strategy
+from papertape.engine.execution.orders import Signal
+from papertape.engine.strategy import Strategy
 
 
 class SlowCross(Strategy):
@@ -292,7 +292,7 @@ entry_points = false
 ''')
 
     def load(self) -> Any:
-        from engine.config import load_config
+        from papertape.engine.config import load_config
 
         return load_config(self.config)
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from engine.cli.main import main
-from engine.journal import JournalIndex, JournalStore, fold, is_live, read_journal
-from engine.session import run_session
+from papertape.engine.cli.main import main
+from papertape.engine.journal import JournalIndex, JournalStore, fold, is_live, read_journal
+from papertape.engine.session import run_session
 
 
 def test_show_prints_the_books_and_the_last_events(
@@ -99,7 +99,12 @@ def test_a_folder_without_a_log_is_an_error(
 
 
 @pytest.mark.parametrize(
-    "name", ["engine.journal", "engine.journal.replay", "engine.journal.postgres"]
+    "name",
+    [
+        "papertape.engine.journal",
+        "papertape.engine.journal.replay",
+        "papertape.engine.journal.postgres",
+    ],
 )
 def test_packages_export_what_they_list(name: str) -> None:
     module = importlib.import_module(name)

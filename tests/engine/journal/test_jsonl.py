@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from engine.errors import JournalError
-from engine.events import DataRejected, Event, OrderFilled, RunFinished, SignalEmitted
-from engine.journal.jsonl import (
+from papertape.engine.errors import JournalError
+from papertape.engine.events import DataRejected, Event, OrderFilled, RunFinished, SignalEmitted
+from papertape.engine.journal.jsonl import (
     complete_size,
     encode_event,
     read_journal,

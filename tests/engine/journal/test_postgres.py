@@ -12,15 +12,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine.cli.main import main
-from engine.errors import ConfigError
-from engine.events import Event, RunFinished, RunStarted, SignalEmitted, TradeClosed
-from engine.feeds.loader import load_bars
-from engine.journal import JournalStore
-from engine.journal.postgres import PostgresMirror, list_symbols, load_bars_pg, mask_dsn
-from engine.journal.postgres.connection import connect
-from engine.journal.replay import resume_session
-from engine.session import run_session
+from papertape.engine.cli.main import main
+from papertape.engine.errors import ConfigError
+from papertape.engine.events import Event, RunFinished, RunStarted, SignalEmitted, TradeClosed
+from papertape.engine.feeds.loader import load_bars
+from papertape.engine.journal import JournalStore
+from papertape.engine.journal.postgres import PostgresMirror, list_symbols, load_bars_pg, mask_dsn
+from papertape.engine.journal.postgres.connection import connect
+from papertape.engine.journal.replay import resume_session
+from papertape.engine.session import run_session
 
 RunFiles = Any
 PG_SECTION = '\n[postgres]\ndsn_env = "PAPERTAPE_TEST_DSN"\n'
@@ -253,7 +253,7 @@ def test_a_missing_dsn_is_a_config_error_before_anything_is_written(
 
 
 def test_an_unreachable_database_is_a_data_error(tmp_path: Path) -> None:
-    from engine.errors import DataError
+    from papertape.engine.errors import DataError
 
     with pytest.raises(DataError, match=r"postgresql://u:\*\*\*@127\.0\.0\.1:1/db"):
         load_bars_pg("postgresql://u:pw@127.0.0.1:1/db", "X")

@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-import engine
-from engine.cli.main import main
-from engine.errors import JournalError
-from engine.journal import is_live
-from engine.journal.replay import resume_session
-from engine.session import SessionResult, run_session
+from papertape import engine
+from papertape.engine.cli.main import main
+from papertape.engine.errors import JournalError
+from papertape.engine.journal import is_live
+from papertape.engine.journal.replay import resume_session
+from papertape.engine.session import SessionResult, run_session
 
 RunFiles = Any
 
@@ -55,7 +55,7 @@ def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_journal(
     reference, ref_result = _reference(files)
     total = reference.count(b"\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli.main", "run", str(files.config), "--json"],
+        [sys.executable, "-m", "papertape.engine.cli.main", "run", str(files.config), "--json"],
         cwd=files.root,
         env=_env(PAPERTAPE_TEST_SLEEP="0.003"),
         stdout=subprocess.DEVNULL,
@@ -89,7 +89,7 @@ def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_journal(
         [
             sys.executable,
             "-m",
-            "engine.cli.main",
+            "papertape.engine.cli.main",
             "run",
             "--resume",
             str(files.run_dir()),
@@ -203,8 +203,8 @@ def test_cli_refuses_a_config_and_resume_together(
 
 
 def test_a_live_session_is_not_resumed_by_reexecution(tmp_path: Path) -> None:
-    from engine.config import parse_config
-    from engine.journal import JournalStore
+    from papertape.engine.config import parse_config
+    from papertape.engine.journal import JournalStore
 
     config = parse_config(
         {

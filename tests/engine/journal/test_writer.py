@@ -12,17 +12,17 @@ import numpy as np
 import pluggy
 import pytest
 
-from engine import hookspecs
-from engine.errors import JournalError
-from engine.events import Event, OrderFilled, SignalEmitted
-from engine.execution.orders import Signal
-from engine.feeds.base import BarSeries
-from engine.journal import JournalIndex, JournalStore, fold, read_journal
-from engine.journal.jsonl import complete_size, encode_event
-from engine.loop import Engine, SlotSpec
-from engine.session import run_session
-from engine.strategy import Strategy
-from plugins.sizers import FixedQuantity
+from papertape.engine import hookspecs
+from papertape.engine.errors import JournalError
+from papertape.engine.events import Event, OrderFilled, SignalEmitted
+from papertape.engine.execution.orders import Signal
+from papertape.engine.feeds.base import BarSeries
+from papertape.engine.journal import JournalIndex, JournalStore, fold, read_journal
+from papertape.engine.journal.jsonl import complete_size, encode_event
+from papertape.engine.loop import Engine, SlotSpec
+from papertape.engine.session import run_session
+from papertape.engine.strategy import Strategy
+from papertape.plugins.sizers import FixedQuantity
 
 DAY = 86_400 * 10**9
 

@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 
 import pytest
 
-from engine.config import RunConfig, parse_config
-from engine.feeds.kraken.sources import load_tape
-from engine.feeds.kraken.tape import Tape
-from engine.feeds.replay_server import ReplayOptions, ReplayServer
+from papertape.engine.config import RunConfig, parse_config
+from papertape.engine.feeds.kraken.sources import load_tape
+from papertape.engine.feeds.kraken.tape import Tape
+from papertape.engine.feeds.replay_server import ReplayOptions, ReplayServer
 
 DATA = Path(__file__).parent / "data" / "kraken_ws_v2"
-ALT_1M = "binance_altbtc_1m.csv"  # shipped with papertape (engine/data)
+ALT_1M = "binance_altbtc_1m.csv"  # shipped with papertape (papertape/engine/data)
 SYMBOL = "ALT/BTC"
 T = TypeVar("T")
 
@@ -43,7 +43,7 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
 
 def alt_tape(bars: int = 120, history: int = 30, **kw: Any) -> Tape:
     """The shipped 1-minute ALT/BTC candles as a tape (history served as the first snapshot)."""
-    from engine.config import resolve_data_path
+    from papertape.engine.config import resolve_data_path
 
     return load_tape(resolve_data_path(ALT_1M), SYMBOL, history=history, bars=bars, **kw)
 

@@ -6,8 +6,8 @@ import zlib
 
 import pytest
 
-from engine.feeds.kraken.book import OrderBook
-from engine.feeds.kraken.protocol import (
+from papertape.engine.feeds.kraken.book import OrderBook
+from papertape.engine.feeds.kraken.protocol import (
     BookData,
     BookLevel,
     BookMessage,

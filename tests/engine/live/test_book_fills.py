@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.execution.book_fills import BookFillSimulator
-from engine.execution.fees import FeeSchedule
-from engine.execution.orders import Fill, Order, OrderRole, OrderType, Side
-from engine.feeds.kraken.book import OrderBook
-from engine.feeds.kraken.protocol import BookLevel, Trade, level_token
+from papertape.engine.execution.book_fills import BookFillSimulator
+from papertape.engine.execution.fees import FeeSchedule
+from papertape.engine.execution.orders import Fill, Order, OrderRole, OrderType, Side
+from papertape.engine.feeds.kraken.book import OrderBook
+from papertape.engine.feeds.kraken.protocol import BookLevel, Trade, level_token
 
 SYM = "X/USD"
 

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-import engine.feeds.kraken as kraken_pkg
-import engine.live as live_pkg
-from engine.cli.main import main
-from engine.config import load_config
-from engine.feeds.capture import read_capture, read_header
-from engine.feeds.kraken.sources import load_tape
-from engine.live import LiveSession
+import papertape.engine.feeds.kraken as kraken_pkg
+import papertape.engine.live as live_pkg
+from papertape.engine.cli.main import main
+from papertape.engine.config import load_config
+from papertape.engine.feeds.capture import read_capture, read_header
+from papertape.engine.feeds.kraken.sources import load_tape
+from papertape.engine.live import LiveSession
 from tests.engine.live.conftest import SYMBOL, alt_tape, run, serving
 from tests.engine.live.test_client import consume
 
@@ -32,7 +32,7 @@ def feed_server() -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "engine.cli.main",
+            "papertape.engine.cli.main",
             "feed",
             "serve",
             "--replay",
@@ -84,7 +84,7 @@ def test_record_a_served_stream_and_serve_the_capture_again(
 
 
 async def _consume_tape(tape: Any) -> list[tuple[int, float]]:
-    from engine.feeds.kraken.client import FeedOptions, KrakenFeed
+    from papertape.engine.feeds.kraken.client import FeedOptions, KrakenFeed
     from tests.engine.live.test_stream import Collect
 
     h = Collect()

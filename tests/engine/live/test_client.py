@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from engine.errors import FeedError
-from engine.feeds.kraken.client import FeedOptions, KrakenFeed, backoff_delay
+from papertape.engine.errors import FeedError
+from papertape.engine.feeds.kraken.client import FeedOptions, KrakenFeed, backoff_delay
 from tests.engine.live.conftest import SYMBOL, alt_tape, run, serving
 from tests.engine.live.test_stream import Collect
 

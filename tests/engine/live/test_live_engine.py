@@ -8,17 +8,17 @@ from typing import Any
 import pluggy
 import pytest
 
-from engine import hookspecs
-from engine.errors import ExecutionError
-from engine.execution.book_fills import BookFillSimulator
-from engine.execution.orders import OrderType, Signal
-from engine.feeds.kraken.book import OrderBook
-from engine.feeds.kraken.protocol import BookLevel, Trade, level_token
-from engine.live import LiveEngine
-from engine.loop import STALE_FEED, EngineSettings, SlotSpec
-from engine.snapshot import Snapshot
-from engine.strategy import Strategy
-from plugins.sizers import FixedQuantity
+from papertape.engine import hookspecs
+from papertape.engine.errors import ExecutionError
+from papertape.engine.execution.book_fills import BookFillSimulator
+from papertape.engine.execution.orders import OrderType, Signal
+from papertape.engine.feeds.kraken.book import OrderBook
+from papertape.engine.feeds.kraken.protocol import BookLevel, Trade, level_token
+from papertape.engine.live import LiveEngine
+from papertape.engine.loop import STALE_FEED, EngineSettings, SlotSpec
+from papertape.engine.snapshot import Snapshot
+from papertape.engine.strategy import Strategy
+from papertape.plugins.sizers import FixedQuantity
 from tests.conftest import Recorder, Script
 
 MIN = 60_000_000_000
@@ -187,7 +187,7 @@ def test_a_slow_decision_does_not_hold_the_feed_and_is_checked_when_it_arrives()
 def test_the_live_engine_needs_a_book_simulator_and_a_feed() -> None:
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    from engine.execution.simulator import ExecutionSimulator
+    from papertape.engine.execution.simulator import ExecutionSimulator
 
     with pytest.raises(ExecutionError, match="BookFillSimulator"):
         LiveEngine(("A",), [], pm, EngineSettings(simulator=ExecutionSimulator()))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engine.feeds.kraken.protocol import (
+from papertape.engine.feeds.kraken.protocol import (
     Ack,
     BookMessage,
     Heartbeat,

@@ -9,9 +9,14 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from engine.feeds.kraken.book import OrderBook
-from engine.feeds.kraken.client import END_OF_REPLAY
-from engine.feeds.kraken.protocol import BookMessage, OhlcMessage, parse_message, subscribe_request
+from papertape.engine.feeds.kraken.book import OrderBook
+from papertape.engine.feeds.kraken.client import END_OF_REPLAY
+from papertape.engine.feeds.kraken.protocol import (
+    BookMessage,
+    OhlcMessage,
+    parse_message,
+    subscribe_request,
+)
 from tests.engine.live.conftest import SYMBOL, alt_tape, run, serving
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from engine.live import LiveSession
-from engine.loop import STALE_FEED
-from engine.session import SessionResult
+from papertape.engine.live import LiveSession
+from papertape.engine.loop import STALE_FEED
+from papertape.engine.session import SessionResult
 from tests.conftest import Recorder
 from tests.engine.live.conftest import alt_tape, live_config, run, serving
 
@@ -47,7 +47,7 @@ async def session(
     config = live_config(url, strategies or STRATEGIES, **live)
     raw = config.canonical()
     raw["plugins"]["strategy_dirs"] = [STRATEGY_DIR]
-    from engine.config import parse_config
+    from papertape.engine.config import parse_config
 
     rec = Recorder()
     s = LiveSession(parse_config(raw), extra_plugins=[rec])

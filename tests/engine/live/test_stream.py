@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.feeds.kraken.book import OrderBook
-from engine.feeds.kraken.protocol import BookData, BookLevel, Candle, Ticker, Trade, level_token
-from engine.feeds.kraken.stream import StreamProcessor
-from engine.feeds.kraken.tape import render_book, render_candles, render_tickers, render_trades
+from papertape.engine.feeds.kraken.book import OrderBook
+from papertape.engine.feeds.kraken.protocol import (
+    BookData,
+    BookLevel,
+    Candle,
+    Ticker,
+    Trade,
+    level_token,
+)
+from papertape.engine.feeds.kraken.stream import StreamProcessor
+from papertape.engine.feeds.kraken.tape import (
+    render_book,
+    render_candles,
+    render_tickers,
+    render_trades,
+)
 
 MIN = 60_000_000_000
 T0 = 1_700_000_040 * 10**9 // MIN * MIN

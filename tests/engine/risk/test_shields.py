@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import ConfigError
-from engine.execution.orders import Fill, OrderRole, Side, Signal
-from engine.metrics import ClosedTrade
-from engine.risk import (
+from papertape.engine.errors import ConfigError
+from papertape.engine.execution.orders import Fill, OrderRole, Side, Signal
+from papertape.engine.metrics import ClosedTrade
+from papertape.engine.risk import (
     CooldownShield,
     DailyLossShield,
     ExposureCapShield,
@@ -16,7 +16,7 @@ from engine.risk import (
     OrderIntent,
     ShieldState,
 )
-from plugins.sizers import FixedQuantity
+from papertape.plugins.sizers import FixedQuantity
 from tests.conftest import DAY, Script, flat_bars, make_engine
 
 

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from engine.config import parse_config
-from engine.journal import read_journal
-from engine.session import SessionResult, run_session
+from papertape.engine.config import parse_config
+from papertape.engine.journal import read_journal
+from papertape.engine.session import SessionResult, run_session
 
 DATA = Path(__file__).parent / "data"
-SP500 = Path(__file__).resolve().parents[3] / "engine" / "data" / "sp500_daily.csv"
+SP500 = Path(__file__).resolve().parents[3] / "papertape" / "engine" / "data" / "sp500_daily.csv"
 HAVE_LLAMA = importlib.util.find_spec("llama_cpp") is not None
 
 
@@ -195,7 +195,7 @@ def local_model() -> Any:
     """The packaged GGUF model, loaded once for the whole test session."""
     if not HAVE_LLAMA:
         pytest.skip("llama_cpp cannot be imported (pip install llama-cpp-python)")
-    from plugins.llm.providers.local import load_llama, model_path
+    from papertape.plugins.llm.providers.local import load_llama, model_path
 
     llm, _ = load_llama(model_path(""), 4096, 0)
     return llm

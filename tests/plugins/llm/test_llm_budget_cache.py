@@ -4,11 +4,11 @@ import asyncio
 import json
 from pathlib import Path
 
-from plugins.llm.budget import Budget, BudgetTracker, RateLimiter
-from plugins.llm.cache import CacheEntry, ResponseCache, request_key
-from plugins.llm.providers import make_provider
-from plugins.llm.providers.base import LlmRequest
-from plugins.llm.schema import ReasonCode, decision_schema
+from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter
+from papertape.plugins.llm.cache import CacheEntry, ResponseCache, request_key
+from papertape.plugins.llm.providers import make_provider
+from papertape.plugins.llm.providers.base import LlmRequest
+from papertape.plugins.llm.schema import ReasonCode, decision_schema
 
 
 def req(**kw: object) -> LlmRequest:

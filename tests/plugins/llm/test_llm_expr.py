@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from engine.errors import ConfigError
-from plugins.llm.generate.expr import compile_condition
+from papertape.engine.errors import ConfigError
+from papertape.plugins.llm.generate.expr import compile_condition
 
 NAMES = frozenset({"close", "open", "fast", "slow", "rsi"})
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from engine.cli.main import main
-from plugins.llm.cache import ResponseCache
-from plugins.llm.generate import generate_strategy
-from plugins.llm.providers import OllamaProvider
+from papertape.engine.cli.main import main
+from papertape.plugins.llm.cache import ResponseCache
+from papertape.plugins.llm.generate import generate_strategy
+from papertape.plugins.llm.providers import OllamaProvider
 from tests.plugins.llm.conftest import SP500, Reply, Seen, WireServer, ollama_reply
 
 

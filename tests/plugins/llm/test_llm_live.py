@@ -13,10 +13,10 @@ import os
 
 import pytest
 
-from plugins.llm.prompt import PromptSettings, system_prompt
-from plugins.llm.providers import AnthropicProvider, OllamaProvider, Provider
-from plugins.llm.providers.base import LlmRequest
-from plugins.llm.schema import ReasonCode, decision_schema, parse_decision
+from papertape.plugins.llm.prompt import PromptSettings, system_prompt
+from papertape.plugins.llm.providers import AnthropicProvider, OllamaProvider, Provider
+from papertape.plugins.llm.providers.base import LlmRequest
+from papertape.plugins.llm.schema import ReasonCode, decision_schema, parse_decision
 
 LIVE = os.environ.get("PAPERTAPE_LIVE_LLM") == "1"
 PROMPT = (

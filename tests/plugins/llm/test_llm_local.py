@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from engine.cli.report import result_json
-from plugins.llm.generate import generate_strategy
-from plugins.llm.providers import LocalProvider
-from plugins.llm.providers.base import LlmRequest
-from plugins.llm.providers.local import grammar_text
-from plugins.llm.schema import ReasonCode, decision_schema, parse_decision
+from papertape.engine.cli.report import result_json
+from papertape.plugins.llm.generate import generate_strategy
+from papertape.plugins.llm.providers import LocalProvider
+from papertape.plugins.llm.providers.base import LlmRequest
+from papertape.plugins.llm.providers.local import grammar_text
+from papertape.plugins.llm.schema import ReasonCode, decision_schema, parse_decision
 from tests.plugins.llm.conftest import SP500, run_llm, trader
 
 pytestmark = pytest.mark.slow

@@ -7,12 +7,12 @@ from types import MappingProxyType
 
 import numpy as np
 
-from engine.feeds.base import BarSeries
-from engine.feeds.loader import load_bars
-from engine.market import ReplayHistory
-from engine.portfolio import Portfolio, PortfolioView
-from engine.snapshot import Snapshot
-from plugins.llm.prompt import (
+from papertape.engine.feeds.base import BarSeries
+from papertape.engine.feeds.loader import load_bars
+from papertape.engine.market import ReplayHistory
+from papertape.engine.portfolio import Portfolio, PortfolioView
+from papertape.engine.snapshot import Snapshot
+from papertape.plugins.llm.prompt import (
     PERSONAS,
     ExitPlan,
     Outcome,
@@ -131,7 +131,7 @@ def test_portfolio_exit_plan_regime_and_persona_reach_the_prompt() -> None:
     k = 300
     price = float(spx.close[k - 1])
     pf = Portfolio("llm", 100_000.0)
-    from engine.execution.orders import Fill, OrderRole, Side
+    from papertape.engine.execution.orders import Fill, OrderRole, Side
 
     pf.apply(
         Fill(

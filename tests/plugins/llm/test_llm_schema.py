@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-import plugins.llm
-import plugins.llm.generate
-from plugins.llm.schema import (
+import papertape.plugins.llm.generate  # noqa: F401  (loads the subpackage)
+from papertape import plugins
+from papertape.plugins.llm.schema import (
     MAX_REASONING,
     Action,
     ReasonCode,

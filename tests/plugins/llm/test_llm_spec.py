@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from engine.config import parse_config
-from engine.errors import ConfigError
-from engine.registry import build_catalog, make_plugin_manager
-from engine.session import run_session
-from plugins.llm.generate.rules import render_dropin
-from plugins.llm.generate.spec import validate_spec
+from papertape.engine.config import parse_config
+from papertape.engine.errors import ConfigError
+from papertape.engine.registry import build_catalog, make_plugin_manager
+from papertape.engine.session import run_session
+from papertape.plugins.llm.generate.rules import render_dropin
+from papertape.plugins.llm.generate.spec import validate_spec
 from tests.plugins.llm.conftest import SP500
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from engine.cli.main import main
-from engine.cli.report import result_json
-from engine.config import load_config
-from engine.session import build_engine
+from papertape.engine.cli.main import main
+from papertape.engine.cli.report import result_json
+from papertape.engine.config import load_config
+from papertape.engine.session import build_engine
 from tests.plugins.llm.conftest import (
     Reply,
     Seen,

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from engine.errors import ModelError
-from plugins.llm.providers import AnthropicProvider, OllamaProvider
-from plugins.llm.providers.base import LlmRequest
-from plugins.llm.schema import ReasonCode, decision_schema, parse_decision
+from papertape.engine.errors import ModelError
+from papertape.plugins.llm.providers import AnthropicProvider, OllamaProvider
+from papertape.plugins.llm.providers.base import LlmRequest
+from papertape.plugins.llm.schema import ReasonCode, decision_schema, parse_decision
 from tests.plugins.llm.conftest import Reply, WireServer, body, decision_json, ollama_reply
 
 SECRET = "sk-ant-test-0123456789-secret"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from engine.execution.orders import OrderType, Signal
-from engine.strategy import Strategy
+from papertape.engine.execution.orders import OrderType, Signal
+from papertape.engine.strategy import Strategy
 
 
 class DipBuyer(Strategy):

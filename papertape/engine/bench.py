@@ -1,0 +1,167 @@
+"""Throughput benchmark of the full pipeline, and the bare-loop yardstick it is compared with.
+
+``run_bench`` replays synthetic (seeded geometric Brownian motion, 1-minute bars) or shipped
+data through K SMA-crossover strategies on S symbols with the real engine: snapshot per bar,
+strategy call, fraction sizer, shields when asked, execution with fees and slippage,
+portfolio marking and the JSONL journal. ``bare_sma_loop`` is the floor: a plain Python loop
+doing only the SMA-crossover arithmetic on the same closes.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from papertape.engine.config import parse_config
+from papertape.engine.feeds.base import BarSeries
+from papertape.engine.session import run_session
+
+__all__ = ["BenchResult", "bare_sma_loop", "run_bench", "synthetic_series"]
+
+MINUTE_NS = 60_000_000_000
+
+
+def synthetic_series(
+    symbol: str, bars: int, seed: int, start_ns: int = 1_500_000_000 * 10**9
+) -> BarSeries:
+    """Seeded GBM 1-minute bars with consistent OHLC."""
+    rng = np.random.default_rng(seed)
+    rets = rng.normal(0.0, 0.001, bars)
+    close = 100.0 * np.exp(np.cumsum(rets))
+    open_ = np.empty(bars)
+    open_[0] = 100.0
+    open_[1:] = close[:-1]
+    wiggle = np.abs(rng.normal(0.0, 0.0005, bars))
+    high = np.maximum(open_, close) * (1.0 + wiggle)
+    low = np.minimum(open_, close) * (1.0 - wiggle)
+    volume = rng.uniform(1.0, 100.0, bars)
+    t = start_ns + np.arange(bars, dtype=np.int64) * MINUTE_NS
+    return BarSeries.from_arrays(symbol, t, open_, high, low, close, volume, "synthetic")
+
+
+def bare_sma_loop(closes: list[float], fast: int, slow: int) -> int:
+    """The SMA-crossover arithmetic alone in a plain loop; returns the number of crosses."""
+    fbuf = [0.0] * fast
+    sbuf = [0.0] * slow
+    fsum = ssum = 0.0
+    above: bool | None = None
+    crosses = 0
+    for i, x in enumerate(closes):
+        fi = i % fast
+        si = i % slow
+        fsum += x - fbuf[fi]
+        fbuf[fi] = x
+        ssum += x - sbuf[si]
+        sbuf[si] = x
+        if i + 1 >= slow:
+            now = fsum / fast > ssum / slow
+            if above is not None and now != above:
+                crosses += 1
+            above = now
+    return crosses
+
+
+@dataclass(frozen=True, slots=True)
+class BenchResult:
+    """Figures of one benchmark run."""
+
+    bars: int
+    symbols: int
+    strategies: int
+    seconds: float
+    events_per_sec: float
+    bar_strategy_per_sec: float
+    ns_per_bar_strategy: float
+    bare_loop_bars_per_sec: float
+    ratio_to_bare_loop: float
+    fast: int
+    slow: int
+    peak_rss_mb: float
+    signals: int
+    fills: int
+    python: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MiB."""
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024.0 if sys.platform != "darwin" else kb / 1024.0 / 1024.0
+
+
+def run_bench(
+    bars: int = 1_000_000,
+    symbols: int = 1,
+    strategies: int = 1,
+    seed: int = 7,
+    shields: bool = False,
+    series: list[BarSeries] | None = None,
+    fast: int = 20,
+    slow: int = 50,
+) -> BenchResult:
+    """Replay ``bars`` bars per symbol through ``strategies`` SMA crossovers; time it.
+
+    Strategy ``i`` uses windows ``fast + i`` / ``slow + 2i`` so that strategies differ.
+    """
+    data = series or [synthetic_series(f"SYM{i}", bars, seed + i) for i in range(symbols)]
+    shield_cfg = (
+        [
+            {"name": "max_drawdown", "reduce_only_at": 0.5, "halt_at": 0.9, "release_at": 0.4},
+            {"name": "exposure_cap", "max_gross": 1.0},
+        ]
+        if shields
+        else []
+    )
+    with tempfile.TemporaryDirectory(prefix="papertape-bench-") as tmp:
+        raw = {
+            "run": {"name": "bench", "seed": seed},
+            "data": [{"path": s.symbol} for s in data],
+            "execution": {"maker_bps": 2.0, "taker_bps": 5.0, "slippage": {"bps": 1.0}},
+            "strategies": [
+                {
+                    "name": "sma_cross",
+                    "id": f"sma_{i}",
+                    "params": {"fast": fast + i, "slow": slow + 2 * i},
+                    "sizer": {"name": "fraction", "fraction": 0.5},
+                    "shields": shield_cfg,
+                }
+                for i in range(strategies)
+            ],
+            "journal": {"dir": tmp},
+            "plugins": {"entry_points": False},
+        }
+        result = run_session(parse_config(raw), series=data)
+    total_bars = sum(len(s) for s in data)
+    k = len(result.strategies)
+    closes = data[0].close.tolist()
+    t0 = time.perf_counter()
+    bare_sma_loop(closes, fast, slow)
+    bare = len(closes) / (time.perf_counter() - t0)
+    eps = total_bars / result.seconds
+    return BenchResult(
+        bars=total_bars,
+        symbols=len(data),
+        strategies=k,
+        seconds=round(result.seconds, 4),
+        events_per_sec=round(eps),
+        bar_strategy_per_sec=round(total_bars * k / result.seconds),
+        ns_per_bar_strategy=round(result.seconds * 1e9 / (total_bars * k), 1),
+        bare_loop_bars_per_sec=round(bare),
+        ratio_to_bare_loop=round(eps / bare, 4) if math.isfinite(bare) and bare else 0.0,
+        fast=fast,
+        slow=slow,
+        peak_rss_mb=round(peak_rss_mb(), 1),
+        signals=result.event_counts.get("signal", 0),
+        fills=result.event_counts.get("fill", 0),
+        python=sys.version.split()[0],
+    )

@@ -1,0 +1,218 @@
+"""The execution simulator: fills working orders against the bar that follows their decision.
+
+Fill conventions (documented in the README):
+
+* An order decided on bar ``t`` (at its close) first meets bar ``t+1`` of its symbol. With the
+  default ``fill_at="next_open"`` a market order fills at ``open[t+1]``; with ``"next_close"``
+  at ``close[t+1]``. No order ever fills on the bar it was decided on.
+* Limit buy at ``L``: fills at ``open`` if the bar opens at or below ``L`` (gap), else at ``L``
+  if ``low <= L``. Sell mirrors it. Limit fills are maker, without slippage.
+* Stop buy at ``S``: triggers at ``open`` if the bar opens at or above ``S``, else at ``S`` if
+  ``high >= S``, plus slippage. Sell mirrors it. Stop and market fills are taker.
+* Brackets: when an entry carrying ``stop_loss``/``take_profit`` fills, a reduce-only stop and a
+  reduce-only limit are placed as one OCO pair and are checked on the same bar (the entry filled
+  at its open, the rest of the bar follows). If both could trigger inside one bar, the stop-loss
+  wins: bars carry no intra-bar order, so the simulator assumes the worse outcome.
+* Reduce-only orders are clipped to the position at fill time and dropped when nothing is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Literal
+
+from papertape.engine.execution.fees import FeeSchedule
+from papertape.engine.execution.orders import Fill, Order, OrderRole, OrderType, Side
+from papertape.engine.execution.slippage import FixedSlippage, SlippageModel
+
+if TYPE_CHECKING:
+    from papertape.engine.market import SymbolHistory
+
+__all__ = ["ExecutionSimulator", "FillAt"]
+
+FillAt = Literal["next_open", "next_close"]
+PositionLookup = Callable[[str, str], float]  # (strategy, symbol) -> signed qty
+
+
+class ExecutionSimulator:
+    """Holds working orders per symbol and fills them bar by bar."""
+
+    __slots__ = ("_next_id", "fees", "fill_at", "pending", "slippage")
+
+    def __init__(
+        self,
+        fees: FeeSchedule | None = None,
+        slippage: SlippageModel | None = None,
+        fill_at: FillAt = "next_open",
+    ) -> None:
+        self.fees = fees or FeeSchedule()
+        self.slippage: SlippageModel = slippage or FixedSlippage()
+        self.fill_at = fill_at
+        self.pending: dict[str, list[Order]] = {}
+        self._next_id = 1
+
+    def next_order_id(self) -> int:
+        """Allocate a run-unique order id (deterministic: a counter)."""
+        oid = self._next_id
+        self._next_id += 1
+        return oid
+
+    def submit(self, order: Order) -> None:
+        """Queue an order; it can fill from the next bar of its symbol on."""
+        self.pending.setdefault(order.symbol, []).append(order)
+
+    def working(self, strategy: str, symbol: str) -> list[Order]:
+        """Active orders of ``strategy`` in ``symbol``."""
+        return [o for o in self.pending.get(symbol, ()) if o.strategy == strategy and o.active]
+
+    def cancel(self, strategy: str, symbol: str | None = None) -> list[Order]:
+        """Cancel a strategy's working orders (in one symbol, or all); return them."""
+        cancelled: list[Order] = []
+        for sym, orders in self.pending.items():
+            if symbol is not None and sym != symbol:
+                continue
+            keep = []
+            for o in orders:
+                if o.strategy == strategy and o.active:
+                    o.active = False
+                    cancelled.append(o)
+                else:
+                    keep.append(o)
+            orders[:] = keep
+        return cancelled
+
+    def on_bar(
+        self,
+        symbol: str,
+        history: SymbolHistory,
+        prior_count: int,
+        time: int,
+        bar: tuple[float, float, float, float],
+        position: PositionLookup,
+    ) -> Iterator[Fill]:
+        """Fill the symbol's working orders on one bar ``(open, high, low, close)``.
+
+        ``prior_count`` is the number of bars before this one (slippage models look only at
+        those). Fills are yielded one at a time; the caller books each before the next is
+        computed, so reduce-only clipping sees the current position.
+        """
+        orders = self.pending.get(symbol)
+        if not orders:
+            return
+        o, h, lo, c = bar
+        slip = -1.0  # computed on the first taker fill only: resting limits never need it
+        queue = list(orders)
+        orders.clear()
+        i = 0
+        while i < len(queue):
+            order = queue[i]
+            i += 1
+            if not order.active:
+                continue
+            price, taker = self._match(order, o, h, lo, c)
+            if price is None:
+                orders.append(order)  # still working
+                continue
+            qty = order.qty
+            if order.reduce_only:
+                held = position(order.strategy, symbol)
+                if held == 0.0 or (held > 0) == (order.side is Side.BUY):
+                    order.active = False
+                    continue
+                qty = min(qty, abs(held))
+            ref = price
+            if taker and slip < 0.0:
+                slip = self.slippage.fraction(history, prior_count)
+            if taker and slip:
+                price = ref * (1.0 + slip) if order.side is Side.BUY else ref * (1.0 - slip)
+            notional = qty * price
+            fill = Fill(
+                order.id,
+                order.strategy,
+                symbol,
+                order.side,
+                qty,
+                price,
+                self.fees.fee(notional, taker),
+                abs(price - ref) * qty,
+                "taker" if taker else "maker",
+                order.role,
+                time,
+            )
+            order.active = False
+            if order.oco_id is not None:
+                sibling = _find(queue, order.oco_id) or _find(orders, order.oco_id)
+                if sibling is not None:
+                    sibling.active = False
+            yield fill
+            if order.role is OrderRole.ENTRY and (order.stop_loss or order.take_profit):
+                children = self._bracket(order, qty, time)
+                if self.fill_at == "next_open":
+                    queue.extend(children)  # checked against the rest of this bar
+                else:
+                    orders.extend(children)
+        orders[:] = [x for x in orders if x.active]
+
+    def _match(
+        self, order: Order, o: float, h: float, lo: float, c: float
+    ) -> tuple[float | None, bool]:
+        """Return (reference fill price or None, is_taker) for one order on one bar."""
+        kind = order.type
+        if kind is OrderType.MARKET:
+            return (o if self.fill_at == "next_open" else c), True
+        p = order.price
+        assert p is not None
+        buy = order.side is Side.BUY
+        if kind is OrderType.LIMIT:
+            if buy:
+                return (o, False) if o <= p else ((p, False) if lo <= p else (None, False))
+            return (o, False) if o >= p else ((p, False) if h >= p else (None, False))
+        if buy:
+            return (o, True) if o >= p else ((p, True) if h >= p else (None, True))
+        return (o, True) if o <= p else ((p, True) if lo <= p else (None, True))
+
+    def _bracket(self, entry: Order, qty: float, time: int) -> list[Order]:
+        exit_side = Side.SELL if entry.side is Side.BUY else Side.BUY
+        legs: list[Order] = []
+        if entry.stop_loss:
+            legs.append(
+                Order(
+                    self.next_order_id(),
+                    entry.strategy,
+                    entry.symbol,
+                    exit_side,
+                    qty,
+                    OrderType.STOP,
+                    OrderRole.STOP_LOSS,
+                    time,
+                    entry.stop_loss,
+                    reduce_only=True,
+                )
+            )
+        if entry.take_profit:
+            legs.append(
+                Order(
+                    self.next_order_id(),
+                    entry.strategy,
+                    entry.symbol,
+                    exit_side,
+                    qty,
+                    OrderType.LIMIT,
+                    OrderRole.TAKE_PROFIT,
+                    time,
+                    entry.take_profit,
+                    reduce_only=True,
+                )
+            )
+        if len(legs) == 2:
+            # The stop-loss leg comes first and keeps that place in the working list, so when
+            # both legs could trigger inside one bar the stop is matched (and wins) first.
+            legs[0].oco_id, legs[1].oco_id = legs[1].id, legs[0].id
+        return legs
+
+
+def _find(orders: list[Order], order_id: int) -> Order | None:
+    for x in orders:
+        if x.id == order_id:
+            return x
+    return None

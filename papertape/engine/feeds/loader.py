@@ -1,0 +1,108 @@
+"""One entry point for historical data: pick the reader from the file's extension and header.
+
+``.csv`` files are read as OHLCV bars or as trades depending on their columns; ``.parquet``
+and ``.pq`` files as OHLCV bars. This is what the engine and the CLI call.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from papertape.engine.errors import DataError, DataFileNotFound
+from papertape.engine.feeds.base import BarSeries
+from papertape.engine.feeds.csv import load_csv
+from papertape.engine.feeds.parquet import load_parquet, parquet_column_names
+from papertape.engine.feeds.trades import load_trades_csv, parse_timeframe, resample_bars
+
+__all__ = ["DataKind", "detect_kind", "load_bars"]
+
+DataKind = Literal["auto", "ohlcv", "trades"]
+
+_CSV_SUFFIXES = (".csv",)
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def detect_kind(columns: Sequence[str], source: str = "") -> Literal["ohlcv", "trades"]:
+    """Tell OHLCV bars from trades by their column names (case-insensitive).
+
+    Raises:
+        DataError: The columns fit neither layout.
+    """
+    names = {name.strip().lower() for name in columns}
+    if {"open", "high", "low", "close"} <= names:
+        return "ohlcv"
+    if {"price", "amount"} <= names:
+        return "trades"
+    raise DataError(
+        f"{source}: cannot tell OHLCV bars (open, high, low, close, volume) from trades "
+        f"(price, amount) by the columns found: {list(columns)}"
+    )
+
+
+def _csv_header(file: Path) -> list[str]:
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            for row in csv.reader(handle):
+                if any(field.strip() for field in row):
+                    return row
+    except FileNotFoundError as exc:
+        raise DataFileNotFound(f"data file not found: {file}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read data file {file}: {exc}") from exc
+    raise DataError(f"{file}: file is empty")
+
+
+def load_bars(
+    path: str | os.PathLike[str],
+    symbol: str | None = None,
+    kind: DataKind = "auto",
+    timeframe: str | None = None,
+) -> BarSeries:
+    """Load a historical data file as a validated bar series.
+
+    Args:
+        path: A ``.csv``, ``.parquet`` or ``.pq`` file.
+        symbol: Symbol of the series; the file name without extension when omitted.
+        kind: ``"ohlcv"``, ``"trades"`` or ``"auto"`` (decided from the columns).
+        timeframe: Aggregate into bars of this size (``"5m"``, ``"1h"``, ``"1d"``). Trades
+            are otherwise one tick each; bars can only be made coarser.
+
+    Returns:
+        The accepted bars; ``rejections`` counts the refused rows by reason.
+
+    Raises:
+        DataFileNotFound: The file does not exist.
+        DataError: The extension, columns, contents or timeframe are unusable.
+    """
+    file = Path(path)
+    suffix = file.suffix.lower()
+    step = parse_timeframe(timeframe) if timeframe is not None else None
+    if kind not in ("auto", "ohlcv", "trades"):
+        raise DataError(f"unknown data kind {kind!r}: expected 'auto', 'ohlcv' or 'trades'")
+    if suffix in _CSV_SUFFIXES:
+        found = detect_kind(_csv_header(file), str(file)) if kind == "auto" else kind
+        if found == "trades":
+            return load_trades_csv(file, symbol, timeframe)
+        series = load_csv(file, symbol)
+    elif suffix in _PARQUET_SUFFIXES:
+        found = detect_kind(parquet_column_names(file), str(file)) if kind == "auto" else kind
+        if found == "trades":
+            raise DataError(f"{file}: trades in Parquet files are not supported; use CSV")
+        series = load_parquet(file, symbol)
+    else:
+        if not file.exists():
+            raise DataFileNotFound(f"data file not found: {file}")
+        supported = ", ".join(_CSV_SUFFIXES + _PARQUET_SUFFIXES)
+        raise DataError(f"{file}: unsupported file type {suffix!r}; expected {supported}")
+    if step is None:
+        return series
+    if step < series.interval_ns:
+        raise DataError(
+            f"{file}: cannot resample bars spaced {series.interval_ns // 10**9}s "
+            f"into finer {timeframe!r} bars"
+        )
+    return resample_bars(series, step)

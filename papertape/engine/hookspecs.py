@@ -1,0 +1,127 @@
+"""All papertape hook specifications, declared once.
+
+Plugins implement these with ``@hookimpl`` (``from engine.hookspecs import hookimpl``). Hooks
+are grouped by phase. The per-bar hot path does not dispatch through pluggy for strategies (the
+engine calls their ``on_bar`` directly); pluggy carries registration, annotation, lifecycle and
+the event stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from papertape.engine.events import Event
+    from papertape.engine.risk.base import Shield
+    from papertape.engine.sizing import Sizer
+    from papertape.engine.snapshot import Snapshot
+    from papertape.engine.strategy import Strategy
+
+__all__ = ["PROJECT", "hookimpl", "hookspec"]
+
+PROJECT = "papertape"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --------------------------------------------------------------------------------------------
+# Registration: called once when the catalog is built.
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def papertape_strategies() -> Sequence[type[Strategy]]:  # type: ignore[empty-body]
+    """Return strategy classes this plugin provides.
+
+    Returns:
+        Strategy subclasses; each must have a unique ``name``.
+    """
+
+
+@hookspec
+def papertape_sizers() -> Sequence[type[Sizer]]:  # type: ignore[empty-body]
+    """Return sizer classes this plugin provides.
+
+    Returns:
+        Sizer subclasses; each must have a unique ``name``.
+    """
+
+
+@hookspec
+def papertape_shields() -> Sequence[type[Shield]]:  # type: ignore[empty-body]
+    """Return risk shield classes this plugin provides.
+
+    Returns:
+        Shield subclasses; each must have a unique ``name``.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Run lifecycle.
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def papertape_run_started(run: Mapping[str, Any]) -> None:
+    """A run is about to process its first event (historic: late plugins still see it).
+
+    Args:
+        run: Run facts: ``run_id``, ``config_hash``, ``data_hash``, ``symbols``, ``strategies``.
+    """
+
+
+@hookspec
+def papertape_run_finished(run: Mapping[str, Any], results: Mapping[str, Any]) -> None:
+    """A run processed its last event.
+
+    Args:
+        run: The same facts as at start.
+        results: Per-strategy summaries (final equity, metrics).
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Per tick.
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def papertape_annotate(snapshot: Snapshot) -> Mapping[str, Any] | None:
+    """Add derived fields (regime labels, features) to a snapshot before strategies see it.
+
+    Only called when at least one plugin implements it. Must use only data in ``snapshot``.
+
+    Args:
+        snapshot: The snapshot of this tick.
+
+    Returns:
+        Fields to merge into ``snapshot.annotations``, or None.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Event stream: journal, metrics, monitor.
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def papertape_event(event: Event) -> None:
+    """Receive every event of the run in order (signals, orders, fills, vetoes, shields, ...).
+
+    Args:
+        event: The event; frozen, never modify.
+    """
+
+
+@hookspec
+def papertape_tick_end() -> None:
+    """A tick that emitted events is over: make its events durable now (group commit).
+
+    The engine calls this after the last event of a tick and before it processes the next
+    tick; ticks without events do not call it, so quiet bars cost nothing. The journal store
+    writes the tick's events here in one system call (and syncs them with ``durability =
+    "fsync"``), so every event the engine acted on is on disk before it acts again.
+    """

@@ -1,0 +1,79 @@
+"""From a run config to its journal: the embedded store plus, when configured, the mirror."""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from papertape.engine.journal.writer import Durability, JournalStore
+
+if TYPE_CHECKING:
+    from papertape.engine.config import RunConfig
+
+__all__ = ["durability_of", "open_journal", "run_dir_of"]
+
+log = logging.getLogger("papertape.journal")
+
+
+def durability_of(config: RunConfig) -> Durability:
+    """``journal.durability`` resolved: ``auto`` is ``fsync`` for live sessions."""
+    chosen = config.journal.durability
+    if chosen == "auto":
+        return "fsync" if config.run.mode == "live" else "process"
+    return chosen
+
+
+def run_dir_of(config: RunConfig) -> Path:
+    """``<journal.dir>/<run id>``."""
+    return Path(config.journal.dir) / config.run_id
+
+
+def _version() -> str:
+    try:
+        return version("papertape")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def open_journal(config: RunConfig, resume: str | Path | None = None) -> JournalStore:
+    """Open the journal store of a run (a new one, or ``resume`` to continue one).
+
+    With a ``[postgres]`` section whose ``journal`` is on, a :class:`PostgresMirror` is
+    attached: every committed line is shipped to the database from a thread of its own.
+
+    Raises:
+        JournalError: The folder cannot be written, is in use, or cannot be resumed.
+        ConfigError: ``[postgres]`` names an environment variable that holds no DSN.
+    """
+    run_dir = Path(resume) if resume is not None else run_dir_of(config)
+    pg = config.postgres
+    dsn = None
+    if pg is not None and pg.journal:
+        from papertape.engine.journal.postgres import config_dsn
+
+        dsn = config_dsn(config)  # fail on a missing DSN before touching the folder
+    store = JournalStore(
+        run_dir,
+        durability=durability_of(config),
+        index=config.journal.index,
+        resume=resume is not None,
+        config=config.canonical(),
+        base_dir=config.base_dir,
+        version=_version(),
+    )
+    if dsn is not None and pg is not None:
+        from papertape.engine.journal.postgres import PostgresMirror
+
+        store.add_mirror(
+            PostgresMirror(
+                dsn,
+                config.run_id,
+                store.path,
+                reset=resume is None,
+                buffer=pg.buffer,
+                drain_timeout=pg.drain_timeout,
+            )
+        )
+    return store

@@ -1,0 +1,119 @@
+"""Connecting to PostgreSQL: DSNs from the environment, masking, asyncpg at the boundary.
+
+The DSN is a secret (it may carry a password): configs name the environment variable that
+holds it (``[postgres] dsn_env``), and every message shows it through :func:`mask_dsn`.
+asyncpg is imported here only, lazily, and its errors are turned into papertape's own
+(:func:`translate`), so nothing above this package sees an asyncpg exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import threading
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from papertape.engine.errors import ConfigError, JournalError, PapertapeError
+
+if TYPE_CHECKING:
+    import asyncpg
+
+__all__ = [
+    "DEFAULT_DSN_ENV",
+    "connect",
+    "dsn_from_env",
+    "is_transient",
+    "mask_dsn",
+    "require_asyncpg",
+    "run_sync",
+    "translate",
+]
+
+DEFAULT_DSN_ENV = "PAPERTAPE_DSN"
+T = TypeVar("T")
+
+_URL_PASSWORD = re.compile(r"(://[^:/@]*:)([^@]*)(@)")
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"([?&]password=)([^&]*)", re.IGNORECASE)
+
+
+def mask_dsn(dsn: str) -> str:
+    """The DSN with any password replaced by ``***``."""
+    out = _URL_PASSWORD.sub(r"\1***\3", dsn)
+    out = _QUERY_PASSWORD.sub(r"\1***", out)
+    return _KV_PASSWORD.sub(r"\1***", out)
+
+
+def dsn_from_env(var: str = DEFAULT_DSN_ENV, key: str = "postgres.dsn_env") -> str:
+    """Read a DSN from the environment variable ``var``.
+
+    Raises:
+        ConfigError: The variable is unset or empty (``key`` names the config key).
+    """
+    dsn = os.environ.get(var, "").strip()
+    if not dsn:
+        raise ConfigError(key, var, "this environment variable holds no PostgreSQL DSN")
+    return dsn
+
+
+def require_asyncpg() -> Any:
+    """Import asyncpg, or explain how to install it."""
+    try:
+        import asyncpg
+    except ImportError:
+        raise JournalError(
+            "PostgreSQL support needs asyncpg: pip install 'papertape[postgres]'"
+        ) from None
+    return asyncpg
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for errors that a reconnect may cure (server gone, restarting, network)."""
+    driver = require_asyncpg()
+    transient = (
+        OSError,
+        asyncio.TimeoutError,
+        ConnectionError,
+        driver.InterfaceError,
+        driver.PostgresConnectionError,
+        driver.CannotConnectNowError,
+        driver.AdminShutdownError,
+        driver.CrashShutdownError,
+    )
+    return isinstance(exc, transient)
+
+
+def translate(exc: BaseException, dsn: str, what: str) -> PapertapeError:
+    """A :class:`JournalError` for an asyncpg/OS error, DSN masked."""
+    return JournalError(f"PostgreSQL {mask_dsn(dsn)}: {what}: {type(exc).__name__}: {exc}")
+
+
+async def connect(dsn: str, timeout: float = 10.0) -> asyncpg.Connection:
+    """Open one connection (raises asyncpg/OS errors; callers translate or retry)."""
+    driver = require_asyncpg()
+    conn: asyncpg.Connection = await driver.connect(dsn, timeout=timeout)
+    return conn
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous code (also inside a running loop)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="papertape-pg-sync")
+    worker.start()
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]

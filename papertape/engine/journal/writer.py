@@ -1,0 +1,419 @@
+"""The crash-safe journal store of one run: ``journals/<run-id>/``.
+
+::
+
+    events.jsonl    append-only event log, one line per event (the record; see jsonl.py)
+    index.sqlite    SQLite index of the log (WAL; derived, rebuilt from the log when behind)
+    config.json     the resolved config, for ``papertape run --resume``
+    manifest.json   wall-clock facts: created, host, pid, status, resumes
+    .lock           held (flock) by the process writing the folder
+
+:class:`JournalStore` is a pluggy plugin. ``papertape_event`` encodes each event into a
+pending list; ``papertape_tick_end`` (the engine calls it after every tick that emitted events,
+before the next tick) writes the tick's lines with one ``write`` system call and, with
+``durability="fsync"``, one ``fdatasync``: a group commit per tick. What that guarantees:
+
+* ``process`` (default for backtests): once a tick's commit returns, its events are in the
+  kernel; killing the process (``kill -9``, a crash, an exception) loses none of them. A power
+  loss or kernel crash may lose what the kernel had not yet written back (typically the last
+  few seconds).
+* ``fsync`` (default for live sessions): the commit returns after the disk confirmed the data,
+  so a power loss loses nothing the engine acted on (given a disk that honours flushes).
+
+Either way the log is a prefix of the run's event stream: at worst its last line is torn, and
+readers skip it. A store opened with ``resume=True`` checks a re-run against the log line by
+line (see :mod:`engine.journal.replay.resume`) and appends once the log is exhausted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
+
+from papertape.engine.errors import JournalError
+from papertape.engine.hookspecs import hookimpl
+from papertape.engine.journal.jsonl import LOG_NAME, decode_line, encode_event, truncate_torn_tail
+from papertape.engine.journal.lock import RunLock
+from papertape.engine.journal.manifest import (
+    RunManifest,
+    fsync_dir,
+    now_iso,
+    read_manifest,
+    write_config,
+    write_manifest,
+)
+from papertape.engine.journal.sqlite import INDEX_NAME, JournalIndex, rows_for
+
+if TYPE_CHECKING:
+    from papertape.engine.events import Event
+
+__all__ = ["Durability", "JournalMirror", "JournalStore"]
+
+log = logging.getLogger("papertape.journal")
+
+Durability = Literal["process", "fsync"]
+INDEX_BATCH = 8192  # index rows buffered before an insert
+INDEX_SECONDS = 1.0  # ... or this long since the last insert
+MAX_PENDING = 65_536  # commit anyway when a caller never ends its ticks
+
+
+class JournalMirror(Protocol):
+    """A copy of the log elsewhere (PostgreSQL); fed after each commit, never blocking."""
+
+    def offer(self, first_seq: int, first_offset: int, lines: Sequence[bytes]) -> None:
+        """Take committed lines ``first_seq...``, which start at byte ``first_offset``."""
+
+    def close(self) -> int:
+        """Ship what is left (bounded wait); return events not shipped."""
+
+
+class JournalStore:
+    """Writes one run's events durably to ``run_dir`` (a pluggy plugin).
+
+    Args:
+        run_dir: The run folder (``journals/<run-id>``); created when missing.
+        durability: ``"process"`` or ``"fsync"`` (see the module docs).
+        index: Keep the SQLite index.
+        resume: Open an existing run: re-run events are checked against the log, then
+            appended after it. Without it an existing log in ``run_dir`` is replaced.
+        config: The canonical config, written to ``config.json`` (new runs).
+        base_dir: Folder relative data paths of the config are resolved against.
+        version: papertape version, for the manifest.
+    """
+
+    def __init__(
+        self,
+        run_dir: str | Path,
+        *,
+        durability: Durability = "process",
+        index: bool = True,
+        resume: bool = False,
+        config: Mapping[str, Any] | None = None,
+        base_dir: str = ".",
+        version: str = "",
+    ) -> None:
+        if durability not in ("process", "fsync"):
+            raise JournalError(f"unknown durability {durability!r}: use 'process' or 'fsync'")
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / LOG_NAME
+        self.durability = durability
+        self._fsync = durability == "fsync"
+        self._seq = 0
+        self._lines: list[bytes] = []
+        # Index facts of pending lines, (time, kind, strategy, symbol): plain values, so the
+        # garbage collector has little to walk (holding the events themselves costs more).
+        self._facts: list[tuple[int, str, str | None, str | None]] = []
+        self._size = 0
+        self._mirrors: list[JournalMirror] = []
+        self._index: JournalIndex | None = None
+        # Committed lines not yet in the index: one contiguous run starting at _ix_from.
+        self._ix_from = (0, 0)
+        self._ix_facts: list[tuple[int, str, str | None, str | None]] = []
+        self._ix_lines: list[bytes] = []
+        self._index_flushed = time.monotonic()
+        self._expect: IO[bytes] | None = None
+        self._expect_pos = 0
+        self._verified: list[bytes] = []
+        self._verified_from = (0, 0)
+        self._finished = False
+        self._failed = False
+        self._closed = False
+        self.verified_events = 0
+        self.torn_bytes = 0
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(f"cannot create journal folder {self.run_dir}: {exc}") from exc
+        self._lock = RunLock(self.run_dir)
+        try:
+            if resume:
+                self._open_resume()
+            else:
+                self._open_new(config, base_dir, version)
+            if index:
+                self._index = self._open_index()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    # ---------------------------------------------------------------------------------------
+    # opening
+    # ---------------------------------------------------------------------------------------
+
+    def _open_log(self, flags: int) -> int:
+        try:
+            return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | flags, 0o644)
+        except OSError as exc:
+            raise JournalError(f"cannot open journal {self.path}: {exc}") from exc
+
+    def _open_new(self, config: Mapping[str, Any] | None, base_dir: str, version: str) -> None:
+        for name in (INDEX_NAME, f"{INDEX_NAME}-wal", f"{INDEX_NAME}-shm"):
+            (self.run_dir / name).unlink(missing_ok=True)
+        if config is not None:
+            write_config(self.run_dir, dict(config))
+        self.manifest = RunManifest.new(
+            self.run_dir.name, str(Path(base_dir).resolve()), version, self.durability
+        )
+        write_manifest(self.run_dir, self.manifest)
+        self._fd = self._open_log(os.O_CREAT | os.O_TRUNC)
+        fsync_dir(self.run_dir)
+
+    def _open_resume(self) -> None:
+        if not self.path.is_file():
+            raise JournalError(f"{self.run_dir} has no {LOG_NAME} to resume")
+        self.manifest = read_manifest(self.run_dir)
+        self.torn_bytes = truncate_torn_tail(self.path)
+        self._size = self.path.stat().st_size
+        self._expect = open(self.path, "rb")  # noqa: SIM115 - closed when the log runs out
+        self._fd = self._open_log(0)
+        at = now_iso()
+        resume = {"at": at, "pid": os.getpid(), "torn_bytes": self.torn_bytes}
+        self.manifest = replace(
+            self.manifest,
+            status="running",
+            pid=os.getpid(),
+            updated_at=at,
+            durability=self.durability,
+            resumes=(*self.manifest.resumes, resume),
+        )
+        write_manifest(self.run_dir, self.manifest)
+
+    def _open_index(self) -> JournalIndex:
+        path = self.run_dir / INDEX_NAME
+        try:
+            idx = JournalIndex(path)
+            idx.catch_up(self.path, self._size)
+        except JournalError as exc:
+            log.warning("journal index unusable (%s); rebuilding it from the log", exc)
+            idx = JournalIndex.rebuild(path)
+            idx.catch_up(self.path, self._size)
+        return idx
+
+    def add_mirror(self, mirror: JournalMirror) -> None:
+        """Feed ``mirror`` every committed line from now on."""
+        self._mirrors.append(mirror)
+
+    # ---------------------------------------------------------------------------------------
+    # hooks
+    # ---------------------------------------------------------------------------------------
+
+    @hookimpl
+    def papertape_event(self, event: Event) -> None:
+        """Encode one event into the current tick's batch."""
+        if self._closed:
+            raise JournalError(f"journal {self.path} is closed; event {event.kind} not written")
+        seq = self._seq
+        self._seq = seq + 1
+        line = encode_event(event, seq)
+        if self._expect is not None and self._check(line, seq):
+            return
+        lines = self._lines
+        lines.append(line)
+        if self._index is not None:
+            self._facts.append(
+                (
+                    event.time,
+                    event.kind,
+                    getattr(event, "strategy", None),
+                    getattr(event, "symbol", None),
+                )
+            )
+        if len(lines) >= MAX_PENDING:
+            self.commit()
+
+    @hookimpl
+    def papertape_tick_end(self) -> None:
+        """Group commit: the tick's events reach the kernel (and the disk with fsync)."""
+        self.commit()
+
+    @hookimpl
+    def papertape_run_finished(self, run: Mapping[str, Any], results: Mapping[str, Any]) -> None:
+        """Commit and close at the end of the run."""
+        self.close()
+
+    # ---------------------------------------------------------------------------------------
+    # resume: checking a re-run against the log
+    # ---------------------------------------------------------------------------------------
+
+    def _check(self, line: bytes, seq: int) -> bool:
+        """True when ``line`` is the log's next line; False once the log has ended."""
+        assert self._expect is not None
+        expected = self._expect.readline()
+        if expected[:-1] == line and expected.endswith(b"\n"):
+            if self._mirrors:
+                if not self._verified:
+                    self._verified_from = (seq, self._expect_pos)
+                self._verified.append(line)
+            self._expect_pos += len(expected)
+            self.verified_events += 1
+            if line.startswith(_FINISHED):
+                self._finished = True
+            return True
+        if expected and not _damaged(expected, seq):
+            self._failed = True
+            raise JournalError(
+                f"cannot resume {self.run_dir.name}: event {seq} of the re-run differs from the "
+                "journal, so the config, the data or the code changed since it was written.\n"
+                f"  journal: {expected[:300].decode(errors='replace').rstrip()}\n"
+                f"  re-run:  {line[:300].decode(errors='replace')}"
+            )
+        self._expect.close()
+        self._expect = None
+        if expected:  # a damaged tail (power loss): cut it off, write the re-run from here
+            log.warning("journal %s: damaged from event %d on; rewriting it", self.path, seq)
+            try:
+                os.truncate(self.path, self._expect_pos)
+            except OSError as exc:
+                raise JournalError(f"cannot repair journal {self.path}: {exc}") from exc
+            if self._index is not None:
+                self._index.catch_up(self.path, self._expect_pos)
+        self._size = self._expect_pos
+        log.info(
+            "journal %s: %d events verified; appending from event %d",
+            self.path,
+            self.verified_events,
+            seq,
+        )
+        return False
+
+    # ---------------------------------------------------------------------------------------
+    # committing
+    # ---------------------------------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Write the pending lines with one system call (then fdatasync with ``fsync``)."""
+        if self._verified:
+            first, offset = self._verified_from
+            for m in self._mirrors:
+                m.offer(first, offset, self._verified)
+            self._verified = []
+        lines = self._lines
+        if not lines:
+            return
+        facts = self._facts
+        self._lines = []
+        self._facts = []
+        lines.append(b"")
+        data = b"\n".join(lines)
+        lines.pop()
+        self._write(data)
+        if lines[-1].startswith(_FINISHED):
+            self._finished = True
+        first_seq = self._seq - len(lines)
+        offset = self._size
+        self._size += len(data)
+        for m in self._mirrors:
+            m.offer(first_seq, offset, lines)
+        if self._index is not None:
+            if not self._ix_lines:
+                self._ix_from = (first_seq, offset)
+            self._ix_facts += facts
+            self._ix_lines += lines
+            if (
+                len(self._ix_lines) >= INDEX_BATCH
+                or time.monotonic() - self._index_flushed >= INDEX_SECONDS
+            ):
+                self._flush_index()
+
+    def _write(self, data: bytes) -> None:
+        try:
+            n = os.write(self._fd, data)
+            if n < len(data):  # short write (signal, nearly full disk): write the rest
+                view = memoryview(data)[n:]
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            if self._fsync:
+                os.fdatasync(self._fd)
+        except OSError as exc:
+            self._failed = True
+            raise JournalError(f"cannot write journal {self.path}: {exc}") from exc
+
+    def _flush_index(self) -> None:
+        assert self._index is not None
+        self._index_flushed = time.monotonic()
+        if not self._ix_lines:
+            return
+        rows = rows_for(self._ix_facts, self._ix_lines, *self._ix_from)
+        self._ix_facts = []
+        self._ix_lines = []
+        self._index.add(rows)
+
+    @property
+    def events_written(self) -> int:
+        """Events in the log so far (journaled before this process plus appended)."""
+        return self._seq - len(self._lines)
+
+    # ---------------------------------------------------------------------------------------
+    # closing
+    # ---------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Commit, finish the index, drain the mirrors, record the status (idempotent).
+
+        Raises:
+            JournalError: A resumed run ended before reaching the end of its log.
+        """
+        if self._closed:
+            return
+        unchecked = None
+        try:
+            if not self._failed:
+                self.commit()
+            if self._expect is not None and self._finished and not self._failed:
+                rest = self._expect.read(1)
+                if rest:
+                    unchecked = self._seq
+            if self._index is not None and not self._failed:
+                self._flush_index()
+                if self._finished:
+                    self._index.finalize()
+        finally:
+            self._closed = True
+            if self._expect is not None:
+                self._expect.close()
+                self._expect = None
+            if self._index is not None:
+                self._index.close()
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            for m in self._mirrors:
+                left = m.close()
+                if left:
+                    log.warning(
+                        "%d events of %s are not in the mirror yet; they are in %s: ship them "
+                        "with `papertape journal push %s`",
+                        left,
+                        self.run_dir.name,
+                        self.path,
+                        self.run_dir,
+                    )
+            status = "finished" if self._finished else "stopped"
+            with contextlib.suppress(JournalError):
+                self.manifest = replace(self.manifest, status=status, updated_at=now_iso())
+                write_manifest(self.run_dir, self.manifest)
+            self._lock.release()
+        if unchecked is not None:
+            raise JournalError(
+                f"cannot resume {self.run_dir.name}: the re-run ended after {unchecked} events "
+                "but the journal holds more; the config, the data or the code changed"
+            )
+
+
+_FINISHED = b'{"kind":"run_finished",'
+
+
+def _damaged(raw: bytes, seq: int) -> bool:
+    """True when a log line cannot be event ``seq``: unparseable, torn or out of sequence."""
+    if not raw.endswith(b"\n"):
+        return True
+    try:
+        rec = decode_line(raw)
+    except JournalError:
+        return True
+    return rec.get("seq") != seq or not isinstance(rec.get("kind"), str)

