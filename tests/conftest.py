@@ -85,6 +85,7 @@ def make_engine(
     fill_at: str = "next_open",
     cash: float = 10_000.0,
     max_errors: int = 3,
+    plugins: Sequence[object] = (),
 ) -> tuple[Engine, Recorder]:
     """An engine over ``series`` with a recorder attached."""
     if isinstance(series, BarSeries):
@@ -95,6 +96,8 @@ def make_engine(
     pm.add_hookspecs(hookspecs)
     rec = Recorder()
     pm.register(rec)
+    for plugin in plugins:
+        pm.register(plugin)
     slots = [
         SlotSpec(sid, st, sizer or FixedQuantity(qty=1.0), list(shields), None, cash)
         for sid, st in strategies

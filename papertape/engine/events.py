@@ -102,6 +102,7 @@ class SignalEmitted(Event):
     take_profit: float | None
     size: float | None
     reason: str
+    bar_symbol: str = ""  # the symbol whose bar (at ``time``) the decision was taken on
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,6 +102,25 @@ def papertape_annotate(snapshot: Snapshot) -> Mapping[str, Any] | None:
     """
 
 
+@hookspec(firstresult=True)
+def papertape_decision(strategy_id: str, snapshot: Snapshot) -> object | None:
+    """Supply a strategy's decision for a snapshot instead of calling the strategy.
+
+    ``firstresult``: the first plugin that answers decides. This is how a journal replays
+    recorded decisions without any model, how what-if analysis gives trader A the decisions of
+    trader B, and how an external policy drives a slot. Only called when a plugin implements
+    it, so plain runs pay nothing.
+
+    Args:
+        strategy_id: The slot (configured strategy id) that is about to decide.
+        snapshot: The snapshot it would decide on.
+
+    Returns:
+        None to let the strategy decide; otherwise its decision: a ``Signal``, a sequence of
+        signals (an empty sequence means "decided nothing"), exactly what ``on_bar`` returns.
+    """
+
+
 # --------------------------------------------------------------------------------------------
 # Event stream: journal, metrics, monitor.
 # --------------------------------------------------------------------------------------------

@@ -159,6 +159,11 @@ class Engine:
         self._annotate = (
             pm.hook.papertape_annotate if pm.hook.papertape_annotate.get_hookimpls() else None
         )
+        # Substituted decisions (journal replay, what-if, an external policy): looked up once,
+        # so a plain run pays one local test per strategy call.
+        self._substitute = (
+            pm.hook.papertape_decision if pm.hook.papertape_decision.get_hookimpls() else None
+        )
         self._regimes: dict[str, str] = {}  # last "regime" annotation per symbol
         self.slots: list[_Slot] = []
         self._by_id: dict[str, _Slot] = {}
@@ -286,6 +291,7 @@ class Engine:
         marks = self.marks
         pending = self.sim.pending
         annotate = self._annotate
+        substitute = self._substitute
         decide = self._decide
         # Marking is inlined for the common case (no shields watching equity, no periodic
         # marks): it runs once per timestamp for every portfolio and is most of the per-bar cost
@@ -332,7 +338,12 @@ class Engine:
                 waiting: list[tuple[_Slot, Awaitable[Any]]] | None = None
                 for slot in subs[s]:
                     try:
-                        res = slot.strategy.on_bar(snap, slot.view)
+                        if substitute is not None:
+                            res = substitute(strategy_id=slot.id, snapshot=snap)
+                            if res is None:
+                                res = slot.strategy.on_bar(snap, slot.view)
+                        else:
+                            res = slot.strategy.on_bar(snap, slot.view)
                     except Exception as exc:
                         self._fail(slot, exc, t)
                         continue
@@ -499,6 +510,7 @@ class Engine:
                 sig.take_profit,
                 sig.size,
                 sig.reason,
+                snap.symbol,
             )
         )
         if sig.order_type is not OrderType.MARKET and not _positive(sig.price):

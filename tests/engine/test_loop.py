@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from papertape.engine.execution.orders import Signal
+from papertape.engine.hookspecs import hookimpl
 from papertape.engine.snapshot import Snapshot
 from papertape.engine.strategy import Strategy
 from tests.conftest import Script, flat_bars, make_engine
@@ -211,3 +212,40 @@ def test_inlined_marking_matches_the_full_marking_step() -> None:
     assert list(a.portfolio.curve) == list(b.portfolio.curve)
     assert a.exposed_steps == b.exposed_steps > 0
     assert list(plain.step_times) == list(full.step_times)
+
+
+class _Boom(Strategy):
+    name = "boom"
+
+    def on_bar(self, snap: Snapshot, portfolio: Any) -> Any:
+        raise AssertionError("a substituted strategy must not be called")
+
+
+class _Substitute:
+    """Supplies slot ``s``'s decisions from a table keyed by bar time; answers nothing else."""
+
+    def __init__(self, table: dict[int, Any]) -> None:
+        self.table = table
+        self.asked: list[tuple[str, int]] = []
+
+    @hookimpl
+    def papertape_decision(self, strategy_id: str, snapshot: Snapshot) -> Any:
+        if strategy_id != "s":
+            return None
+        self.asked.append((strategy_id, snapshot.time))
+        return self.table.get(snapshot.time, [])
+
+
+def test_a_substituted_decision_replaces_the_strategy_call() -> None:
+    series = flat_bars([10, 11, 12, 13, 14])
+    t = [int(x) for x in series.time]
+    sub = _Substitute({t[0]: Signal.long("recorded"), t[2]: [Signal.flat("recorded")]})
+    strategies = [("s", _Boom()), ("other", Script({1: Signal.long()}))]
+    engine, rec = make_engine(series, strategies, plugins=[sub])
+    engine.run_sync()
+    assert [a[1] for a in sub.asked] == t  # asked once per bar, strategy never called
+    fills = [(f.strategy, f.time, f.side) for f in rec.kinds("fill")]
+    # decided on bar 0's close → filled at bar 1's open; flat on bar 2 → sold at bar 3's open
+    assert fills == [("s", t[1], 1), ("other", t[2], 1), ("s", t[3], -1)]
+    assert [e.bar_symbol for e in rec.kinds("signal")] == ["X", "X", "X"]
+    assert not rec.kinds("strategy_failed")

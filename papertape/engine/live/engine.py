@@ -180,7 +180,11 @@ class LiveEngine(Engine):
             snap = self._annotated(snap)
         for slot in self._subs[s]:
             try:
-                res = slot.strategy.on_bar(snap, slot.view)
+                res = None
+                if self._substitute is not None:
+                    res = self._substitute(strategy_id=slot.id, snapshot=snap)
+                if res is None:
+                    res = slot.strategy.on_bar(snap, slot.view)
             except Exception as exc:
                 self._fail(slot, exc, time)
                 continue
