@@ -5,14 +5,21 @@ chunks (numpy → Python lists once per chunk, so the per-bar work is plain Pyth
 ints) and touches pluggy only for rare things: annotation (when a plugin implements it) and
 events (signals, orders, fills, shields). Strategies are called directly.
 
-Per bar of symbol ``s`` at row ``r``:
+The clock: a bar becomes visible when it *closes* (open time + interval, or the next bar's
+open when that comes sooner; see :func:`~papertape.engine.feeds.base.close_times`). The replay
+walks *moments* of that clock; at each moment, for every bar closing then:
 
-1. working orders of ``s`` meet bar ``r`` (they were decided on an earlier bar);
-2. the bar becomes visible: counts, last price, a new immutable :class:`Snapshot`;
-3. annotators, then each strategy subscribed to ``s``; their signals are sized, checked by
-   shields and queued for the *next* bar of their symbol;
-4. at the last event of a timestamp every portfolio is marked (equity = cash + positions) and
-   shields that watch equity see it.
+1. working orders of its symbol meet the bar, if they were decided at or before its open (an
+   order decided inside an already open bar waits for the next one);
+2. the bar becomes visible (counts, last price);
+
+then, once every bar of the moment is in:
+
+3. every portfolio is marked (equity = cash + positions) and shields that watch equity see it,
+   so they judge the moment's orders against equity at the decision's prices;
+4. per bar that closed, a new immutable :class:`Snapshot`, annotators, then each strategy
+   subscribed to its symbol; signals are sized, checked by shields and queued. Awaitable
+   decisions of the whole moment are gathered in one round.
 """
 
 from __future__ import annotations
@@ -149,6 +156,13 @@ class Engine:
         self.counts = [0] * len(series)
         self.step = 0
         self.step_times: array[int] = array("q")
+        # The clock: the moment (ns) whose closed bars the current decisions see. In replay
+        # an order decided at ``now`` may fill only on a bar of its symbol opening at or
+        # after ``now``; orders that must skip an already open bar wait in ``_not_before``.
+        self.now = 0
+        self._replaying = False
+        self._not_before: dict[int, int] = {}  # order id -> earliest open it may fill on
+        self._index = {name: i for i, name in enumerate(names)}
         self.global_shields = list(global_shields)
         self.event_counts: dict[str, int] = {}
         self._emit_hook = pm.hook.papertape_event
@@ -294,7 +308,7 @@ class Engine:
         substitute = self._substitute
         decide = self._decide
         # Marking is inlined for the common case (no shields watching equity, no periodic
-        # marks): it runs once per timestamp for every portfolio and is most of the per-bar cost
+        # marks): it runs once per moment for every portfolio and is most of the per-bar cost
         # that is not the strategy's own work. It is the first half of _mark_step; a test runs
         # both paths on the same data and asserts identical curves.
         plain_marking = (
@@ -310,6 +324,10 @@ class Engine:
         symbols = self.symbols
         unsettled = self.unsettled  # non-empty once this tick emitted an event
         settle = self.settle
+        # Bars that closed at the current moment but were not the last to close then: they
+        # are decided on together with the last one, once every bar of the moment is visible.
+        group: list[tuple[int, int, float]] = []
+        self._replaying = True
         for start in range(0, n, CHUNK):
             stop = min(n, start + CHUNK)
             sym_chunk = order.symbol[start:stop]
@@ -317,6 +335,7 @@ class Engine:
             syms = sym_chunk.tolist()
             rows = row_chunk.tolist()
             times = order.time[start:stop].tolist()
+            clocks = order.clock[start:stop].tolist()
             lasts = order.last_in_step[start:stop].tolist()
             closes = all_close[offsets[sym_chunk] + row_chunk].tolist()
             for k in range(stop - start):
@@ -324,60 +343,78 @@ class Engine:
                 r = rows[k]
                 t = times[k]
                 name = names[s]
+                # 1. working orders meet this bar (decided at or before its open)
                 if pending.get(name):
                     self._execute(s, r, t)
+                # 2. the bar closes: it becomes visible
                 counts[s] = r + 1
                 px = closes[k]
                 marks[name] = px
-                snap: Snapshot = new_snapshot(
-                    Snapshot,
-                    (t, name, px, tuple(counts), symbols, histories, s, False, no_annotations),
-                )
-                if annotate is not None:
-                    snap = self._annotated(snap)
-                waiting: list[tuple[_Slot, Awaitable[Any]]] | None = None
-                for slot in subs[s]:
-                    try:
-                        if substitute is not None:
-                            res = substitute(strategy_id=slot.id, snapshot=snap)
-                            if res is None:
+                if not lasts[k]:
+                    group.append((s, t, px))
+                    continue
+                # 3. every bar of this moment is in: mark equity (shields see it) ...
+                self.now = clocks[k]
+                if plain_marking:
+                    self.step += 1
+                    step_time(t)
+                    for slot, pf, record in book:
+                        eq = pf.cash
+                        if pf.positions:
+                            slot.exposed_steps += 1
+                            for sym, pos in pf.positions.items():
+                                eq += pos.qty * marks[sym]
+                        record(eq)
+                else:
+                    mark_step(t)
+                # 4. ... then decide, on a snapshot per bar that closed now
+                seen = tuple(counts)
+                waiting: list[tuple[_Slot, Awaitable[Any], Snapshot]] | None = None
+                if group:
+                    group.append((s, t, px))
+                    moment = group
+                else:
+                    moment = ((s, t, px),)  # type: ignore[assignment]
+                for s, t, px in moment:
+                    snap: Snapshot = new_snapshot(
+                        Snapshot,
+                        (t, names[s], px, seen, symbols, histories, s, False, no_annotations),
+                    )
+                    if annotate is not None:
+                        snap = self._annotated(snap)
+                    for slot in subs[s]:
+                        try:
+                            if substitute is not None:
+                                res = substitute(strategy_id=slot.id, snapshot=snap)
+                                if res is None:
+                                    res = slot.strategy.on_bar(snap, slot.view)
+                            else:
                                 res = slot.strategy.on_bar(snap, slot.view)
-                        else:
-                            res = slot.strategy.on_bar(snap, slot.view)
-                    except Exception as exc:
-                        self._fail(slot, exc, t)
-                        continue
-                    if res is not None:
-                        if res.__class__ is Signal or not inspect.isawaitable(res):
-                            decide(slot, res, snap)
-                        else:
-                            if waiting is None:
-                                waiting = []
-                            waiting.append((slot, res))
+                        except Exception as exc:
+                            self._fail(slot, exc, t)
+                            continue
+                        if res is not None:
+                            if res.__class__ is Signal or not inspect.isawaitable(res):
+                                decide(slot, res, snap)
+                            else:
+                                if waiting is None:
+                                    waiting = []
+                                waiting.append((slot, res, snap))
+                if group:
+                    group.clear()
                 if waiting is not None:
-                    await self._await_decisions(waiting, snap)
-                if lasts[k]:
-                    if plain_marking:
-                        self.step += 1
-                        step_time(t)
-                        for slot, pf, record in book:
-                            eq = pf.cash
-                            if pf.positions:
-                                slot.exposed_steps += 1
-                                for sym, pos in pf.positions.items():
-                                    eq += pos.qty * marks[sym]
-                            record(eq)
-                    else:
-                        mark_step(t)
+                    # one decision round per moment, across every symbol that closed in it
+                    await self._await_decisions(waiting)
                 if unsettled:
                     settle()  # the tick's events are durable before the next bar
+        self._replaying = False
 
     async def _await_decisions(
-        self, waiting: list[tuple[_Slot, Awaitable[Any]]], snap: Snapshot
+        self, waiting: Sequence[tuple[_Slot, Awaitable[Any], Snapshot]]
     ) -> None:
-        """Await a tick's slow decisions concurrently; in replay the loop waits for all."""
-        results = await asyncio.gather(*(aw for _, aw in waiting), return_exceptions=True)
-        for (slot, _), res in zip(waiting, results, strict=True):
+        """Await a moment's slow decisions concurrently; in replay the loop waits for all."""
+        results = await asyncio.gather(*(aw for _, aw, _ in waiting), return_exceptions=True)
+        for (slot, _, snap), res in zip(waiting, results, strict=True):
             if isinstance(res, BaseException):
                 if not isinstance(res, Exception):
                     raise res
@@ -641,6 +678,14 @@ class Engine:
             take_profit=take_profit,
         )
         self.sim.submit(order)
+        if self._replaying:
+            i = self._index[sym]
+            times = self.series[i].time
+            nxt = self.counts[i]
+            # The next bar of ``sym`` opened before this decision (another symbol or a finer
+            # timeframe closed inside it): the order waits for a bar that opens after now.
+            if nxt < len(times) and times[nxt] < self.now:
+                self._not_before[order.id] = self.now
         self.emit(
             OrderSubmitted(
                 t,
@@ -669,6 +714,23 @@ class Engine:
 
     def _execute(self, s: int, r: int, t: int) -> None:
         series = self.series[s]
+        held: list[Order] = []
+        if self._not_before:
+            pending = self.sim.pending
+            waiting = pending[series.symbol]
+            not_before = self._not_before
+            ready: list[Order] = []
+            for o in waiting:
+                after = not_before.get(o.id)
+                if after is None:
+                    ready.append(o)
+                elif after > t:
+                    held.append(o)
+                else:
+                    del not_before[o.id]
+                    ready.append(o)
+            if held:
+                pending[series.symbol] = ready
         bar = (
             float(series.open[r]),
             float(series.high[r]),
@@ -685,6 +747,8 @@ class Engine:
             lambda strat, sym: by_id[strat].portfolio.qty(sym),
         ):
             self._book(by_id[fill.strategy], fill)
+        if held:
+            self.sim.pending.setdefault(series.symbol, []).extend(held)
 
     def _book(self, slot: _Slot, fill: Fill) -> None:
         pf = slot.portfolio

@@ -3,7 +3,7 @@
 A feed loads a file once into contiguous, read-only numpy columns (one :class:`BarSeries` per
 symbol). Rows that fail validation never enter a series; each rejection is counted by reason
 in a :class:`RejectionReport` and logged. :func:`merge_series` interleaves several series into
-one time-ordered event stream without copying any price data.
+one event stream ordered by when each bar closes, without copying any price data.
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["BarSeries", "EventOrder", "RejectReason", "RejectionReport", "merge_series"]
+__all__ = [
+    "BarSeries",
+    "EventOrder",
+    "RejectReason",
+    "RejectionReport",
+    "close_times",
+    "merge_series",
+]
 
 NS_PER_SECOND = 1_000_000_000
 
@@ -123,33 +130,54 @@ class BarSeries:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class EventOrder:
-    """The replay order of bars across symbols.
+    """The replay order of bars across symbols, on the bar-close clock.
 
-    Event ``k`` is bar ``row[k]`` of series ``symbol[k]`` at ``time[k]``. Events are sorted by
-    time, ties broken by the order the series were given (stable). ``last_in_step[k]`` is true
-    when event ``k`` is the last one of its timestamp (the engine records equity there).
+    Event ``k`` is bar ``row[k]`` of series ``symbol[k]``, stamped ``time[k]`` (its open time)
+    and visible from ``clock[k]`` (its close time, see :func:`close_times`). Events are sorted
+    by close time, then open time, ties broken by the order the series were given (stable).
+    ``last_in_step[k]`` is true when event ``k`` is the last one closing at ``clock[k]``: the
+    engine marks equity and takes the moment's decisions there.
     """
 
     symbol: NDArray[np.int32]
     row: NDArray[np.int64]
     time: NDArray[np.int64]
     last_in_step: NDArray[np.bool_]
+    clock: NDArray[np.int64]
 
     def __len__(self) -> int:
         return len(self.time)
 
 
+def close_times(series: BarSeries) -> NDArray[np.int64]:
+    """When each bar of ``series`` closes, i.e. becomes visible.
+
+    A bar closes at its open time plus the series' interval, or at the next bar's open when
+    that comes sooner (an irregular series); the last bar closes one interval after its
+    open. A series of one bar has no interval and closes at its open.
+    """
+    t = series.time
+    close = t + np.int64(series.interval_ns)
+    if len(t) > 1:
+        np.minimum(close[:-1], t[1:], out=close[:-1])
+    return close
+
+
 def merge_series(series: list[BarSeries]) -> EventOrder:
-    """Interleave several bar series into one time-ordered event stream."""
+    """Interleave several bar series into one event stream ordered by the bar-close clock."""
     if not series:
         empty_i = np.zeros(0, dtype=np.int64)
-        return EventOrder(np.zeros(0, dtype=np.int32), empty_i, empty_i, np.zeros(0, dtype=bool))
+        return EventOrder(
+            np.zeros(0, dtype=np.int32), empty_i, empty_i, np.zeros(0, dtype=bool), empty_i
+        )
     times = np.concatenate([s.time for s in series])
+    closes = np.concatenate([close_times(s) for s in series])
     syms = np.concatenate([np.full(len(s), i, dtype=np.int32) for i, s in enumerate(series)])
     rows = np.concatenate([np.arange(len(s), dtype=np.int64) for s in series])
-    order = np.argsort(times, kind="stable")
-    t = times[order]
-    last = np.ones(len(t), dtype=bool)
-    if len(t) > 1:
-        last[:-1] = t[1:] != t[:-1]
-    return EventOrder(syms[order], rows[order], t, last)
+    # lexsort is stable: bars closing and opening together keep the order the series came in
+    order = np.arange(len(times)) if len(series) == 1 else np.lexsort((times, closes))
+    c = closes[order]
+    last = np.ones(len(c), dtype=bool)
+    if len(c) > 1:
+        last[:-1] = c[1:] != c[:-1]
+    return EventOrder(syms[order], rows[order], times[order], last, c)
