@@ -102,7 +102,7 @@ def store_rate(events: list[Event], per_tick: int, durability: str, index: bool 
     try:
         start = time.perf_counter()
         store = JournalStore(folder / "run", durability=durability, index=index)  # type: ignore[arg-type]
-        event, tick_end = store.papertape_event, store.papertape_tick_end
+        event, tick_end = store.add, store.commit
         k = 0
         for e in events:
             event(e)

@@ -51,8 +51,8 @@ class Recorder:
         self.events: list[Any] = []
 
     @hookspecs.hookimpl
-    def papertape_event(self, event: Any) -> None:
-        self.events.append(event)
+    def papertape_events(self, events: Sequence[Any]) -> None:
+        self.events.extend(events)
 
     def kinds(self, kind: str) -> list[Any]:
         return [e for e in self.events if e.kind == kind]

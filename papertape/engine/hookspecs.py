@@ -127,20 +127,20 @@ def papertape_decision(strategy_id: str, snapshot: Snapshot) -> object | None:
 
 
 @hookspec
-def papertape_event(event: Event) -> None:
-    """Receive every event of the run in order (signals, orders, fills, vetoes, shields, ...).
+def papertape_events(events: Sequence[Event]) -> None:
+    """Receive one tick's events, in order, in one call (signals, orders, fills, vetoes, ...).
+
+    The engine calls this once after every tick that emitted events, before it processes the
+    next tick; quiet ticks cost nothing. A journal writes the batch here and makes it durable
+    (one ``write``, plus one ``fdatasync`` with ``durability = "fsync"``), so every event the
+    engine acted on is recorded before it acts again.
+
+    An exception raised here is the consumer's own: it is logged with the plugin's name and
+    counted (``Engine.consumer_errors``), the other consumers still get the batch, and no
+    strategy is blamed. Only a ``JournalError`` stops the run. Hook wrappers
+    (``@hookimpl(wrapper=True)``) may wrap the delivery, e.g. to time it.
 
     Args:
-        event: The event; frozen, never modify.
-    """
-
-
-@hookspec
-def papertape_tick_end() -> None:
-    """A tick that emitted events is over: make its events durable now (group commit).
-
-    The engine calls this after the last event of a tick and before it processes the next
-    tick; ticks without events do not call it, so quiet bars cost nothing. The journal store
-    writes the tick's events here in one system call (and syncs them with ``durability =
-    "fsync"``), so every event the engine acted on is on disk before it acts again.
+        events: The tick's events in emission order: a new list per call, which a consumer may
+            keep; the events themselves are frozen.
     """

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from papertape.engine.delivery import EventDelivery
 from papertape.engine.errors import ExecutionError, StrategyError
 from papertape.engine.events import (
     DataRejected,
@@ -165,11 +166,10 @@ class Engine:
         self._index = {name: i for i, name in enumerate(names)}
         self.global_shields = list(global_shields)
         self.event_counts: dict[str, int] = {}
-        self._emit_hook = pm.hook.papertape_event
-        self._tick_end_hook = pm.hook.papertape_tick_end
-        # Non-empty while the current tick has events not yet handed to papertape_tick_end
-        # (a list, so the replay loop can test a local alias for free on quiet bars).
-        self.unsettled: list[bool] = []
+        self.delivery = EventDelivery(pm)
+        # The current tick's events, handed to papertape_events in one call by settle() (a
+        # list, so the replay loop can test it for free on quiet bars).
+        self.unsettled: list[Event] = self.delivery.pending
         self._annotate = (
             pm.hook.papertape_annotate if pm.hook.papertape_annotate.get_hookimpls() else None
         )
@@ -212,21 +212,25 @@ class Engine:
     # ---------------------------------------------------------------------------------------
 
     def emit(self, event: Event) -> None:
-        """Hand one event to every ``papertape_event`` implementation."""
-        self.event_counts[event.kind] = self.event_counts.get(event.kind, 0) + 1
-        self._emit_hook(event=event)
-        if not self.unsettled:
-            self.unsettled.append(True)
+        """Add one event to the current tick's batch (delivered by :meth:`settle`)."""
+        kind = event.kind
+        self.event_counts[kind] = self.event_counts.get(kind, 0) + 1
+        self.unsettled.append(event)
 
     def settle(self) -> None:
-        """End a tick that emitted events: ``papertape_tick_end`` makes them durable.
+        """End a tick that emitted events: one ``papertape_events`` call makes them durable.
 
         The loop calls this after every tick that emitted events, before the next tick; it is
-        a no-op when nothing was emitted since the last call.
+        a no-op when nothing was emitted since the last call. A consumer's exception is
+        contained and counted as the consumer's (:attr:`consumer_errors`).
         """
         if self.unsettled:
-            self.unsettled.clear()
-            self._tick_end_hook()
+            self.delivery.deliver()
+
+    @property
+    def consumer_errors(self) -> dict[str, int]:
+        """Exceptions raised by event consumers, per plugin name (contained, never a strategy's)."""
+        return self.delivery.errors
 
     # ---------------------------------------------------------------------------------------
     # run
@@ -257,6 +261,7 @@ class Engine:
         asyncio.run(self.run())
 
     def _start(self) -> None:
+        self.delivery.contain()
         r = self.run_info
         first_time = int(
             min(int(s.time[0]) for s in self.series if len(s))

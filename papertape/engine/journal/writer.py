@@ -8,10 +8,10 @@
     manifest.json   wall-clock facts: created, host, pid, status, resumes
     .lock           held (flock) by the process writing the folder
 
-:class:`JournalStore` is a pluggy plugin. ``papertape_event`` encodes each event into a
-pending list; ``papertape_tick_end`` (the engine calls it after every tick that emitted events,
-before the next tick) writes the tick's lines with one ``write`` system call and, with
-``durability="fsync"``, one ``fdatasync``: a group commit per tick. What that guarantees:
+:class:`JournalStore` is a pluggy plugin. ``papertape_events`` (the engine calls it once after
+every tick that emitted events, before the next tick, with that tick's events) encodes them and
+writes the tick's lines with one ``write`` system call and, with ``durability="fsync"``, one
+``fdatasync``: a group commit per tick. What that guarantees:
 
 * ``process`` (default for backtests): once a tick's commit returns, its events are in the
   kernel; killing the process (``kill -9``, a crash, an exception) loses none of them. A power
@@ -204,8 +204,15 @@ class JournalStore:
     # ---------------------------------------------------------------------------------------
 
     @hookimpl
-    def papertape_event(self, event: Event) -> None:
-        """Encode one event into the current tick's batch."""
+    def papertape_events(self, events: Sequence[Event]) -> None:
+        """Write one tick's events and commit them (one group commit per tick)."""
+        add = self.add
+        for event in events:
+            add(event)
+        self.commit()
+
+    def add(self, event: Event) -> None:
+        """Encode one event into the current batch (committed by :meth:`commit`)."""
         if self._closed:
             raise JournalError(f"journal {self.path} is closed; event {event.kind} not written")
         seq = self._seq
@@ -226,11 +233,6 @@ class JournalStore:
             )
         if len(lines) >= MAX_PENDING:
             self.commit()
-
-    @hookimpl
-    def papertape_tick_end(self) -> None:
-        """Group commit: the tick's events reach the kernel (and the disk with fsync)."""
-        self.commit()
 
     @hookimpl
     def papertape_run_finished(self, run: Mapping[str, Any], results: Mapping[str, Any]) -> None:

@@ -114,10 +114,10 @@ def _mixed_events(start: int, n: int) -> list[Event]:
 
 def _feed(store: JournalStore, events: list[Event], per_tick: int = 5) -> None:
     for k, event in enumerate(events, start=1):
-        store.papertape_event(event)
+        store.add(event)
         if k % per_tick == 0:
-            store.papertape_tick_end()
-    store.papertape_tick_end()
+            store.commit()
+    store.commit()
 
 
 def test_events_survive_a_database_outage_exactly_once(
@@ -159,7 +159,7 @@ def test_events_survive_a_database_outage_exactly_once(
         finally:
             pg_server.start()
         _feed(store, _mixed_events(500, 20))
-        store.papertape_event(RunFinished(600, 600, {"s": {"cash": 1.0}}))
+        store.add(RunFinished(600, 600, {"s": {"cash": 1.0}}))
     finally:
         store.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +36,15 @@ def _lines(path: Path) -> list[bytes]:
 
 
 class Spy:
-    """Records every event and every tick end."""
+    """Records every event and every tick end (one ``papertape_events`` call per tick)."""
 
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.tick_ends: list[int] = []  # events seen at each tick end
 
     @hookspecs.hookimpl
-    def papertape_event(self, event: Event) -> None:
-        self.events.append(event)
-
-    @hookspecs.hookimpl
-    def papertape_tick_end(self) -> None:
+    def papertape_events(self, events: Sequence[Event]) -> None:
+        self.events.extend(events)
         self.tick_ends.append(len(self.events))
 
 
@@ -106,13 +103,15 @@ def _engine(
 def test_a_tick_is_written_at_its_end_in_one_commit(tmp_path: Path) -> None:
     store = JournalStore(tmp_path / "run")
     for i in range(3):
-        store.papertape_event(_signal(i))
+        store.add(_signal(i))
     assert store.path.read_bytes() == b""  # nothing before the tick ends
-    store.papertape_tick_end()
+    store.commit()
     assert _lines(store.path) == [encode_event(_signal(i), i) for i in range(3)]
-    store.papertape_event(_signal(3))
+    store.papertape_events([_signal(3), _signal(4)])
+    assert len(_lines(store.path)) == 5  # the hook writes and commits a whole tick
+    store.add(_signal(5))
     store.close()
-    assert len(_lines(store.path)) == 4  # close commits the rest
+    assert len(_lines(store.path)) == 6  # close commits the rest
 
 
 def test_every_event_is_on_disk_before_the_engine_acts_on_the_next_bar(tmp_path: Path) -> None:
@@ -173,11 +172,11 @@ def test_the_run_folder_holds_config_and_manifest(run_files: Callable[..., Any])
 
 def test_a_store_closed_before_the_run_finished_is_marked_stopped(tmp_path: Path) -> None:
     store = JournalStore(tmp_path / "run")
-    store.papertape_event(_signal(0))
+    store.add(_signal(0))
     store.close()
     assert json.loads((tmp_path / "run" / "manifest.json").read_text())["status"] == "stopped"
     with pytest.raises(JournalError, match="closed"):
-        store.papertape_event(_signal(1))
+        store.add(_signal(1))
 
 
 def test_a_second_writer_on_the_same_folder_is_refused(tmp_path: Path) -> None:
@@ -197,9 +196,8 @@ def test_a_full_disk_stops_the_run_with_a_journal_error(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "events.jsonl").symlink_to("/dev/full")
     store = JournalStore(folder, index=False)
-    store.papertape_event(_signal(0))
     with pytest.raises(JournalError, match="cannot write journal"):
-        store.papertape_tick_end()
+        store.papertape_events([_signal(0)])
     store.close()
 
 
@@ -273,9 +271,9 @@ def test_events_with_a_fill_heavy_mix_round_trip(tmp_path: Path) -> None:
                 0.1 * i,
             )
         )
-        store.papertape_event(events[-1])
+        store.add(events[-1])
         if i % 7 == 0:
-            store.papertape_tick_end()
+            store.commit()
     store.close()
     back = list(read_journal(tmp_path / "run"))
     assert [r["seq"] for r in back] == list(range(1000))

@@ -1,0 +1,109 @@
+"""Event delivery: one ``papertape_events`` call per tick, each consumer contained as its own.
+
+The engine collects a tick's events in a list and hands the whole list to the
+``papertape_events`` hook once, after the tick (:meth:`EventDelivery.deliver`). One pluggy
+dispatch per tick instead of one per event is most of what an event used to cost.
+
+pluggy stops a hook call at the first implementation that raises, so one broken monitor
+would starve every consumer called after it (the journal included) of that tick, and the
+exception would surface inside the engine, where it used to be blamed on whichever strategy
+was deciding. :meth:`EventDelivery.contain` therefore wraps each plain implementation so that
+its exception is logged with the consumer's name and counted in :attr:`EventDelivery.errors`,
+and the other consumers still get the tick. Hook wrappers (``wrapper=True``) keep working:
+they wrap the contained calls. Exception: a :class:`~papertape.engine.errors.JournalError`
+still stops the run, because a run whose record cannot be written (or that diverges from the
+log it resumes) must not go on silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from papertape.engine.errors import JournalError
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from papertape.engine.events import Event
+
+__all__ = ["EventDelivery"]
+
+log = logging.getLogger("papertape.events")
+_MARK = "__papertape_contained__"
+
+
+class EventDelivery:
+    """The per-tick batch of events and its delivery to the ``papertape_events`` consumers.
+
+    Attributes:
+        pending: Events of the current tick, not yet delivered (the engine appends to it).
+        errors: Exceptions contained per consumer (plugin name → count).
+    """
+
+    __slots__ = ("_hook", "_pm", "errors", "pending")
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self._pm = pm
+        self._hook = pm.hook.papertape_events
+        self.pending: list[Event] = []
+        self.errors: dict[str, int] = {}
+
+    def contain(self) -> None:
+        """Wrap every plain ``papertape_events`` implementation registered now (idempotent).
+
+        The engine calls this when a run starts, so plugins registered before then are
+        contained. A wrapper records its failures in this delivery's :attr:`errors`, also when
+        the plugin manager is shared by several engines one after the other.
+        """
+        for impl in self._hook.get_hookimpls():
+            if impl.wrapper or impl.hookwrapper:
+                continue
+            fn = impl.function
+            state = getattr(fn, _MARK, None)
+            if state is not None:
+                state[0] = self  # re-point an earlier engine's wrapper here
+                continue
+            impl.function = _contained(fn, impl.plugin_name, self)  # type: ignore[misc]
+
+    def deliver(self) -> None:
+        """Hand the tick's events to the consumers in one call and start a new batch."""
+        pending = self.pending
+        if pending:
+            events = pending[:]  # the engine keeps appending to ``pending`` (one list for good)
+            pending.clear()
+            self._hook(events=events)
+
+    def failed(self, consumer: str, exc: Exception, events: Sequence[Event]) -> None:
+        """Record that ``consumer`` raised ``exc`` on a batch (log + count, never a strategy's)."""
+        n = self.errors.get(consumer, 0) + 1
+        self.errors[consumer] = n
+        log.warning(
+            "event consumer %s raised %s on a batch of %d events: %s (%d so far)",
+            consumer,
+            type(exc).__name__,
+            len(events),
+            exc,
+            n,
+            exc_info=n == 1,
+        )
+
+
+def _contained(
+    fn: Callable[..., object], consumer: str, delivery: EventDelivery
+) -> Callable[..., object]:
+    state: list[EventDelivery] = [delivery]
+
+    def consume(*args: Any) -> object:
+        try:
+            return fn(*args)
+        except JournalError:
+            raise
+        except Exception as exc:
+            state[0].failed(consumer, exc, args[0] if args else ())
+            return None
+
+    setattr(consume, _MARK, state)
+    consume.__wrapped__ = fn  # type: ignore[attr-defined]
+    return consume
