@@ -29,7 +29,7 @@ import inspect
 import logging
 import math
 from array import array
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,7 @@ from papertape.engine.market import ReplayHistory, SymbolHistory
 from papertape.engine.portfolio import Portfolio, PortfolioView
 from papertape.engine.risk.base import OrderIntent, ShieldState
 from papertape.engine.snapshot import EMPTY_ANNOTATIONS, Snapshot
+from papertape.engine.stepping import CHUNK, Moment, StepResult, moments
 from papertape.engine.strategy import StrategyContext
 
 if TYPE_CHECKING:
@@ -76,7 +77,6 @@ if TYPE_CHECKING:
 __all__ = ["STALE_FEED", "Engine", "RunInfo", "SlotSpec"]
 
 log = logging.getLogger("papertape.engine")
-CHUNK = 65_536
 GLOBAL = "*"
 STALE_FEED = "stale_feed"  # the "shield" named in vetoes of orders from a stale snapshot
 
@@ -155,7 +155,7 @@ class Engine:
         self.histories: tuple[SymbolHistory, ...] = tuple(ReplayHistory(s) for s in series)
         self.marks: dict[str, float] = {}
         self.counts = [0] * len(series)
-        self.step = 0
+        self.step_count = 0  # steps (moments) marked so far
         self.step_times: array[int] = array("q")
         # The clock: the moment (ns) whose closed bars the current decisions see. In replay
         # an order decided at ``now`` may fill only on a bar of its symbol opening at or
@@ -164,6 +164,12 @@ class Engine:
         self._replaying = False
         self._not_before: dict[int, int] = {}  # order id -> earliest open it may fill on
         self._index = {name: i for i, name in enumerate(names)}
+        # Stepping from outside (start/step/finish): the moments still to come, the next one
+        # (looked ahead so a step knows it was the last), externally chosen sizes of the step.
+        self._moments: Iterator[Moment] | None = None
+        self._next: Moment | None = None
+        self._sizes: Mapping[str, float] | None = None
+        self._step_loop: asyncio.AbstractEventLoop | None = None
         self.global_shields = list(global_shields)
         self.event_counts: dict[str, int] = {}
         self.delivery = EventDelivery(pm)
@@ -259,6 +265,105 @@ class Engine:
     def run_sync(self) -> None:
         """Run to completion from synchronous code."""
         asyncio.run(self.run())
+
+    # ---------------------------------------------------------------------------------------
+    # stepping from outside
+    # ---------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin a stepped replay: announce the run and start every strategy."""
+        if self._moments is not None:
+            raise ExecutionError("this replay was already started")
+        self._start()
+        self.settle()
+        self._moments = moments(merge_series(self.series), self.series)
+        self._next = next(self._moments, None)
+        self._replaying = True
+
+    def step(self, sizes: Mapping[str, float] | None = None) -> StepResult:
+        """Advance the replay by exactly one moment of the clock and say what happened.
+
+        Args:
+            sizes: Position size (units, >= 0) per strategy id for this step. It replaces that
+                slot's sizer for every signal of the step, and a signal whose side is already
+                held resizes the position to it.
+
+        Returns:
+            The step's fills, equity per strategy, events, and whether it was the last step.
+
+        Raises:
+            ExecutionError: Before :meth:`start` or after the last step.
+        """
+        if self._moments is None:
+            raise ExecutionError("call start() before step()")
+        nxt = self._next
+        if nxt is None:
+            raise ExecutionError("the replay is over: no step left (call finish())")
+        self._sizes = sizes
+        try:
+            self._moment(*nxt)
+        finally:
+            self._sizes = None
+        events = tuple(self.unsettled)
+        self.settle()
+        self._next = next(self._moments, None)
+        return StepResult(
+            self.step_times[-1],
+            nxt[0],
+            tuple(e for e in events if e.kind == "fill"),
+            {slot.id: slot.portfolio.curve[-1] for slot in self.slots},
+            events,
+            self._next is None,
+        )
+
+    def finish(self) -> None:
+        """End a stepped replay (also early): stop the strategies and announce the end."""
+        self._replaying = False
+        self._moments = self._next = None
+        self._finish()
+        if self._step_loop is not None:
+            self._step_loop.close()
+            self._step_loop = None
+
+    def _moment(self, clock: int, bars: list[tuple[int, int, int, float]]) -> None:
+        """One moment of the pipeline (the stepped twin of the inlined body of ``_replay``)."""
+        names = self.symbols
+        counts = self.counts
+        marks = self.marks
+        pending = self.sim.pending
+        for s, r, t, px in bars:
+            if pending.get(names[s]):
+                self._execute(s, r, t)
+            counts[s] = r + 1
+            marks[names[s]] = px
+        self.now = clock
+        self._mark_step(bars[-1][2])
+        seen = tuple(counts)
+        waiting: list[tuple[_Slot, Awaitable[Any], Snapshot]] = []
+        for s, _, t, px in bars:
+            snap = Snapshot(t, names[s], px, seen, names, self.histories, s)
+            if self._annotate is not None:
+                snap = self._annotated(snap)
+            for slot in self._subs[s]:
+                try:
+                    res = None
+                    if self._substitute is not None:
+                        res = self._substitute(strategy_id=slot.id, snapshot=snap)
+                    if res is None:
+                        res = slot.strategy.on_bar(snap, slot.view)
+                except Exception as exc:
+                    self._fail(slot, exc, t)
+                    continue
+                if res is None:
+                    continue
+                if res.__class__ is Signal or not inspect.isawaitable(res):
+                    self._decide(slot, res, snap)
+                else:
+                    waiting.append((slot, res, snap))
+        if waiting:
+            if self._step_loop is None:
+                self._step_loop = asyncio.new_event_loop()
+            self._step_loop.run_until_complete(self._await_decisions(waiting))
 
     def _start(self) -> None:
         self.delivery.contain()
@@ -361,7 +466,7 @@ class Engine:
                 # 3. every bar of this moment is in: mark equity (shields see it) ...
                 self.now = clocks[k]
                 if plain_marking:
-                    self.step += 1
+                    self.step_count += 1
                     step_time(t)
                     for slot, pf, record in book:
                         eq = pf.cash
@@ -467,7 +572,7 @@ class Engine:
             }
             for s in self.slots
         }
-        self.emit(RunFinished(last_time, self.step, summary))
+        self.emit(RunFinished(last_time, self.step_count, summary))
         self.settle()
         self.pm.hook.papertape_run_finished(run=self.run_facts(), results=summary)
 
@@ -476,8 +581,8 @@ class Engine:
     # ---------------------------------------------------------------------------------------
 
     def _mark_step(self, t: int) -> None:
-        self.step += 1
-        step = self.step
+        self.step_count += 1
+        step = self.step_count
         self.step_times.append(t)
         marks = self.marks
         total = 0.0
@@ -564,19 +669,30 @@ class Engine:
         working = self.sim.working(slot.id, sym)
         has_entry = any(o.role is OrderRole.ENTRY for o in working)
         target = sig.target
-        if not has_entry and (
-            (target is Target.LONG and current > 0)
-            or (target is Target.SHORT and current < 0)
-            or (target is Target.FLAT and current == 0.0)
+        sizes = self._sizes  # set only while an outside driver steps with its own sizes
+        external = sizes is not None and slot.id in sizes
+        if (
+            not has_entry
+            and not (external and target is not Target.FLAT)
+            and (
+                (target is Target.LONG and current > 0)
+                or (target is Target.SHORT and current < 0)
+                or (target is Target.FLAT and current == 0.0)
+            )
         ):
             return  # already there: no churn, brackets stay
         price = self.marks[sym]
         if target is Target.FLAT:
             goal = 0.0
         else:
-            qty = slot.sizer.size(sig, snap, slot.view, price)
+            if external:
+                assert sizes is not None
+                qty = float(sizes[slot.id])
+            else:
+                qty = slot.sizer.size(sig, snap, slot.view, price)
             if not (qty >= 0.0 and math.isfinite(qty)):
-                raise StrategyError(f"sizer {slot.sizer.name!r} returned {qty!r}")
+                source = "the external size" if external else f"sizer {slot.sizer.name!r}"
+                raise StrategyError(f"{source} returned {qty!r}")
             goal = qty if target is Target.LONG else -qty
         delta = goal - current
         negligible = abs(delta) <= 1e-12 * max(abs(goal), abs(current), 1.0)
@@ -757,7 +873,7 @@ class Engine:
 
     def _book(self, slot: _Slot, fill: Fill) -> None:
         pf = slot.portfolio
-        step = self.step
+        step = self.step_count
         trades = pf.apply(fill, step)
         self.emit(
             OrderFilled(

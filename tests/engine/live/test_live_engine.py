@@ -138,7 +138,7 @@ def test_market_order_waits_for_a_valid_book() -> None:
 def test_one_step_per_bar_time_across_symbols() -> None:
     eng, _ = engine_with(Script({}), symbols=("A", "B"))
     bar(eng, 0, symbol="A")
-    assert eng.step == 0  # B's bar of that minute may still come
+    assert eng.step_count == 0  # B's bar of that minute may still come
     bar(eng, 0, symbol="B")
     assert list(eng.step_times) == [T0]
     bar(eng, 1, symbol="A")
