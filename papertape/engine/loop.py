@@ -170,6 +170,7 @@ class Engine:
         self._next: Moment | None = None
         self._sizes: Mapping[str, float] | None = None
         self._step_loop: asyncio.AbstractEventLoop | None = None
+        self._plain = False
         self.global_shields = list(global_shields)
         self.event_counts: dict[str, int] = {}
         self.delivery = EventDelivery(pm)
@@ -277,6 +278,7 @@ class Engine:
         self._start()
         self.settle()
         self._moments = moments(merge_series(self.series), self.series)
+        self._plain = self._plain_marking()
         self._next = next(self._moments, None)
         self._replaying = True
 
@@ -310,7 +312,7 @@ class Engine:
         return StepResult(
             self.step_times[-1],
             nxt[0],
-            tuple(e for e in events if e.kind == "fill"),
+            tuple(e for e in events if e.kind == "fill") if events else (),
             {slot.id: slot.portfolio.curve[-1] for slot in self.slots},
             events,
             self._next is None,
@@ -337,33 +339,72 @@ class Engine:
             counts[s] = r + 1
             marks[names[s]] = px
         self.now = clock
-        self._mark_step(bars[-1][2])
+        t = bars[-1][2]
+        if self._plain:
+            self.step_count += 1
+            self.step_times.append(t)
+            for slot in self.slots:
+                pf = slot.portfolio
+                eq = pf.cash
+                if pf.positions:
+                    slot.exposed_steps += 1
+                    for sym, pos in pf.positions.items():
+                        eq += pos.qty * marks[sym]
+                pf.curve.append(eq)
+        else:
+            self._mark_step(t)
         seen = tuple(counts)
         waiting: list[tuple[_Slot, Awaitable[Any], Snapshot]] = []
+        decide_bar = self._decide_bar
         for s, _, t, px in bars:
-            snap = Snapshot(t, names[s], px, seen, names, self.histories, s)
-            if self._annotate is not None:
-                snap = self._annotated(snap)
-            for slot in self._subs[s]:
-                try:
-                    res = None
-                    if self._substitute is not None:
-                        res = self._substitute(strategy_id=slot.id, snapshot=snap)
-                    if res is None:
-                        res = slot.strategy.on_bar(snap, slot.view)
-                except Exception as exc:
-                    self._fail(slot, exc, t)
-                    continue
-                if res is None:
-                    continue
-                if res.__class__ is Signal or not inspect.isawaitable(res):
-                    self._decide(slot, res, snap)
-                else:
-                    waiting.append((slot, res, snap))
+            decide_bar(s, t, px, seen, waiting)
         if waiting:
             if self._step_loop is None:
                 self._step_loop = asyncio.new_event_loop()
             self._step_loop.run_until_complete(self._await_decisions(waiting))
+
+    def _plain_marking(self) -> bool:
+        """True when marking is only equity = cash + positions (no shields, no periodic marks)."""
+        return (
+            not self.global_shields
+            and not self.settings.mark_every
+            and not any(slot.shields for slot in self.slots)
+        )
+
+    def _decide_bar(
+        self,
+        s: int,
+        t: int,
+        px: float,
+        seen: tuple[int, ...],
+        waiting: list[tuple[_Slot, Awaitable[Any], Snapshot]],
+    ) -> None:
+        """Snapshot of bar ``s`` (stamped ``t``, closed at ``px``), its strategies' decisions.
+
+        Awaitable decisions go to ``waiting`` (the moment's round); the rest are acted on now.
+        """
+        names = self.symbols
+        fields = (t, names[s], px, seen, names, self.histories, s, False, EMPTY_ANNOTATIONS)
+        snap: Snapshot = tuple.__new__(Snapshot, fields)  # NamedTuple's __new__: twice the cost
+        if self._annotate is not None:
+            snap = self._annotated(snap)
+        substitute = self._substitute
+        for slot in self._subs[s]:
+            try:
+                res = None
+                if substitute is not None:
+                    res = substitute(strategy_id=slot.id, snapshot=snap)
+                if res is None:
+                    res = slot.strategy.on_bar(snap, slot.view)
+            except Exception as exc:
+                self._fail(slot, exc, t)
+                continue
+            if res is None:
+                continue
+            if res.__class__ is Signal or not inspect.isawaitable(res):
+                self._decide(slot, res, snap)
+            else:
+                waiting.append((slot, res, snap))
 
     def _start(self) -> None:
         self.delivery.contain()
@@ -417,15 +458,12 @@ class Engine:
         annotate = self._annotate
         substitute = self._substitute
         decide = self._decide
+        decide_bar = self._decide_bar
         # Marking is inlined for the common case (no shields watching equity, no periodic
         # marks): it runs once per moment for every portfolio and is most of the per-bar cost
         # that is not the strategy's own work. It is the first half of _mark_step; a test runs
         # both paths on the same data and asserts identical curves.
-        plain_marking = (
-            not self.global_shields
-            and not self.settings.mark_every
-            and not any(slot.shields for slot in self.slots)
-        )
+        plain_marking = self._plain_marking()
         mark_step = self._mark_step
         book = [(slot, slot.portfolio, slot.portfolio.curve.append) for slot in self.slots]
         step_time = self.step_times.append
@@ -477,42 +515,41 @@ class Engine:
                         record(eq)
                 else:
                     mark_step(t)
-                # 4. ... then decide, on a snapshot per bar that closed now
+                # 4. ... then decide, on a snapshot per bar that closed now: the bars that
+                # closed before the last one of the moment through the shared method, the last
+                # (in a single-timeframe run with one symbol, the only one) inlined
                 seen = tuple(counts)
                 waiting: list[tuple[_Slot, Awaitable[Any], Snapshot]] | None = None
                 if group:
-                    group.append((s, t, px))
-                    moment = group
-                else:
-                    moment = ((s, t, px),)  # type: ignore[assignment]
-                for s, t, px in moment:
-                    snap: Snapshot = new_snapshot(
-                        Snapshot,
-                        (t, names[s], px, seen, symbols, histories, s, False, no_annotations),
-                    )
-                    if annotate is not None:
-                        snap = self._annotated(snap)
-                    for slot in subs[s]:
-                        try:
-                            if substitute is not None:
-                                res = substitute(strategy_id=slot.id, snapshot=snap)
-                                if res is None:
-                                    res = slot.strategy.on_bar(snap, slot.view)
-                            else:
-                                res = slot.strategy.on_bar(snap, slot.view)
-                        except Exception as exc:
-                            self._fail(slot, exc, t)
-                            continue
-                        if res is not None:
-                            if res.__class__ is Signal or not inspect.isawaitable(res):
-                                decide(slot, res, snap)
-                            else:
-                                if waiting is None:
-                                    waiting = []
-                                waiting.append((slot, res, snap))
-                if group:
+                    waiting = []
+                    for bar in group:
+                        decide_bar(bar[0], bar[1], bar[2], seen, waiting)
                     group.clear()
-                if waiting is not None:
+                snap: Snapshot = new_snapshot(
+                    Snapshot,
+                    (t, name, px, seen, symbols, histories, s, False, no_annotations),
+                )
+                if annotate is not None:
+                    snap = self._annotated(snap)
+                for slot in subs[s]:
+                    try:
+                        if substitute is not None:
+                            res = substitute(strategy_id=slot.id, snapshot=snap)
+                            if res is None:
+                                res = slot.strategy.on_bar(snap, slot.view)
+                        else:
+                            res = slot.strategy.on_bar(snap, slot.view)
+                    except Exception as exc:
+                        self._fail(slot, exc, t)
+                        continue
+                    if res is not None:
+                        if res.__class__ is Signal or not inspect.isawaitable(res):
+                            decide(slot, res, snap)
+                        else:
+                            if waiting is None:
+                                waiting = []
+                            waiting.append((slot, res, snap))
+                if waiting:
                     # one decision round per moment, across every symbol that closed in it
                     await self._await_decisions(waiting)
                 if unsettled:

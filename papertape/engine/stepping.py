@@ -11,8 +11,7 @@ decisions) and returns a :class:`StepResult`. A driver such as a gymnasium envir
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -26,9 +25,11 @@ CHUNK = 65_536
 Moment = tuple[int, list[tuple[int, int, int, float]]]  # (clock, [(symbol, row, time, close)])
 
 
-@dataclass(frozen=True, slots=True)
-class StepResult:
+class StepResult(NamedTuple):
     """What one step of a replay did.
+
+    A NamedTuple, not a frozen dataclass: one is built per step, and the dataclass cost about
+    1 µs more to construct (half a bar of the fast path).
 
     Attributes:
         time: Stamp of the step (open time of the latest bar that closed), as in ``step_times``.
