@@ -247,3 +247,26 @@ def test_a_substituted_decision_replaces_the_strategy_call() -> None:
     assert fills == [("s", t[1], 1), ("other", t[2], 1), ("s", t[3], -1)]
     assert [e.bar_symbol for e in rec.kinds("signal")] == ["X", "X", "X"]
     assert not rec.kinds("strategy_failed")
+
+
+def test_slow_decisions_of_one_moment_across_symbols_share_one_round() -> None:
+    # Two symbols closing together, two slow traders on both: the four awaitables of each
+    # moment are in flight together (main awaited one round per symbol's bar: two at a time).
+    active = {"now": 0, "max": 0}
+
+    class Slow(Strategy):
+        name = "slow"
+
+        async def _think(self) -> None:
+            active["now"] += 1
+            active["max"] = max(active["max"], active["now"])
+            await asyncio.sleep(0.005)
+            active["now"] -= 1
+
+        def on_bar(self, snap: Snapshot, portfolio: Any) -> Any:
+            return self._think()
+
+    a, b = flat_bars([1.0, 2.0, 3.0], "A"), flat_bars([5.0, 6.0, 7.0], "B")
+    engine, _ = make_engine([a, b], [("t1", Slow()), ("t2", Slow())])
+    engine.run_sync()
+    assert active["max"] == 4

@@ -13,6 +13,8 @@ trading needs:
   with an ``OrderVetoed`` event from the ``stale_feed`` shield, and working orders stay;
 * a slow (awaitable) decision does not hold the feed: it is awaited in the background and
   acted on when it arrives, against the market as it is then (stale then means vetoed);
+  each trader has its own ordering (its decisions are acted on in the order of their
+  snapshots) and a fast trader never waits behind a slow one;
 * one step (equity marking, shields) per bar time, once every symbol's bar of that time
   arrived or a later bar shows it never will.
 """
@@ -117,6 +119,10 @@ class LiveEngine(Engine):
         self._step_time: int | None = None
         self._step_seen: set[int] = set()
         self._late: set[asyncio.Future[None]] = set()
+        # Per trader, its latest slow decision still in flight: each trader's decisions are
+        # acted on in the order of the snapshots they were taken on, independently of the
+        # other traders (a fast trader never waits behind a slow one).
+        self._last_late: dict[str, asyncio.Future[None]] = {}
         self._position = self._qty_of
 
     def _qty_of(self, strategy: str, symbol: str) -> float:
@@ -242,15 +248,33 @@ class LiveEngine(Engine):
     # ---------------------------------------------------------------------------------------
 
     def _later(self, slot: _Slot, decision: Awaitable[Any], snap: Snapshot) -> None:
-        task = asyncio.ensure_future(self._await_late(slot, decision, snap))
+        before = self._last_late.get(slot.id)
+        task = asyncio.ensure_future(self._await_late(slot, decision, snap, before))
         self._late.add(task)
+        self._last_late[slot.id] = task
         task.add_done_callback(self._late.discard)
+        task.add_done_callback(lambda t, sid=slot.id: self._forget_late(sid, t))
 
-    async def _await_late(self, slot: _Slot, decision: Awaitable[Any], snap: Snapshot) -> None:
+    def _forget_late(self, strategy: str, task: asyncio.Future[None]) -> None:
+        if self._last_late.get(strategy) is task:
+            del self._last_late[strategy]
+
+    async def _await_late(
+        self,
+        slot: _Slot,
+        decision: Awaitable[Any],
+        snap: Snapshot,
+        before: asyncio.Future[None] | None = None,
+    ) -> None:
         try:
             res = await decision
         except Exception as exc:
-            self._fail(slot, exc, snap.time)
+            res = exc
+        if before is not None and not before.done():
+            # this trader's earlier decision goes first (it keeps thinking meanwhile)
+            await asyncio.wait([before])
+        if isinstance(res, Exception):
+            self._fail(slot, res, snap.time)
             self.settle()
             return
         if res is None or not slot.enabled:

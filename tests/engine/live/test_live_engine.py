@@ -194,3 +194,57 @@ def test_the_live_engine_needs_a_book_simulator_and_a_feed() -> None:
     eng = LiveEngine(("A",), [], pm)
     with pytest.raises(ExecutionError, match="LiveSession"):
         asyncio.run(eng.run())
+
+
+class Thinker(Strategy):
+    """Answers long on each bar after ``delays[bar]`` seconds; notes when each answer came."""
+
+    name = "thinker"
+
+    def __init__(self, delays: list[float], arrived: list[tuple[str, int]], tag: str) -> None:
+        super().__init__()
+        self.delays, self.arrived, self.tag = delays, arrived, tag
+
+    def on_bar(self, snap: Snapshot, portfolio: Any) -> Any:
+        k = snap.bars() - 1
+
+        async def think() -> Signal:
+            await asyncio.sleep(self.delays[k])
+            self.arrived.append((self.tag, k))
+            return Signal.long(f"{self.tag} bar {k}") if k % 2 == 0 else Signal.flat()
+
+        return think()
+
+
+def test_each_trader_keeps_its_own_order_and_a_fast_one_never_waits_for_a_slow_one() -> None:
+    # "slow" answers bar 0 after 80 ms and bar 1 after 5 ms; "fast" answers both in 5 ms.
+    # Slow's bar-1 answer arrives first but is acted on only after its bar-0 answer (its own
+    # order); fast's two decisions are acted on long before slow's first one.
+    async def go() -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        arrived: list[tuple[str, int]] = []
+        pm = pluggy.PluginManager(hookspecs.PROJECT)
+        pm.add_hookspecs(hookspecs)
+        rec = Recorder()
+        pm.register(rec)
+        eng = LiveEngine(
+            ("A",),
+            [
+                SlotSpec("slow", Thinker([0.08, 0.005], arrived, "slow"), FixedQuantity()),
+                SlotSpec("fast", Thinker([0.005, 0.005], arrived, "fast"), FixedQuantity()),
+            ],
+            pm,
+            EngineSettings(simulator=BookFillSimulator()),
+        )
+        eng.start()
+        book = valid_book("A")
+        eng.on_book("A", book, book.top(), T0)
+        bar(eng, 0)
+        bar(eng, 1)
+        await asyncio.sleep(0.15)
+        eng.finish()
+        acted = [(s.strategy, 0 if s.target == "long" else 1) for s in rec.kinds("signal")]
+        return arrived, acted
+
+    arrived, acted = asyncio.run(go())
+    assert arrived.index(("slow", 1)) < arrived.index(("slow", 0))
+    assert acted == [("fast", 0), ("fast", 1), ("slow", 0), ("slow", 1)]
