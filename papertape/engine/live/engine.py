@@ -22,6 +22,7 @@ trading needs:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -253,7 +254,7 @@ class LiveEngine(Engine):
         self._late.add(task)
         self._last_late[slot.id] = task
         task.add_done_callback(self._late.discard)
-        task.add_done_callback(lambda t, sid=slot.id: self._forget_late(sid, t))
+        task.add_done_callback(functools.partial(self._forget_late, slot.id))
 
     def _forget_late(self, strategy: str, task: asyncio.Future[None]) -> None:
         if self._last_late.get(strategy) is task:
