@@ -28,10 +28,11 @@ import asyncio
 import inspect
 import logging
 import math
+import time
 from array import array
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -120,13 +121,36 @@ class _Slot:
     exposed_steps: int = 0
 
 
+class TelemetryOutlet(Protocol):
+    """Where marked steps go for monitors: ``papertape.engine.telemetry.TelemetryChannel``.
+
+    Lossy by contract: ``offer`` never blocks (a full channel drops and counts), and samples
+    never touch the journal.
+    """
+
+    every: int
+
+    def offer(self, sample: Any) -> bool:
+        """Take one sample if there is room; False when it was dropped."""
+        ...
+
+
 @dataclass
 class EngineSettings:
-    """Engine-wide behaviour (the config maps onto this)."""
+    """Engine-wide behaviour (the config maps onto this).
+
+    Attributes:
+        simulator: Fills working orders.
+        max_strategy_errors: Failures after which a strategy is switched off.
+        mark_every: Journal an ``equity`` event every N steps (0: never).
+        telemetry: A lossy channel that gets a sample (equity, positions, marks, regimes) at
+            the end of every ``telemetry.every``-th marked step; None costs nothing.
+    """
 
     simulator: ExecutionSimulator = field(default_factory=ExecutionSimulator)
     max_strategy_errors: int = 3
     mark_every: int = 0
+    telemetry: TelemetryOutlet | None = None
 
 
 class Engine:
@@ -368,6 +392,7 @@ class Engine:
         return (
             not self.global_shields
             and not self.settings.mark_every
+            and self.settings.telemetry is None
             and not any(slot.shields for slot in self.slots)
         )
 
@@ -640,10 +665,38 @@ class Engine:
             tr = sh.on_step(total, t, step)
             if tr is not None:
                 self._transition(None, sh, tr, t)
+        channel = self.settings.telemetry
+        if channel is not None and step % channel.every == 0:
+            self._offer_telemetry(channel, t)
         every = self.settings.mark_every
         if every and step % every == 0:
             for slot in self.slots:
                 self.emit(EquityMarked(t, slot.id, slot.portfolio.curve[-1], slot.portfolio.cash))
+
+    def _offer_telemetry(self, channel: TelemetryOutlet, t: int) -> None:
+        """Build this step's sample and offer it (dropped, not waited for, when full)."""
+        from papertape.engine.telemetry import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
+            TelemetrySample,
+        )
+
+        channel.offer(
+            TelemetrySample(
+                time=t,
+                wall_time=time.time_ns(),
+                equity={s.id: s.portfolio.curve[-1] for s in self.slots},
+                positions={
+                    s.id: {sym: p.qty for sym, p in s.portfolio.positions.items()}
+                    for s in self.slots
+                },
+                marks=dict(self.marks),
+                annotations={"regime": dict(self._regimes)} if self._regimes else {},
+                lag_ns=self._lag_ns(),
+            )
+        )
+
+    def _lag_ns(self) -> int | None:
+        """Feed lag behind the wall clock (None in replay, where there is none)."""
+        return None
 
     def _transition(self, slot: _Slot | None, shield: Shield, tr: Transition, t: int) -> None:
         owner = slot.id if slot is not None else GLOBAL

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -286,6 +287,11 @@ class LiveEngine(Engine):
         self._decide(slot, res, snap._replace(stale=bool(why)))
         self._fill_all(self.clock() or snap.time)
         self.settle()
+
+    def _lag_ns(self) -> int | None:
+        """How far the market clock (the feed's latest time) is behind the wall clock."""
+        now = self.clock()
+        return time.time_ns() - now if now else None
 
     def stale_why(self, snap: Snapshot) -> str:
         """The recorded reason the feed of ``snap.symbol`` is stale."""
