@@ -57,6 +57,11 @@ class RunSection(_Frozen):
     seed: int = 0
     initial_cash: float = Field(100_000.0, gt=0)
     max_strategy_errors: int = Field(3, ge=1)
+    # The data window: bars opening at or after `start` and before `end` (ISO dates or times,
+    # UTC); `warmup_bars` bars per symbol before `start` feed indicators but never trade.
+    start: str | None = None
+    end: str | None = None
+    warmup_bars: int = Field(0, ge=0)
 
 
 class DataFeedConfig(_Frozen):

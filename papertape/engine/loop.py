@@ -145,12 +145,16 @@ class EngineSettings:
         mark_every: Journal an ``equity`` event every N steps (0: never).
         telemetry: A lossy channel that gets a sample (equity, positions, marks, regimes) at
             the end of every ``telemetry.every``-th marked step; None costs nothing.
+        trade_from: Start of the run's window (ns). Moments stamped before it are warm-up:
+            their bars feed strategies and annotators (indicators), but decisions are
+            dropped, nothing trades and no equity is marked.
     """
 
     simulator: ExecutionSimulator = field(default_factory=ExecutionSimulator)
     max_strategy_errors: int = 3
     mark_every: int = 0
     telemetry: TelemetryOutlet | None = None
+    trade_from: int | None = None
 
 
 class Engine:
@@ -303,7 +307,11 @@ class Engine:
         self.settle()
         self._moments = moments(merge_series(self.series), self.series)
         self._plain = self._plain_marking()
-        self._next = next(self._moments, None)
+        self._next = (
+            self._warm_up(self._moments)[0]
+            if self.settings.trade_from is not None
+            else next(self._moments, None)
+        )
         self._replaying = True
 
     def step(self, sizes: Mapping[str, float] | None = None) -> StepResult:
@@ -386,6 +394,41 @@ class Engine:
             if self._step_loop is None:
                 self._step_loop = asyncio.new_event_loop()
             self._step_loop.run_until_complete(self._await_decisions(waiting))
+
+    def _warm_up(self, upcoming: Iterator[Moment]) -> tuple[Moment | None, int]:
+        """Feed the moments stamped before ``trade_from`` to the strategies without trading.
+
+        Returns the first moment of the window (None if there is none) and the number of bars
+        consumed before it.
+        """
+        trade_from = self.settings.trade_from
+        assert trade_from is not None
+        names = self.symbols
+        counts = self.counts
+        marks = self.marks
+        bars_done = 0
+        for clock, bars in upcoming:
+            if bars[-1][2] >= trade_from:
+                return (clock, bars), bars_done
+            bars_done += len(bars)
+            for s, r, _, px in bars:
+                counts[s] = r + 1
+                marks[names[s]] = px
+            self.now = clock
+            seen = tuple(counts)
+            for s, _, t, px in bars:
+                snap = Snapshot(t, names[s], px, seen, names, self.histories, s)
+                if self._annotate is not None:
+                    snap = self._annotated(snap)
+                for slot in self._subs[s]:
+                    try:
+                        res = slot.strategy.on_bar(snap, slot.view)
+                        if inspect.isawaitable(res):
+                            _close_unawaited(res)
+                    except Exception as exc:
+                        self._fail(slot, exc, t)
+            self.settle()
+        return None, bars_done
 
     def _plain_marking(self) -> bool:
         """True when marking is only equity = cash + positions (no shields, no periodic marks)."""
@@ -501,7 +544,10 @@ class Engine:
         # are decided on together with the last one, once every bar of the moment is visible.
         group: list[tuple[int, int, float]] = []
         self._replaying = True
-        for start in range(0, n, CHUNK):
+        begin = 0
+        if self.settings.trade_from is not None:
+            begin = self._warm_up(moments(order, self.series))[1]
+        for start in range(begin, n, CHUNK):
             stop = min(n, start + CHUNK)
             sym_chunk = order.symbol[start:stop]
             row_chunk = order.row[start:stop]
@@ -1039,6 +1085,13 @@ class Engine:
             self._subs[:] = [[x for x in lst if x is not slot] for lst in self._subs]
             self.emit(StrategyDisabled(t, slot.id, f"{slot.errors} errors (limit {limit})"))
             self._liquidate(slot, t, "strategy disabled")
+
+
+def _close_unawaited(res: Any) -> None:
+    """Drop a warm-up decision's awaitable without running it (no "never awaited" warning)."""
+    close = getattr(res, "close", None)
+    if callable(close):
+        close()
 
 
 def _positive(x: float | None) -> bool:

@@ -21,6 +21,7 @@ from papertape.engine.errors import ConfigError
 from papertape.engine.execution.fees import FeeSchedule
 from papertape.engine.execution.simulator import ExecutionSimulator
 from papertape.engine.execution.slippage import FixedSlippage, SlippageModel, VolatilitySlippage
+from papertape.engine.feeds.base import BarSeries
 from papertape.engine.feeds.loader import load_bars
 from papertape.engine.journal import JournalStore, open_journal
 from papertape.engine.loop import Engine, EngineSettings, RunInfo, SlotSpec
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from papertape.engine.config import RunConfig
-    from papertape.engine.feeds.base import BarSeries
     from papertape.engine.strategy import Strategy
 
 __all__ = ["SessionResult", "StrategyResult", "build_engine", "data_hash", "run_session"]
@@ -103,6 +103,52 @@ def load_series(config: RunConfig) -> list[BarSeries]:
     return out
 
 
+def _instant(text: str | None, key: str) -> int | None:
+    """An ISO date or date-time (UTC) as ns since the epoch."""
+    if text is None:
+        return None
+    try:
+        return int(np.datetime64(text.rstrip("Z"), "ns").astype(np.int64))
+    except ValueError:
+        raise ConfigError(key, text, "not an ISO date or date-time (UTC)") from None
+
+
+def window_of(config: RunConfig, series: Sequence[BarSeries]) -> tuple[list[BarSeries], int | None]:
+    """Cut each series to ``[run] start``/``end`` plus ``warmup_bars`` before the start.
+
+    Returns the cut series and the start (ns) to hand to the engine as ``trade_from``, or the
+    series unchanged and None when the config sets no window.
+    """
+    run = config.run
+    start = _instant(run.start, "run.start")
+    end = _instant(run.end, "run.end")
+    if start is None and end is None:
+        return list(series), None
+    if start is not None and end is not None and end <= start:
+        raise ConfigError("run.end", run.end, f"must be after run.start ({run.start})")
+    out = []
+    for s in series:
+        lo = 0 if start is None else int(np.searchsorted(s.time, start, side="left"))
+        hi = len(s) if end is None else int(np.searchsorted(s.time, end, side="left"))
+        lo = max(0, lo - run.warmup_bars)
+        if hi <= lo:
+            raise ConfigError("run.start", run.start, f"{s.symbol} has no bars in the window")
+        out.append(
+            BarSeries(
+                s.symbol,
+                s.time[lo:hi],
+                s.open[lo:hi],
+                s.high[lo:hi],
+                s.low[lo:hi],
+                s.close[lo:hi],
+                s.volume[lo:hi],
+                s.source,
+                s.rejections,
+            )
+        )
+    return out, start
+
+
 def _slippage(config: RunConfig) -> SlippageModel:
     s = config.execution.slippage
     if s.model == "volatility":
@@ -145,7 +191,7 @@ def build_engine(
 
     ``resume`` names a run folder to continue (see ``engine.journal.replay.resume``).
     """
-    series = list(series) if series is not None else load_series(config)
+    series, trade_from = window_of(config, series if series is not None else load_series(config))
     pm, broken = make_plugin_manager(config.plugins.strategy_dirs, config.plugins.entry_points)
     catalog = build_catalog(pm, broken)
     slots = build_slots(config, catalog)
@@ -171,6 +217,7 @@ def build_engine(
         ),
         max_strategy_errors=config.run.max_strategy_errors,
         mark_every=config.journal.mark_every,
+        trade_from=trade_from,
     )
     info = RunInfo(
         config.run_id,
