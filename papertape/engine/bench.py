@@ -15,15 +15,28 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from papertape.engine.config import parse_config
+from papertape.engine.execution.orders import Signal
 from papertape.engine.feeds.base import BarSeries
-from papertape.engine.session import run_session
+from papertape.engine.session import build_engine, run_session
+from papertape.engine.strategy import Strategy
 
-__all__ = ["BenchResult", "bare_sma_loop", "run_bench", "synthetic_series"]
+if TYPE_CHECKING:
+    from papertape.engine.portfolio import PortfolioView
+    from papertape.engine.snapshot import Snapshot
+
+__all__ = [
+    "BenchResult",
+    "FlipResult",
+    "bare_sma_loop",
+    "run_bench",
+    "run_flip_bench",
+    "synthetic_series",
+]
 
 MINUTE_NS = 60_000_000_000
 
@@ -164,4 +177,90 @@ def run_bench(
         signals=result.event_counts.get("signal", 0),
         fills=result.event_counts.get("fill", 0),
         python=sys.version.split()[0],
+    )
+
+
+class _Quiet(Strategy):
+    """Reads the bar and never signals: the pipeline's cost without any trading."""
+
+    name = "bench_quiet"
+
+    def on_bar(self, snap: Snapshot, portfolio: PortfolioView) -> Signal | None:
+        return None
+
+
+class _Flip(Strategy):
+    """Long on odd bar counts, short on even ones: a signal, an order and a fill every bar."""
+
+    name = "bench_flip"
+
+    def on_bar(self, snap: Snapshot, portfolio: PortfolioView) -> Signal | None:
+        return _LONG if snap.counts[snap.symbol_index] % 2 else _SHORT
+
+
+_LONG = Signal.long()
+_SHORT = Signal.short()
+
+
+@dataclass(frozen=True, slots=True)
+class FlipResult:
+    """Per-signal cost: a strategy that flips every bar against one that never signals."""
+
+    bars: int
+    quiet_seconds: float
+    flip_seconds: float
+    signals: int
+    fills: int
+    ns_per_signal: float
+    cpu_ns_per_signal: float  # the same from process CPU time: steadier on a shared machine
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def run_flip_bench(bars: int = 200_000, seed: int = 7) -> FlipResult:
+    """Cost of one signal → order → fill → trade → journal, in ns.
+
+    Runs the same data twice through the full pipeline with the journal: once with a strategy
+    that never signals, once with one that flips long/short on every bar; the difference
+    divided by the number of signals is what a signal costs.
+    """
+    data = [synthetic_series("SYM0", bars, seed)]
+    seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="papertape-bench-") as tmp:
+        for label, strategy in (("quiet", _Quiet()), ("flip", _Flip())):
+            raw = {
+                "run": {"name": f"bench-{label}", "seed": seed},
+                "data": [{"path": "SYM0"}],
+                "execution": {"maker_bps": 2.0, "taker_bps": 5.0, "slippage": {"bps": 1.0}},
+                "strategies": [
+                    {"name": "sma_cross", "id": label, "sizer": {"name": "fixed", "qty": 1.0}}
+                ],
+                "journal": {"dir": tmp},
+                "plugins": {"entry_points": False},
+            }
+            engine, writer = build_engine(parse_config(raw), data)
+            engine.slots[0].strategy = strategy  # the catalog knows only real strategies
+            start = time.perf_counter()
+            cpu_start = time.process_time()
+            try:
+                engine.run_sync()
+            finally:
+                if writer is not None:
+                    writer.close()
+            seconds[label] = time.perf_counter() - start
+            cpu[label] = time.process_time() - cpu_start
+            counts = engine.event_counts
+    signals = counts.get("signal", 0)
+    return FlipResult(
+        bars=bars,
+        quiet_seconds=round(seconds["quiet"], 4),
+        flip_seconds=round(seconds["flip"], 4),
+        signals=signals,
+        fills=counts.get("fill", 0),
+        ns_per_signal=round((seconds["flip"] - seconds["quiet"]) * 1e9 / max(signals, 1), 1),
+        cpu_ns_per_signal=round((cpu["flip"] - cpu["quiet"]) * 1e9 / max(signals, 1), 1),
     )

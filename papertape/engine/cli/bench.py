@@ -8,7 +8,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from papertape.engine.bench import run_bench
+from papertape.engine.bench import run_bench, run_flip_bench
 from papertape.engine.errors import ConfigError
 
 __all__ = ["register"]
@@ -22,6 +22,7 @@ machinery costs on top of the strategy's own work.
 
   papertape bench                               # 1,000,000 bars, 1 symbol, 1 strategy
   papertape bench --bars 100000 --symbols 10 --strategies 10 --json
+  papertape bench --flip --bars 200000          # per-signal cost (flips every bar)
 """
 
 
@@ -49,6 +50,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--seed", type=int, default=7, help="seed of the synthetic data")
     p.add_argument("--fast", type=int, default=20, help="fast SMA window (default 20)")
     p.add_argument("--slow", type=int, default=50, help="slow SMA window (default 50)")
+    p.add_argument(
+        "--flip",
+        action="store_true",
+        help="measure the cost of one signal (signal, order, fill, trade, journal): a strategy "
+        "flipping every bar against one that never signals, on --bars bars",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_bench)
 
@@ -65,6 +72,9 @@ def _bench(args: argparse.Namespace) -> int:
         series = [load_bars(resolve_data_path(args.data))]
     if not 0 < args.fast < args.slow:
         raise ConfigError("--slow", args.slow, f"need 0 < --fast ({args.fast}) < --slow")
+    if args.flip:
+        flip = run_flip_bench(args.bars, args.seed)
+        return _show(flip.as_dict(), args.json, "papertape bench --flip")
     res = run_bench(
         args.bars,
         args.symbols,
@@ -75,13 +85,17 @@ def _bench(args: argparse.Namespace) -> int:
         args.fast,
         args.slow,
     )
-    if args.json:
-        print(json.dumps(res.as_dict(), indent=2))
+    return _show(res.as_dict(), args.json, "papertape bench")
+
+
+def _show(figures: dict[str, object], as_json: bool, title: str) -> int:
+    if as_json:
+        print(json.dumps(figures, indent=2))
         return 0
-    table = Table(title="papertape bench", title_justify="left")
+    table = Table(title=title, title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    for k, v in res.as_dict().items():
+    for k, v in figures.items():
         table.add_row(k, f"{v:,}" if isinstance(v, int | float) else str(v))
     Console().print(table)
     return 0
