@@ -9,4 +9,4 @@ def test_the_flip_bench_signals_every_bar_and_fills_all_but_the_last() -> None:
     res = run_flip_bench(bars=300)
     assert (res.signals, res.fills) == (300, 299)  # the last decision has no next bar
     expected = (res.flip_seconds - res.quiet_seconds) * 1e9 / 300
-    assert abs(res.ns_per_signal - expected) <= 0.01 * abs(expected) + 5e4  # rounding only
+    assert abs(res.ns_per_signal - expected) <= 400  # seconds are rounded to 0.1 ms

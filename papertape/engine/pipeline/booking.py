@@ -1,0 +1,116 @@
+"""Execution and booking: working orders meet a bar; fills update the portfolio."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from papertape.engine.events import (
+    OrderCancelled,
+    OrderFilled,
+    TradeClosed,
+)
+from papertape.engine.execution.orders import Order, OrderRole
+from papertape.engine.pipeline.state import EngineState, Slot
+
+if TYPE_CHECKING:
+    from papertape.engine.execution.orders import Fill
+
+__all__ = ["Booking"]
+
+log = logging.getLogger("papertape.engine")
+
+
+class Booking(EngineState):
+    """Fills of working orders on a bar, booked into portfolios."""
+
+    def _execute(self, s: int, r: int, t: int) -> None:
+        series = self.series[s]
+        held: list[Order] = []
+        if self._not_before:
+            pending = self.sim.pending
+            waiting = pending[series.symbol]
+            not_before = self._not_before
+            ready: list[Order] = []
+            for o in waiting:
+                after = not_before.get(o.id)
+                if after is None:
+                    ready.append(o)
+                elif after > t:
+                    held.append(o)
+                else:
+                    del not_before[o.id]
+                    ready.append(o)
+            if held:
+                pending[series.symbol] = ready
+        bar = (
+            float(series.open[r]),
+            float(series.high[r]),
+            float(series.low[r]),
+            float(series.close[r]),
+        )
+        by_id = self._by_id
+        for fill in self.sim.on_bar(
+            series.symbol,
+            self.histories[s],
+            r,
+            t,
+            bar,
+            lambda strat, sym: by_id[strat].portfolio.qty(sym),
+        ):
+            self._book(by_id[fill.strategy], fill)
+        if held:
+            self.sim.pending.setdefault(series.symbol, []).extend(held)
+
+    def _book(self, slot: Slot, fill: Fill) -> None:
+        pf = slot.portfolio
+        step = self.step_count
+        trades = pf.apply(fill, step)
+        self.emit(
+            OrderFilled(
+                fill.time,
+                slot.id,
+                fill.order_id,
+                fill.symbol,
+                int(fill.side),
+                fill.qty,
+                fill.price,
+                fill.fee,
+                fill.slippage,
+                fill.liquidity,
+                fill.role,
+                pf.cash,
+                pf.qty(fill.symbol),
+            )
+        )
+        for tr in trades:
+            self.emit(
+                TradeClosed(
+                    fill.time,
+                    slot.id,
+                    tr.symbol,
+                    tr.side,
+                    tr.qty,
+                    tr.entry_time,
+                    tr.entry_price,
+                    tr.exit_price,
+                    tr.pnl,
+                    tr.fees,
+                    tr.bars_held,
+                )
+            )
+        for sh in (*slot.shields, *self.global_shields):
+            for tr in trades:
+                t1 = sh.on_trade(tr, step)
+                if t1 is not None:
+                    self._transition(slot if sh in slot.shields else None, sh, t1, fill.time)
+            t2 = sh.on_fill(fill, step)
+            if t2 is not None:
+                self._transition(slot if sh in slot.shields else None, sh, t2, fill.time)
+        if fill.role is OrderRole.ENTRY and pf.qty(fill.symbol) == 0.0:
+            for o in self.sim.cancel(slot.id, fill.symbol):  # flat: orphaned brackets go
+                self.emit(OrderCancelled(fill.time, slot.id, o.id, o.symbol, "position closed"))
+        try:
+            slot.strategy.on_fill(fill)
+        except Exception as exc:
+            self._fail(slot, exc, fill.time)
