@@ -183,28 +183,13 @@ class LiveEngine(Engine):
         stale = bool(stale_reason)
         if stale:
             self._why[s] = stale_reason
-        snap = Snapshot(time, symbol, close, tuple(counts), self.symbols, self.histories, s, stale)
-        if self._annotate is not None:
-            snap = self._annotated(snap)
-        for slot in self._subs[s]:
-            try:
-                res = None
-                if self._substitute is not None:
-                    res = self._substitute(strategy_id=slot.id, snapshot=snap)
-                if res is None:
-                    res = slot.strategy.on_bar(snap, slot.view)
-            except Exception as exc:
-                self._fail(slot, exc, time)
-                continue
-            if res is None:
-                continue
-            if isinstance(res, Awaitable):
-                self._later(slot, res, snap)
-            else:
-                self._decide(slot, res, snap)
         self._step_seen.add(s)
         if len(self._step_seen) == len(self.symbols):
-            self._close_step()
+            self._close_step()  # marks and shields first: they judge this bar's orders
+        waiting: list[tuple[_Slot, Awaitable[Any], Snapshot]] = []
+        self._decide_bar(s, time, close, tuple(counts), waiting, stale)
+        for slot, decision, snap in waiting:
+            self._later(slot, decision, snap)
         self._fill_all(self.clock() or time)
         self.settle()
 

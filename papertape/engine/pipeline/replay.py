@@ -169,13 +169,15 @@ class ReplayDriver(EngineState):
         px: float,
         seen: tuple[int, ...],
         waiting: list[tuple[Slot, Awaitable[Any], Snapshot]],
+        stale: bool = False,
     ) -> None:
         """Snapshot of bar ``s`` (stamped ``t``, closed at ``px``), its strategies' decisions.
 
         Awaitable decisions go to ``waiting`` (the moment's round); the rest are acted on now.
+        ``stale`` marks a live snapshot taken while the feed is not trustworthy.
         """
         names = self.symbols
-        fields = (t, names[s], px, seen, names, self.histories, s, False, EMPTY_ANNOTATIONS)
+        fields = (t, names[s], px, seen, names, self.histories, s, stale, EMPTY_ANNOTATIONS)
         snap: Snapshot = tuple.__new__(Snapshot, fields)  # NamedTuple's __new__: twice the cost
         if self._annotate is not None:
             snap = self._annotated(snap)

@@ -248,3 +248,43 @@ def test_each_trader_keeps_its_own_order_and_a_fast_one_never_waits_for_a_slow_o
     arrived, acted = asyncio.run(go())
     assert arrived.index(("slow", 1)) < arrived.index(("slow", 0))
     assert acted == [("fast", 0), ("fast", 1), ("slow", 0), ("slow", 1)]
+
+
+def test_live_shields_judge_the_order_decided_on_the_crash_bar() -> None:
+    # Long 10 on bar 0, filled at once against the book (5 at 101, 5 at 102: 1,015). Bar 1
+    # closes at 80: equity 10,000 - 1,015 + 10 x 80 = 9,785, a 2.15 % drawdown past
+    # reduce_only_at = 2 %. The flip to short decided on that close (sell 20) is judged after
+    # that mark: only the reducing 10 pass, and the position ends flat.
+    from papertape.engine.risk import MaxDrawdownShield
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    rec = Recorder()
+    pm.register(rec)
+    shield = MaxDrawdownShield(reduce_only_at=0.02, halt_at=0.5, release_at=0.01)
+    eng = LiveEngine(
+        ("A",),
+        [
+            SlotSpec(
+                "s",
+                Script({0: Signal.long(), 1: Signal.short()}),
+                FixedQuantity(qty=10.0),
+                [shield],
+                None,
+                10_000.0,
+            )
+        ],
+        pm,
+        EngineSettings(simulator=BookFillSimulator()),
+    )
+    eng.start()
+    book = valid_book("A")
+    eng.on_book("A", book, book.top(), T0)
+    bar(eng, 0, 100.0)
+    bar(eng, 1, 80.0)
+    eng.finish()
+    (trip,) = rec.kinds("shield_tripped")
+    assert trip.state == "reduce_only"
+    (veto,) = rec.kinds("veto")
+    assert (veto.requested_qty, veto.allowed_qty) == (20.0, 10.0)
+    assert eng.slots[0].portfolio.positions == {}
