@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from papertape.engine.assembly import SessionResult, assemble, papertape_version, results_of
 from papertape.engine.config import RunConfig, parse_config
 from papertape.engine.errors import ConfigError
 from papertape.engine.events import FeedSummary
@@ -29,8 +30,6 @@ from papertape.engine.execution.fees import FeeSchedule
 from papertape.engine.feeds.kraken.client import FeedOptions, KrakenFeed
 from papertape.engine.live.engine import MINUTE_NS, LiveEngine
 from papertape.engine.loop import EngineSettings, RunInfo
-from papertape.engine.registry import build_catalog, make_plugin_manager
-from papertape.engine.session import SessionResult, build_slots, papertape_version, results_of
 
 if TYPE_CHECKING:
     from papertape.engine.events import Event
@@ -71,26 +70,9 @@ class LiveSession:
             raise ConfigError("run.mode", config.run.mode, "a live session needs mode = 'live'")
         self.config = config
         self.live = live
-        pm, broken = make_plugin_manager(config.plugins.strategy_dirs, config.plugins.entry_points)
-        catalog = build_catalog(pm, broken)
-        slots = build_slots(config, catalog)
-        try:
-            global_shields = [catalog.shield(r.name)(**r.params) for r in config.shields]
-        except ConfigError as exc:
-            raise ConfigError(f"shields.{exc.key}", exc.value, exc.reason) from None
-        if config.annotators:
-            from papertape.plugins.regime import build_annotators
-
-            for i, annotator in enumerate(build_annotators(config.annotators, config.base_dir)):
-                pm.register(annotator, f"papertape.annotator.{i}")
-        self.writer: JournalStore | None = None
-        if config.journal.enabled if journal is None else journal:
-            from papertape.engine.journal import open_journal
-
-            self.writer = open_journal(config)
-            pm.register(self.writer, "papertape.journal")
-        for i, plugin in enumerate(extra_plugins):
-            pm.register(plugin, f"papertape.extra.{i}")
+        parts = assemble(config, journal, extra_plugins)
+        pm, slots, global_shields = parts.pm, parts.slots, parts.global_shields
+        self.writer: JournalStore | None = parts.writer
         ex = config.execution
         settings = EngineSettings(
             simulator=BookFillSimulator(FeeSchedule(ex.maker_bps, ex.taker_bps), live.limit_fill),
