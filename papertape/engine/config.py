@@ -62,6 +62,10 @@ class RunSection(_Frozen):
     start: str | None = None
     end: str | None = None
     warmup_bars: int = Field(0, ge=0)
+    # Filled in by the session from what it loaded (leave them out of config files): being
+    # part of the config hash, they make the run id change with the data and the version.
+    data_hash: str = ""
+    version: str = ""
 
 
 class DataFeedConfig(_Frozen):

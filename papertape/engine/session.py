@@ -43,6 +43,7 @@ __all__ = [
     "build_engine",
     "build_slots",
     "data_hash",
+    "identified",
     "papertape_version",
     "results_of",
     "run_session",
@@ -116,6 +117,19 @@ def window_of(config: RunConfig, series: Sequence[BarSeries]) -> tuple[list[BarS
     return out, start
 
 
+def identified(config: RunConfig, series: Sequence[BarSeries]) -> RunConfig:
+    """``config`` with ``[run] data_hash`` and ``version`` set from the data it runs on.
+
+    Both enter the config hash, so the run id (and the journal folder) differ for different
+    data, windows or papertape versions; the journal's ``config.json`` records them, so a
+    resume finds the same id again.
+    """
+    run = config.run.model_copy(
+        update={"data_hash": data_hash(series), "version": papertape_version()}
+    )
+    return config.model_copy(update={"run": run})
+
+
 def _slippage(config: RunConfig) -> SlippageModel:
     s = config.execution.slippage
     if s.model == "volatility":
@@ -135,6 +149,7 @@ def build_engine(
     ``resume`` names a run folder to continue (see ``engine.journal.replay.resume``).
     """
     series, trade_from = window_of(config, series if series is not None else load_series(config))
+    config = identified(config, series)
     parts = assemble(config, journal, extra_plugins, resume)
     writer = parts.writer
     ex = config.execution
@@ -149,10 +164,10 @@ def build_engine(
     info = RunInfo(
         config.run_id,
         config.config_hash,
-        data_hash(series),
+        config.run.data_hash,
         config.run.seed,
         config.run.mode,
-        papertape_version(),
+        config.run.version,
     )
     try:
         engine = Engine(series, parts.slots, parts.pm, settings, info, parts.global_shields)

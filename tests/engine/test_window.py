@@ -95,3 +95,16 @@ def test_a_window_the_data_does_not_reach_is_a_config_error() -> None:
         window_of(_config(start="2020-01-02", end="2020-01-01"), [flat_bars(CLOSES)])
     with pytest.raises(ConfigError, match=r"run\.start"):
         window_of(_config(start="yesterday"), [flat_bars(CLOSES)])
+
+
+def test_the_run_id_changes_with_the_window_the_data_and_the_version() -> None:
+    from papertape.engine.session import identified
+
+    series = [flat_bars(CLOSES)]
+    other_data = [flat_bars([*CLOSES[:-1], 999.0])]
+    base = identified(_config(), series)
+    assert identified(_config(), series).run_id == base.run_id  # deterministic
+    assert identified(_config(start="2020-09-20"), series).run_id != base.run_id
+    assert identified(_config(), other_data).run_id != base.run_id
+    bumped = base.model_copy(update={"run": base.run.model_copy(update={"version": "99.0"})})
+    assert bumped.run_id != base.run_id

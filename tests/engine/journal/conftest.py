@@ -297,7 +297,10 @@ entry_points = false
         return load_config(self.config)
 
     def run_dir(self) -> Path:
-        return self.journals / self.load().run_id
+        from papertape.engine.session import identified, load_series, window_of
+
+        config = self.load()
+        return self.journals / identified(config, window_of(config, load_series(config))[0]).run_id
 
     def log(self) -> Path:
         return self.run_dir() / "events.jsonl"

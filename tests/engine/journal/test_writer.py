@@ -20,7 +20,7 @@ from papertape.engine.feeds.base import BarSeries
 from papertape.engine.journal import JournalIndex, JournalStore, fold, read_journal
 from papertape.engine.journal.jsonl import complete_size, encode_event
 from papertape.engine.loop import Engine, SlotSpec
-from papertape.engine.session import run_session
+from papertape.engine.session import data_hash, load_series, papertape_version, run_session
 from papertape.engine.strategy import Strategy
 from papertape.plugins.sizers import FixedQuantity
 
@@ -160,11 +160,17 @@ def test_same_config_gives_a_byte_identical_log_and_index(
 def test_the_run_folder_holds_config_and_manifest(run_files: Callable[..., Any]) -> None:
     files = run_files(bars=100)
     config = files.load()
-    run_session(config)
+    result = run_session(config)
     folder = files.run_dir()
-    assert json.loads((folder / "config.json").read_text()) == config.canonical()
+    recorded = json.loads((folder / "config.json").read_text())
+    # the config as written, plus the identity facts the session filled in from the data
+    assert recorded["run"].pop("data_hash") == data_hash(load_series(config))
+    assert recorded["run"].pop("version") == papertape_version()
+    expected = config.canonical()
+    del expected["run"]["data_hash"], expected["run"]["version"]
+    assert recorded == expected
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["run_id"] == config.run_id
+    assert manifest["run_id"] == result.run_id == folder.name != config.run_id
     assert manifest["status"] == "finished"
     assert manifest["durability"] == "process"
     assert manifest["base_dir"] == str(Path(config.base_dir).resolve())
