@@ -137,3 +137,26 @@ def test_the_drawdown_shield_acts_on_the_order_decided_on_the_crash_bar() -> Non
     (veto,) = rec.kinds("veto")
     assert (veto.requested_qty, veto.allowed_qty) == (40.0, 20.0)
     assert engine.slots[0].portfolio.positions == {}
+
+
+def test_held_orders_that_were_replaced_are_forgotten() -> None:
+    # An hourly strategy re-decides its daily order every hour (long, short, ...): each
+    # decision cancels the held one. 60 days = 1,440 hours of such churn must not leave
+    # 1,440 held-order entries behind: they are pruned past PRUNE_AT.
+    from papertape.engine.pipeline.booking import PRUNE_AT
+
+    d = flat_bars([100.0 + (i % 3) for i in range(61)], "D")
+    h = flat_bars([1.0] * 24 * 60, "H", step=HOUR)
+
+    class Churn(Strategy):
+        name = "churn"
+
+        def on_bar(self, snap: Snapshot, portfolio: Any) -> Signal | None:
+            if snap.symbol != "H" or snap.bars("D") == 0:
+                return None
+            return Signal.long(symbol="D") if snap.bars() % 2 else Signal.short(symbol="D")
+
+    engine, rec = make_engine([d, h], Churn())
+    engine.run_sync()
+    assert len(rec.kinds("order")) > PRUNE_AT
+    assert len(engine._not_before) <= PRUNE_AT + 1

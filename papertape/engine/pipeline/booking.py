@@ -16,7 +16,9 @@ from papertape.engine.pipeline.state import EngineState, Slot
 if TYPE_CHECKING:
     from papertape.engine.execution.orders import Fill
 
-__all__ = ["Booking"]
+__all__ = ["PRUNE_AT", "Booking"]
+
+PRUNE_AT = 1024  # held-order entries kept before those of cancelled orders are dropped
 
 log = logging.getLogger("papertape.engine")
 
@@ -31,6 +33,10 @@ class Booking(EngineState):
             pending = self.sim.pending
             waiting = pending[series.symbol]
             not_before = self._not_before
+            if len(not_before) > PRUNE_AT:  # held orders cancelled since: forget them
+                working = {o.id for orders in pending.values() for o in orders}
+                for oid in [k for k in not_before if k not in working]:
+                    del not_before[oid]
             ready: list[Order] = []
             for o in waiting:
                 after = not_before.get(o.id)
