@@ -14,7 +14,9 @@ trading needs:
 * a slow (awaitable) decision does not hold the feed: it is awaited in the background and
   acted on when it arrives, against the market as it is then (stale then means vetoed);
   each trader has its own ordering (its decisions are acted on in the order of their
-  snapshots) and a fast trader never waits behind a slow one;
+  snapshots) and a fast trader never waits behind a slow one; a late decision is journaled
+  with both times: its ``signal`` carries the time of the snapshot it was taken on, the
+  orders (or vetoes) it causes the market time it arrived;
 * one step (equity marking, shields) per bar time, once every symbol's bar of that time
   arrived or a later bar shows it never will.
 """
@@ -269,7 +271,11 @@ class LiveEngine(Engine):
         why = self.stale_reason(snap.symbol)
         if why:
             self._why[snap.symbol_index] = why
-        self._decide(slot, res, snap._replace(stale=bool(why)))
+        self._arrived = self.clock() or snap.time
+        try:
+            self._decide(slot, res, snap._replace(stale=bool(why)))
+        finally:
+            self._arrived = None
         self._fill_all(self.clock() or snap.time)
         self.settle()
 

@@ -62,6 +62,10 @@ class OrderDesk(EngineState):
                 snap.symbol,
             )
         )
+        if self._arrived is not None:
+            # a late (live) decision: the signal keeps the time of the snapshot it was taken
+            # on, what it causes (orders, vetoes, cancels) carries the time it arrived
+            t = self._arrived
         if sig.order_type is not OrderType.MARKET and not _positive(sig.price):
             raise StrategyError(
                 f"{sig.order_type} signal needs a positive price, got {sig.price!r}"

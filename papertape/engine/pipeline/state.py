@@ -159,6 +159,7 @@ class EngineState:
     _sizes: Mapping[str, float] | None
     _step_loop: asyncio.AbstractEventLoop | None
     _plain: bool
+    _arrived: int | None = None  # market time a late live decision arrived (None: on time)
 
     # Implemented by one stage, called by others.
 

@@ -288,3 +288,37 @@ def test_live_shields_judge_the_order_decided_on_the_crash_bar() -> None:
     (veto,) = rec.kinds("veto")
     assert (veto.requested_qty, veto.allowed_qty) == (20.0, 10.0)
     assert eng.slots[0].portfolio.positions == {}
+
+
+def test_a_late_decision_is_journaled_with_its_snapshot_time_and_its_arrival() -> None:
+    # Bar 0 (stamped T0) gets a slow answer; by the time it arrives the market clock says
+    # T0 + 3 minutes: the signal keeps T0, the order it causes carries T0 + 3 min.
+    async def go() -> Recorder:
+        gate = asyncio.Event()
+        now = {"t": T0}
+        pm = pluggy.PluginManager(hookspecs.PROJECT)
+        pm.add_hookspecs(hookspecs)
+        rec = Recorder()
+        pm.register(rec)
+        eng = LiveEngine(
+            ("A",),
+            [SlotSpec("s", Slow(gate), FixedQuantity(), [], None, 10_000.0)],
+            pm,
+            EngineSettings(simulator=BookFillSimulator()),
+            clock=lambda: now["t"],
+        )
+        eng.start()
+        book = valid_book("A")
+        eng.on_book("A", book, book.top(), T0)
+        bar(eng, 0)
+        bar(eng, 1)
+        now["t"] = T0 + 3 * MIN
+        gate.set()
+        await asyncio.sleep(0.01)
+        eng.finish()
+        return rec
+
+    rec = asyncio.run(go())
+    (signal,) = rec.kinds("signal")
+    (order,) = rec.kinds("order")
+    assert (signal.time, order.time) == (T0, T0 + 3 * MIN)
