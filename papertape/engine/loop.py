@@ -1,9 +1,13 @@
 """The tick loop: feed events → snapshot → annotate → strategies → size → shields → execute → book.
 
-One :class:`Engine` runs one session. The replay path walks a merged, preloaded event order in
-chunks (numpy → Python lists once per chunk, so the per-bar work is plain Python on floats and
-ints) and touches pluggy only for rare things: annotation (when a plugin implements it) and
-events (signals, orders, fills, shields). Strategies are called directly.
+One :class:`Engine` runs one session. It composes the stages of :mod:`papertape.engine.pipeline`
+(replay driving, marking and shields, order making, booking, containment) and owns the run's
+life cycle and its event batch. The replay path walks a merged, preloaded event order in chunks
+(numpy → Python lists once per chunk, so the per-bar work is plain Python on floats and ints)
+and touches pluggy only for rare things: annotation (when a plugin implements it), substituted
+decisions, and one ``papertape_events`` call per tick that emitted events. Strategies are called
+directly. The same stages serve the stepping API (``start``/``step``/``finish``) and the live
+engine.
 
 The clock: a bar becomes visible when it *closes* (open time + interval, or the next bar's
 open when that comes sooner; see :func:`~papertape.engine.feeds.base.close_times`). The replay
