@@ -72,16 +72,17 @@ def test_a_run_mirrors_its_journal_trades_and_summary(
     monkeypatch.setenv("PAPERTAPE_TEST_DSN", pg_dsn)
     files = run_files(bars=300, extra=PG_SECTION)
     config = files.load()
+    run_id = files.run_dir().name  # the run id includes the data hash and the version
     result = run_session(config)
 
     records = _log_records(files.log())
-    in_db = _events_in_db(pg_dsn, config.run_id)
+    in_db = _events_in_db(pg_dsn, run_id)
     assert [s for s, _ in in_db] == list(range(len(records)))
     assert [body for _, body in in_db] == records
     trades = _query(
         pg_dsn,
         "SELECT strategy, pnl FROM papertape.trades WHERE run_id = $1 ORDER BY seq",
-        config.run_id,
+        run_id,
     )
     assert [(r[0], r[1]) for r in trades] == [
         (r["strategy"], r["pnl"]) for r in records if r["kind"] == "trade"
@@ -90,7 +91,7 @@ def test_a_run_mirrors_its_journal_trades_and_summary(
     run = _query(
         pg_dsn,
         "SELECT events, bars, summary::text, data_hash FROM papertape.runs WHERE run_id = $1",
-        config.run_id,
+        run_id,
     )[0]
     assert run[0] == len(records)
     assert run[1] == records[-1]["bars"]
@@ -179,6 +180,7 @@ def test_a_resumed_run_fills_in_what_the_database_missed(
     monkeypatch.setenv("PAPERTAPE_TEST_DSN", pg_dsn)
     files = run_files(bars=300, extra=PG_SECTION)
     config = files.load()
+    run_id = files.run_dir().name  # the run id includes the data hash and the version
     run_session(config)
     reference = files.log().read_bytes()
     total = reference.count(b"\n")
@@ -187,13 +189,13 @@ def test_a_resumed_run_fills_in_what_the_database_missed(
     _query(
         pg_dsn,
         "DELETE FROM papertape.journal_events WHERE run_id = $1 AND seq >= 25",
-        config.run_id,
+        run_id,
     )
 
     resume_session(files.run_dir())
 
     assert files.log().read_bytes() == reference
-    in_db = _events_in_db(pg_dsn, config.run_id)
+    in_db = _events_in_db(pg_dsn, run_id)
     assert [s for s, _ in in_db] == list(range(total))
     assert [body for _, body in in_db] == _log_records(files.log())
 
@@ -203,11 +205,12 @@ def test_journal_push_ships_a_run_once_however_often_it_runs(
 ) -> None:
     files = run_files(bars=200)
     config = files.load()
+    run_id = files.run_dir().name  # the run id includes the data hash and the version
     run_session(config)
     for _ in range(2):
         assert main(["journal", "push", str(files.run_dir()), "--dsn", pg_dsn]) == 0
     assert "events in PostgreSQL" in capsys.readouterr().out
-    in_db = _events_in_db(pg_dsn, config.run_id)
+    in_db = _events_in_db(pg_dsn, run_id)
     assert [body for _, body in in_db] == _log_records(files.log())
 
 
