@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -95,3 +96,27 @@ def test_step_before_start_is_refused() -> None:
     engine, _ = make_engine(flat_bars([1.0, 2.0]), Flip())
     with pytest.raises(ExecutionError, match="start"):
         engine.step()
+
+
+def test_slow_decisions_are_awaited_within_their_step() -> None:
+    # An awaitable decision is awaited inside step() (a private event loop): the order it
+    # makes on bar 0 is filled on bar 1's step, as in run().
+    class SlowFlip(Strategy):
+        name = "slow_flip"
+
+        def on_bar(self, snap: Snapshot, portfolio: Any) -> Any:
+            async def think() -> Signal:
+                await asyncio.sleep(0)
+                return Signal.long() if snap.bars() % 2 else Signal.short()
+
+            return think()
+
+    run_engine, run_rec = make_engine(flat_bars(CLOSES[:6]), SlowFlip())
+    run_engine.run_sync()
+    engine, rec = make_engine(flat_bars(CLOSES[:6]), SlowFlip())
+    engine.start()
+    while not engine.step().done:
+        pass
+    engine.finish()
+    assert len(_fills(rec.events)) == 5
+    assert _fills(rec.events) == _fills(run_rec.events)
