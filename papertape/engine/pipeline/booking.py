@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
-from papertape.engine.events import (
-    OrderCancelled,
-    OrderFilled,
-    TradeClosed,
-)
+from papertape.engine.events import OrderCancelled, OrderFilled, TradeClosed
 from papertape.engine.execution.orders import Order, OrderRole
 from papertape.engine.pipeline.state import EngineState, Slot
 
@@ -19,8 +14,6 @@ if TYPE_CHECKING:
 __all__ = ["PRUNE_AT", "Booking"]
 
 PRUNE_AT = 1024  # held-order entries kept before those of cancelled orders are dropped
-
-log = logging.getLogger("papertape.engine")
 
 
 class Booking(EngineState):

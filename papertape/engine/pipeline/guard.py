@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from papertape.engine.events import (
-    StrategyDisabled,
-    StrategyFailed,
-)
+from papertape.engine.events import StrategyDisabled, StrategyFailed
 from papertape.engine.pipeline.state import EngineState, Slot
 
 __all__ = ["StrategyGuard"]

@@ -6,15 +6,10 @@ orders decided at a moment against equity marked at that moment's prices.
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import TYPE_CHECKING
 
-from papertape.engine.events import (
-    EquityMarked,
-    ShieldReleased,
-    ShieldTripped,
-)
+from papertape.engine.events import EquityMarked, ShieldReleased, ShieldTripped
 from papertape.engine.pipeline.state import GLOBAL, EngineState, Slot, TelemetryOutlet
 from papertape.engine.risk.base import ShieldState
 
@@ -22,8 +17,6 @@ if TYPE_CHECKING:
     from papertape.engine.risk.base import Shield, Transition
 
 __all__ = ["Marking"]
-
-log = logging.getLogger("papertape.engine")
 
 
 class Marking(EngineState):

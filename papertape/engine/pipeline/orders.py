@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import math
 from typing import Any
 
 from papertape.engine.errors import StrategyError
-from papertape.engine.events import (
-    OrderCancelled,
-    OrderSubmitted,
-    OrderVetoed,
-    SignalEmitted,
-)
+from papertape.engine.events import OrderCancelled, OrderSubmitted, OrderVetoed, SignalEmitted
 from papertape.engine.execution.orders import Order, OrderRole, OrderType, Side, Signal, Target
 from papertape.engine.pipeline.state import STALE_FEED, EngineState, Slot
 from papertape.engine.risk.base import OrderIntent
 from papertape.engine.snapshot import Snapshot
 
 __all__ = ["OrderDesk"]
-
-log = logging.getLogger("papertape.engine")
 
 
 class OrderDesk(EngineState):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import logging
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -24,8 +23,6 @@ from papertape.engine.snapshot import EMPTY_ANNOTATIONS, Snapshot
 from papertape.engine.stepping import CHUNK, Moment, StepResult, moments
 
 __all__ = ["ReplayDriver"]
-
-log = logging.getLogger("papertape.engine")
 
 
 class ReplayDriver(EngineState):

@@ -14,11 +14,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from papertape.engine.events import (
-    Event,
-)
+from papertape.engine.events import Event
 from papertape.engine.execution.orders import OrderRole, OrderType
 from papertape.engine.execution.simulator import ExecutionSimulator
+from papertape.engine.portfolio import Portfolio, PortfolioView
 from papertape.engine.snapshot import Snapshot
 from papertape.engine.stepping import Moment
 
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
     from papertape.engine.risk.base import Shield, Transition
     from papertape.engine.sizing import Sizer
     from papertape.engine.strategy import Strategy
-
-from papertape.engine.portfolio import Portfolio, PortfolioView
 
 __all__ = [
     "GLOBAL",
