@@ -27,11 +27,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from arch.bootstrap import CircularBlockBootstrap, optimal_block_length
 from numpy.typing import NDArray
 
 from papertape.analysis.hac import long_run_covariance
 from papertape.analysis.measures import PerformanceMeasure
+from papertape.analysis.series import require_arch
 from papertape.engine.errors import DataError
 
 __all__ = ["MIN_BLOCKS", "StudentizedBootstrap", "choose_block_length", "studentized_contrasts"]
@@ -74,6 +74,8 @@ def choose_block_length(moments: NDArray[np.float64]) -> int:
     Returns:
         A block length of at least 1.
     """
+    from arch.bootstrap import optimal_block_length  # arch (pandas, scipy) loads on use
+
     periods = moments.shape[0]
     varying = moments[:, np.ptp(moments, axis=0) > 0]
     estimate = 1.0
@@ -109,6 +111,7 @@ def studentized_contrasts(
     Raises:
         DataError: If no contrast has a positive standard error (e.g. every series constant).
     """
+    require_arch()
     periods, columns = returns.shape
     moments = measure.moments(returns)
     per_column = moments.shape[2]
@@ -149,6 +152,8 @@ def _block_starts(
     flat: NDArray[np.float64], length: int, reps: int, seed: int
 ) -> NDArray[np.int64]:
     """First index of every block of every resample, drawn by arch's circular block bootstrap."""
+    from arch.bootstrap import CircularBlockBootstrap
+
     sampler = CircularBlockBootstrap(length, flat, seed=seed)
     return np.stack([sampler.update_indices()[::length] for _ in range(reps)]).astype(np.int64)
 

@@ -21,7 +21,6 @@ A column with no variation (the moments of a trader that never held risk) contri
 from __future__ import annotations
 
 import numpy as np
-from arch.covariance.kernel import QuadraticSpectral
 from numpy.typing import NDArray
 
 __all__ = ["long_run_covariance"]
@@ -69,5 +68,7 @@ def long_run_covariance(
 
 def _kernel_covariance(series: NDArray[np.float64], df_adjust: int) -> NDArray[np.float64]:
     """Quadratic-spectral kernel estimate with the ``T / (T - k)`` small-sample factor."""
+    from arch.covariance.kernel import QuadraticSpectral  # arch (pandas, scipy) loads on use
+
     estimate = QuadraticSpectral(series, df_adjust=df_adjust, center=True)
     return np.asarray(estimate.cov.long_run, dtype=np.float64)

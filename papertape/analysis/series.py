@@ -7,13 +7,14 @@ and a bad tuning value with a :class:`~papertape.engine.errors.ConfigError` nami
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from papertape.engine.errors import ConfigError, DataError
+from papertape.engine.errors import ConfigError, DataError, PapertapeError
 
 __all__ = [
     "MIN_OBSERVATIONS",
@@ -22,6 +23,7 @@ __all__ = [
     "check_positive",
     "check_reps",
     "paired_columns",
+    "require_arch",
     "return_matrix",
     "return_series",
 ]
@@ -118,6 +120,20 @@ def as_float_list(values: Sequence[float] | NDArray[np.float64], name: str) -> l
     if not np.all(np.isfinite(array)):
         raise DataError(f"{name} holds NaN or infinite values")
     return [float(v) for v in array]
+
+
+def require_arch() -> None:
+    """Fail with an install hint when the ``analysis`` extra (arch) is missing.
+
+    Raises:
+        PapertapeError: If ``arch`` cannot be imported.
+    """
+    try:
+        importlib.import_module("arch.bootstrap")
+    except ImportError as exc:
+        raise PapertapeError(
+            "the bootstrap statistics need arch: pip install 'papertape[analysis]'"
+        ) from exc
 
 
 def _check_finite_and_long(array: NDArray[np.float64], name: str) -> None:
