@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from papertape.analysis.hac import long_run_covariance
 from papertape.analysis.measures import PerformanceMeasure
 from papertape.analysis.series import require_arch
-from papertape.engine.errors import DataError
+from papertape.engine.errors import ConfigError
 
 __all__ = ["MIN_BLOCKS", "StudentizedBootstrap", "choose_block_length", "studentized_contrasts"]
 
@@ -108,8 +108,11 @@ def studentized_contrasts(
     Returns:
         Estimates, standard errors and replicates.
 
+    A contrast between series that do not differ in their moments (a trader identical to the
+    baseline, two always-flat traders) has a standard error of 0; its replicates are 0.
+
     Raises:
-        DataError: If no contrast has a positive standard error (e.g. every series constant).
+        ConfigError: If a given ``block_length`` does not fit the sample.
     """
     require_arch()
     periods, columns = returns.shape
@@ -126,8 +129,6 @@ def studentized_contrasts(
     weights = weights.reshape(columns - 1, columns * per_column)
     psi = long_run_covariance(flat)
     std_error = np.sqrt(np.maximum(np.einsum("kd,de,ke->k", weights, psi, weights), 0.0) / periods)
-    if not np.any(std_error > 0):
-        raise DataError("the compared return series do not vary; nothing can be tested")
 
     length = (
         choose_block_length(flat) if block_length is None else _fixed_length(block_length, periods)
@@ -140,7 +141,7 @@ def studentized_contrasts(
 def _fixed_length(block_length: float, periods: int) -> int:
     length = math.ceil(block_length)
     if not 1 <= length <= periods:
-        raise DataError(f"block length {block_length} does not fit {periods} periods")
+        raise ConfigError("block_length", block_length, f"must lie in [1, {periods}] periods")
     return length
 
 

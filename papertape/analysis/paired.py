@@ -97,7 +97,8 @@ def sharpe_difference(
 
     Raises:
         DataError: If the series differ in length, are too short, hold NaN, or one of them is a
-            non-zero constant (its Sharpe ratio would be infinite).
+            non-zero constant (its Sharpe ratio would be infinite). Identical series are no
+            error: they give a difference of 0 with p = 1.
         ConfigError: If ``alpha``, ``reps`` or ``periods_per_year`` is out of range.
     """
     scale = math.sqrt(check_positive(periods_per_year, "periods_per_year"))
@@ -175,13 +176,17 @@ def _paired_result(
     estimate = float(boot.estimate[0])
     std_error = float(boot.std_error[0])
     abs_replicates = np.abs(boot.replicates[:, 0])
-    observed = abs(estimate) / std_error
+    if std_error > 0:
+        observed = abs(estimate) / std_error
+        half_width = critical_value(abs_replicates, alpha) * std_error
+    else:  # identical traders (p = 1), or a difference without any risk (smallest p)
+        observed = 0.0 if estimate == 0 else math.inf
+        half_width = 0.0
     exceed = int(np.count_nonzero(abs_replicates >= observed))
-    z = critical_value(abs_replicates, alpha)
     return PairedTest(
         statistic=estimate * scale,
-        ci_low=(estimate - z * std_error) * scale,
-        ci_high=(estimate + z * std_error) * scale,
+        ci_low=(estimate - half_width) * scale,
+        ci_high=(estimate + half_width) * scale,
         p_value=(exceed + 1) / (reps + 1),
         block_length=float(boot.block_length),
         reps=reps,

@@ -110,3 +110,15 @@ def test_familywise_rejects_bad_arguments() -> None:
         beats_baseline(traders, baseline, periods_per_year=252, method="bonferroni")  # type: ignore[arg-type]
     with pytest.raises(DataError):
         romano_wolf(traders[:50], baseline, periods_per_year=252, reps=99)
+
+
+def test_copies_of_the_baseline_and_duplicate_traders_are_handled() -> None:
+    rng = np.random.default_rng(5)
+    traders, baseline = _market(rng, 500, [0.003])
+    columns = np.column_stack([baseline, traders[:, 0], traders[:, 0], np.zeros(500)])
+
+    result = romano_wolf(columns, baseline, periods_per_year=252, reps=199)
+
+    assert result.beats == (False, True, True, False)
+    assert np.all(np.isfinite(result.p_values)) and np.all(np.isfinite(result.statistics))
+    assert result.p_values[0] == 1.0

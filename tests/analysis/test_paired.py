@@ -196,7 +196,6 @@ def test_a_constant_daily_edge_is_a_significant_total_return_gap() -> None:
         (np.r_[np.nan, np.zeros(29)], np.zeros(30), DataError),
         (np.zeros(5), np.zeros(5), DataError),
         (np.full(30, 0.001), np.linspace(-0.01, 0.01, 30), DataError),
-        (np.zeros(30), np.zeros(30), DataError),
     ],
 )
 def test_unusable_series_raise_data_error(a, b, error) -> None:
@@ -214,3 +213,32 @@ def test_bad_tuning_values_raise_config_error(rng) -> None:
         sharpe_difference(a, b, periods_per_year=0)
     with pytest.raises(DataError, match="-100"):
         total_return_difference(np.r_[-1.0, a[1:]], b, reps=99)
+
+
+def test_identical_traders_are_not_distinguishable(rng) -> None:
+    """An LLM that only ever bought and held equals the buy-and-hold baseline: p = 1, no error."""
+    a, _ = correlated_pair(rng, 120)
+
+    sharpe = sharpe_difference(a, a.copy(), periods_per_year=252, reps=99)
+    total = total_return_difference(a, a.copy(), reps=99)
+    flat = sharpe_difference(np.zeros(60), np.zeros(60), periods_per_year=252, reps=99)
+
+    for result in (sharpe, total, flat):
+        assert (result.statistic, result.ci_low, result.ci_high) == (0.0, 0.0, 0.0)
+        assert result.p_value == 1.0
+
+
+def test_a_block_length_below_one_is_a_config_error(rng) -> None:
+    a, b = correlated_pair(rng, 100)
+    with pytest.raises(ConfigError, match="block_length"):
+        sharpe_difference(a, b, periods_per_year=252, reps=99, block_length=0.0)
+    with pytest.raises(ConfigError, match="block_length"):
+        sharpe_difference(a, b, periods_per_year=252, reps=99, block_length=101)
+
+
+def test_a_riskless_gap_gets_the_smallest_p_value() -> None:
+    result = total_return_difference(np.full(50, 0.001), np.zeros(50), reps=99)
+
+    assert result.statistic == pytest.approx(1.001**50 - 1)
+    assert result.ci_low == result.ci_high == result.statistic
+    assert result.p_value == pytest.approx(1 / 100)
