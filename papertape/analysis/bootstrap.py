@@ -97,6 +97,9 @@ def studentized_contrasts(
 ) -> StudentizedBootstrap:
     """Studentized circular block bootstrap of ``measure(column k) - measure(column 0)``.
 
+    A contrast between series that do not differ in their moments (a trader identical to the
+    baseline, two always-flat traders) has a standard error of 0; its replicates are 0.
+
     Args:
         returns: (periods × columns) per-period returns; column 0 is the benchmark.
         measure: The performance measure compared.
@@ -107,9 +110,6 @@ def studentized_contrasts(
 
     Returns:
         Estimates, standard errors and replicates.
-
-    A contrast between series that do not differ in their moments (a trader identical to the
-    baseline, two always-flat traders) has a standard error of 0; its replicates are 0.
 
     Raises:
         ConfigError: If a given ``block_length`` does not fit the sample.
@@ -139,6 +139,8 @@ def studentized_contrasts(
 
 
 def _fixed_length(block_length: float, periods: int) -> int:
+    if not math.isfinite(block_length):
+        raise ConfigError("block_length", block_length, "must be a finite number of periods")
     length = math.ceil(block_length)
     if not 1 <= length <= periods:
         raise ConfigError("block_length", block_length, f"must lie in [1, {periods}] periods")

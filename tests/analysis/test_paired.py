@@ -234,6 +234,8 @@ def test_a_block_length_below_one_is_a_config_error(rng) -> None:
         sharpe_difference(a, b, periods_per_year=252, reps=99, block_length=0.0)
     with pytest.raises(ConfigError, match="block_length"):
         sharpe_difference(a, b, periods_per_year=252, reps=99, block_length=101)
+    with pytest.raises(ConfigError, match="block_length"):
+        sharpe_difference(a, b, periods_per_year=252, reps=99, block_length=float("nan"))
 
 
 def test_a_riskless_gap_gets_the_smallest_p_value() -> None:
