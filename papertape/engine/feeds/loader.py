@@ -83,7 +83,8 @@ def load_bars(
         max_rejected_share: Refuse a file when validation rejects more than this share of
             its rows (``0.05`` = 5 %); None for no limit. Runs pass ``[[data]]
             max_rejected_share`` (default 5 %).
-        engine: CSV reader: ``"auto"`` (fast reader when it can) or ``"text"``.
+        engine: CSV reader: ``"auto"`` (the fast pyarrow reader for files of 4 MiB or more,
+            or once pyarrow is loaded), ``"arrow"`` or ``"text"``.
 
     Returns:
         The accepted bars; ``rejections`` counts the refused rows by reason.

@@ -104,7 +104,8 @@ def load_trades_csv(
         symbol: Symbol of the series; the file name without extension when omitted.
         timeframe: Aggregate into bars of this size (``"1m"``, ``"1h"``...); one tick per
             trade (open = high = low = close = price, volume = amount) when omitted.
-        engine: ``"auto"`` (fast reader when it can) or ``"text"`` (text reader only).
+        engine: CSV reader, ``"auto"``, ``"arrow"`` or ``"text"`` (see
+            :data:`~papertape.engine.feeds.csv.CsvEngine`).
         cache: Load cache setting (see :mod:`~papertape.engine.feeds.cache`).
         max_rejected_share: Refuse the file when more than this share of its trades is
             rejected (None: no limit).

@@ -241,12 +241,18 @@ def check_rejected_share(series: BarSeries, max_share: float | None) -> BarSerie
     raise DataError(
         f"{report.source or series.symbol}: rejected {rejected} of {report.rows} rows "
         f"({rejected / report.rows:.1%}, more than the {max_share:.1%} allowed by "
-        f"max_rejected_share; {counts}); first: {report.first_reasons()}"
+        f"max_rejected_share; {counts}); first: {report.first_reasons()}; fix the file, or "
+        "raise max_rejected_share in its [[data]] entry to run on the rows that remain"
     )
 
 
 def _entirely_descending(time: NDArray[np.int64]) -> bool:
     """Whether the present times never increase and the last is before the first."""
+    if len(time) < 2:
+        return False
+    first, last = time[0], time[-1]
+    if first != TIME_MISSING and last != TIME_MISSING and last >= first:
+        return False  # the usual ascending file costs two lookups
     present = time[time != TIME_MISSING]
     if len(present) < 2 or present[-1] >= present[0]:
         return False

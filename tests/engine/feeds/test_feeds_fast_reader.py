@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from papertape.engine.feeds import csv as csv_module
 from papertape.engine.feeds.base import BarSeries
 from papertape.engine.feeds.csv import load_csv, read_columns
 from papertape.engine.feeds.trades import load_trades_csv
@@ -22,7 +24,7 @@ HEADER = "timestamp,open,high,low,close,volume\n"
 def _compare(path: Path, loader: Callable[..., BarSeries] = load_csv) -> None:
     """Both readers give the same series, or the same error."""
     try:
-        fast = loader(path, engine="auto", cache=False)
+        fast = loader(path, engine="arrow", cache=False)
     except Exception as exc:
         with pytest.raises(type(exc)) as caught:
             loader(path, engine="text", cache=False)
@@ -44,8 +46,10 @@ def test_clean_file_is_read_by_arrow_with_the_text_readers_result(write_text: Wr
     )
     path = write_text(text)
 
-    assert read_columns(path, OHLCV_COLUMNS).reader == "arrow"
-    _assert_same(load_csv(path, cache=False), load_csv(path, engine="text", cache=False))
+    assert read_columns(path, OHLCV_COLUMNS, engine="arrow").reader == "arrow"
+    _assert_same(
+        load_csv(path, engine="arrow", cache=False), load_csv(path, engine="text", cache=False)
+    )
 
 
 @pytest.mark.parametrize(
@@ -66,7 +70,7 @@ def test_files_whose_line_numbers_could_differ_go_to_the_text_reader(
     path = write_text(text)
 
     try:
-        parsed = read_columns(path, OHLCV_COLUMNS)
+        parsed = read_columns(path, OHLCV_COLUMNS, engine="arrow")
     except Exception as exc:  # the text reader's own verdict, e.g. a missing column
         with pytest.raises(type(exc)):
             read_columns(path, OHLCV_COLUMNS, engine="text")
@@ -156,3 +160,16 @@ def test_random_dirty_files_load_alike(
     path.write_text(HEADER + "\n".join(lines) + "\n")
 
     _compare(path)
+
+
+def test_auto_reads_small_files_without_importing_pyarrow(
+    write_text: WriteText, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_text(HEADER + "2024-01-01,10,12,9,11,1\n")
+    monkeypatch.delitem(sys.modules, "pyarrow.csv", raising=False)
+
+    assert read_columns(path, OHLCV_COLUMNS).reader == "text"
+    assert "pyarrow.csv" not in sys.modules
+
+    monkeypatch.setattr(csv_module, "FAST_READER_MIN_BYTES", 0)
+    assert read_columns(path, OHLCV_COLUMNS).reader == "arrow"

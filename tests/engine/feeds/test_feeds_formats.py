@@ -15,7 +15,7 @@ from papertape.engine.feeds.timestamps import parse_timestamps
 from papertape.engine.feeds.validate import OHLCV_COLUMNS
 
 WriteText = Callable[..., Path]
-ENGINES = pytest.mark.parametrize("engine", ["auto", "text"])
+ENGINES = pytest.mark.parametrize("engine", ["arrow", "text"])
 
 MS_2024 = 1_704_067_200_000  # 2024-01-01T00:00:00Z in ms
 MINUTE_MS = 60_000
@@ -173,7 +173,7 @@ def test_header_less_binance_trades_load_as_ticks(write_text: WriteText) -> None
 
 
 def test_fast_reader_handles_the_binance_layout(write_text: WriteText) -> None:
-    parsed = read_columns(write_text(BINANCE_KLINES), OHLCV_COLUMNS)
+    parsed = read_columns(write_text(BINANCE_KLINES), OHLCV_COLUMNS, engine="arrow")
 
     assert parsed.reader == "arrow"
     assert parsed.lines.tolist() == [1, 2]

@@ -17,7 +17,7 @@ from papertape.engine.feeds.trades import load_trades_csv
 WriteBars = Callable[..., Path]
 BarLine = Callable[..., str]
 WriteText = Callable[..., Path]
-ENGINES = pytest.mark.parametrize("engine", ["auto", "text"])
+ENGINES = pytest.mark.parametrize("engine", ["arrow", "text"])
 DAY_NS = 86_400 * 10**9
 JAN_1_2024_NS = 1_704_067_200 * 10**9
 
