@@ -159,7 +159,10 @@ def _times(pa: Any, column: Any) -> tuple[NDArray[np.int64], BoolArray] | None:
     if types.is_null(kind):
         n = len(column)
         return np.full(n, TIME_MISSING, dtype=np.int64), np.zeros(n, dtype=bool)
-    present = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    if column.null_count:
+        present = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    else:
+        present = np.ones(len(column), dtype=bool)
     if types.is_timestamp(kind):
         return epoch_to_ns(_int64(pa, column), present, _UNIT_NS[kind.unit])
     if types.is_date32(kind):
@@ -177,7 +180,8 @@ def _times(pa: Any, column: Any) -> tuple[NDArray[np.int64], BoolArray] | None:
 
 
 def _int64(pa: Any, column: Any) -> NDArray[np.int64]:
-    raw = column.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    column = column.cast(pa.int64())
+    raw = (column.fill_null(0) if column.null_count else column).to_numpy(zero_copy_only=False)
     return np.asarray(raw, dtype=np.int64)
 
 
@@ -189,5 +193,7 @@ def _floats(pa: Any, column: Any) -> tuple[NDArray[np.float64], BoolArray]:
             column = column.cast(pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return parse_floats(column.to_pylist())
-    values = column.fill_null(np.nan).to_numpy(zero_copy_only=False)
+    if column.null_count:
+        column = column.fill_null(np.nan)
+    values = column.to_numpy(zero_copy_only=False)
     return np.asarray(values, dtype=np.float64), np.zeros(len(values), dtype=bool)

@@ -171,31 +171,39 @@ def validate_bars(
         first_fail[reason] = np.flatnonzero(new)
         rejected |= new
 
-    candidates = np.flatnonzero(~rejected)
-    t = time[candidates]
-    previous = np.empty_like(t)
-    if len(t):
-        previous[0] = TIME_MISSING
-        np.maximum.accumulate(t[:-1], out=previous[1:])
-    equal = t == previous
-    if allow_equal_times:
-        keep = candidates[t >= previous]
+    clean = not rejected.any()
+    if clean and (n < 2 or bool(np.all(time[1:] > time[:-1]))):
+        # The usual clean, strictly ascending file: nothing to reject, nothing to copy.
+        _record(report, first_fail, lines, time, prices, volume, time, np.arange(0))
+        keep = None
     else:
-        first_fail[RejectReason.DUPLICATE_TIMESTAMP] = candidates[equal]
-        keep = candidates[t > previous]
-    first_fail[RejectReason.OUT_OF_ORDER] = candidates[t < previous]
-
-    _record(report, first_fail, lines, time, prices, volume, previous, candidates)
+        candidates = np.arange(n) if clean else np.flatnonzero(~rejected)
+        t = time[candidates]
+        previous = np.empty_like(t)
+        if len(t):
+            previous[0] = TIME_MISSING
+            np.maximum.accumulate(t[:-1], out=previous[1:])
+        equal = t == previous
+        if allow_equal_times:
+            keep = candidates[t >= previous]
+        else:
+            first_fail[RejectReason.DUPLICATE_TIMESTAMP] = candidates[equal]
+            keep = candidates[t > previous]
+        first_fail[RejectReason.OUT_OF_ORDER] = candidates[t < previous]
+        _record(report, first_fail, lines, time, prices, volume, previous, candidates)
     if report.total:
         _log_summary(report, n)
+    if keep is not None:
+        time, volume = time[keep], volume[keep]
+        open_, high, low, close = open_[keep], high[keep], low[keep], close[keep]
     return BarSeries(
         symbol,
-        np.ascontiguousarray(time[keep]),
-        np.ascontiguousarray(open_[keep]),
-        np.ascontiguousarray(high[keep]),
-        np.ascontiguousarray(low[keep]),
-        np.ascontiguousarray(close[keep]),
-        np.ascontiguousarray(volume[keep]),
+        np.ascontiguousarray(time),
+        np.ascontiguousarray(open_),
+        np.ascontiguousarray(high),
+        np.ascontiguousarray(low),
+        np.ascontiguousarray(close),
+        np.ascontiguousarray(volume),
         source,
         report,
     )
