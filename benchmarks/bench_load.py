@@ -8,7 +8,9 @@ or ``python benchmarks/bench_load.py [--rounds N]``. It writes a 1M-row minute O
 * ``cold_text``: the same with the pure-Python text reader (the fallback, and the old path);
 * ``warm``: the second load of the file through the cache (memory-mapped columns);
 * ``pandas``: ``pandas.read_csv`` of the same file, parsing nothing but numbers (its times stay
-  strings), and ``pandas_dates`` with ``parse_dates`` (what a backtest needs).
+  strings), and ``pandas_dates`` with ``parse_dates`` (what a backtest needs);
+* ``fresh_papertape`` / ``fresh_pandas_dates``: a cold load as the first call of a new process,
+  as ``papertape run`` does it (both libraries pay first-call costs: thread pools, allocators).
 
 Figures go to stdout and into ``.benchmarks/load.json``; docs/data.md quotes them.
 """
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -88,8 +92,36 @@ def measure(rounds: int = 3, rows: int = ROWS, text_reader: bool = True) -> dict
             best, all_times = _best(fn, rounds)
             figures[name] = round(best, 4)
             figures[f"{name}_all"] = [round(t, 4) for t in all_times]
+        for name in ("papertape", "pandas_dates"):
+            all_times = [_fresh_process(name, path) for _ in range(rounds)]
+            figures[f"fresh_{name}"] = round(min(all_times), 4)
+            figures[f"fresh_{name}_all"] = [round(t, 4) for t in all_times]
         figures["cold_rows_per_s"] = round(rows / figures["cold"])
     return figures
+
+
+_FRESH = """
+import sys, time
+path = sys.argv[2]
+if sys.argv[1] == "pandas_dates":
+    import pandas as pd
+    started = time.perf_counter()
+    pd.read_csv(path, parse_dates=["timestamp"])
+else:
+    import pyarrow.csv
+    from papertape.engine.feeds.loader import load_bars
+    started = time.perf_counter()
+    load_bars(path, cache=False)
+print(time.perf_counter() - started)
+"""
+
+
+def _fresh_process(which: str, path: Path) -> float:
+    """Seconds one load takes as the first call of a new process (imports excluded)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FRESH, which, str(path)], capture_output=True, text=True, check=True
+    )
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def _save(figures: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import importlib
+import mmap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,13 +39,14 @@ from papertape.engine.feeds.validate import resolve_columns
 if TYPE_CHECKING:
     from papertape.engine.feeds.csv import ParsedColumns
 
-__all__ = ["read_columns_arrow"]
+__all__ = ["map_file", "read_columns_arrow"]
 
 BoolArray = NDArray[np.bool_]
 
 _UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _NS_PER_DAY = 86_400 * 10**9
 _EXACT_FLOAT = 2.0**53
+_CHUNK = 1 << 20  # bytes scanned per numpy call: small temporaries, reused by the allocator
 
 
 def _arrow() -> tuple[Any, Any] | None:
@@ -54,11 +56,22 @@ def _arrow() -> tuple[Any, Any] | None:
         return None
 
 
-def read_columns_arrow(data: bytes, path: Path, required: Sequence[str]) -> ParsedColumns | None:
-    """Parse ``data`` (the bytes of ``path``) with pyarrow, or None to use the text reader.
+def map_file(path: Path) -> mmap.mmap | None:
+    """Memory-map a file read-only (no copy, no allocation), or None if it cannot be."""
+    try:
+        with path.open("rb") as handle:
+            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # missing, a folder, empty: the text reader says why
+        return None
+
+
+def read_columns_arrow(
+    data: bytes | mmap.mmap, path: Path, required: Sequence[str]
+) -> ParsedColumns | None:
+    """Parse ``data`` (the contents of ``path``) with pyarrow, or None to use the text reader.
 
     Args:
-        data: The file's bytes.
+        data: The file's bytes, or a memory map of it (see :func:`map_file`).
         path: The file, for messages.
         required: Canonical column names, ``timestamp`` first, then float columns.
 
@@ -104,32 +117,40 @@ def read_columns_arrow(data: bytes, path: Path, required: Sequence[str]) -> Pars
     return ParsedColumns(time, values, unparseable, lines, "arrow")
 
 
-def _shape(data: bytes) -> tuple[list[str], int] | None:
+def _shape(data: bytes | mmap.mmap) -> tuple[list[str], int] | None:
     """The first line's fields and the number of lines, or None for the text reader.
 
     Blank lines, lone carriage returns and quoted line breaks are not looked for here: each
-    makes Arrow's row count differ from the line count, which the caller checks.
+    makes Arrow's row count differ from the line count, which the caller checks. The file is
+    scanned in numpy chunks, so a memory map is never copied whole.
     """
-    if not data.isascii():
+    view = np.frombuffer(data, dtype=np.uint8)
+    if not len(view):
+        return None
+    if int(view.max()) >= 0x80:
         try:
-            data.decode("utf-8")
+            bytes(data).decode("utf-8")
         except UnicodeDecodeError:
             return None
-    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    end = len(data)
+    start = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+    end = len(view)
     while end > start and data[end - 1] in b" \t\r\n\x0b\x0c":
-        end -= 1  # what str.rstrip() drops in the text reader, without copying the file
+        end -= 1  # what str.rstrip() drops in the text reader
     if end == start or data[start] in b"\r\n":
         return None
     newline = data.find(b"\n", start, end)
     first = data[start : end if newline < 0 else newline].rstrip(b"\r").decode("utf-8")
-    return next(csv.reader([first])), data.count(b"\n", start, end) + 1
+    breaks = sum(
+        int(np.count_nonzero(view[i : min(i + _CHUNK, end)] == 0x0A))
+        for i in range(start, end, _CHUNK)
+    )
+    return next(csv.reader([first])), breaks + 1
 
 
 def _read(
     pa: Any,
     pacsv: Any,
-    data: bytes,
+    data: bytes | mmap.mmap,
     header: list[str],
     headerless: bool,
     wanted: list[str],
@@ -164,13 +185,14 @@ def _times(pa: Any, column: Any) -> tuple[NDArray[np.int64], BoolArray] | None:
     else:
         present = np.ones(len(column), dtype=bool)
     if types.is_timestamp(kind):
-        return epoch_to_ns(_int64(pa, column), present, _UNIT_NS[kind.unit])
+        return epoch_to_ns(_int64(pa, column.view(pa.int64())), present, _UNIT_NS[kind.unit])
     if types.is_date32(kind):
-        return epoch_to_ns(_int64(pa, column.cast(pa.int32())), present, _NS_PER_DAY)
-    if types.is_integer(kind):
+        return epoch_to_ns(_int64(pa, column.view(pa.int32())), present, _NS_PER_DAY)
+    if types.is_int64(kind):
         return epoch_to_ns(_int64(pa, column), present, None)
-    if types.is_floating(kind):
-        values = np.asarray(column.fill_null(0.0).to_numpy(zero_copy_only=False), np.float64)
+    if types.is_float64(kind):
+        filled = column.fill_null(0.0) if column.null_count else column
+        values = _values(filled, np.dtype(np.float64))
         inexact = present & ~(np.abs(values) < _EXACT_FLOAT)  # also true for NaN and inf
         if inexact.any():
             return None  # digits beyond float64 or a first "NaN": the text reader decides
@@ -180,9 +202,23 @@ def _times(pa: Any, column: Any) -> tuple[NDArray[np.int64], BoolArray] | None:
 
 
 def _int64(pa: Any, column: Any) -> NDArray[np.int64]:
-    column = column.cast(pa.int64())
-    raw = (column.fill_null(0) if column.null_count else column).to_numpy(zero_copy_only=False)
-    return np.asarray(raw, dtype=np.int64)
+    """Integers of a column (0 where null), widened to int64."""
+    if column.null_count:
+        column = column.fill_null(0)
+    width = np.int32 if column.type.bit_width == 32 else np.int64
+    return _values(column, np.dtype(width)).astype(np.int64, copy=False)
+
+
+def _values(column: Any, dtype: np.dtype[Any]) -> NDArray[Any]:
+    """A null-free fixed-width Arrow array as a numpy view of its data buffer.
+
+    ``Array.to_numpy`` would do the same, but it imports pandas and pyarrow.compute on first
+    use (~0.9 s in a fresh process: more than the whole parse).
+    """
+    data = column.buffers()[1]
+    return np.frombuffer(
+        data, dtype=dtype, count=len(column), offset=column.offset * dtype.itemsize
+    )
 
 
 def _floats(pa: Any, column: Any) -> tuple[NDArray[np.float64], BoolArray]:
@@ -195,5 +231,4 @@ def _floats(pa: Any, column: Any) -> tuple[NDArray[np.float64], BoolArray]:
             return parse_floats(column.to_pylist())
     if column.null_count:
         column = column.fill_null(np.nan)
-    values = column.to_numpy(zero_copy_only=False)
-    return np.asarray(values, dtype=np.float64), np.zeros(len(values), dtype=bool)
+    return _values(column, np.dtype(np.float64)), np.zeros(len(column), dtype=bool)

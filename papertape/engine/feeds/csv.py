@@ -219,17 +219,20 @@ def read_columns(
         DataFileNotFound: The file does not exist.
         DataError: The file is unreadable, not UTF-8, empty or lacks a column.
     """
-    data = read_bytes(path)
     if engine == "auto":
-        loaded = "pyarrow.csv" in sys.modules
-        engine = "arrow" if loaded or len(data) >= FAST_READER_MIN_BYTES else "text"
+        try:
+            big = path.stat().st_size >= FAST_READER_MIN_BYTES
+        except OSError:
+            big = False  # the text reader words the error
+        engine = "arrow" if big or "pyarrow.csv" in sys.modules else "text"
     if engine == "arrow":
-        from papertape.engine.feeds.arrow_csv import read_columns_arrow
+        from papertape.engine.feeds.arrow_csv import map_file, read_columns_arrow
 
-        fast = read_columns_arrow(data, path, required)
+        mapped = map_file(path)
+        fast = None if mapped is None else read_columns_arrow(mapped, path, required)
         if fast is not None:
             return fast
-    table = read_text_table(path, data)
+    table = read_text_table(path)
     index = resolve_columns(table.header, required, str(path))
     time, unparseable = parse_timestamps(table.columns[index["timestamp"]])
     unparseable |= table.ragged
