@@ -12,6 +12,9 @@ or ``python benchmarks/bench_load.py [--rounds N]``. It writes a 1M-row minute O
 * ``fresh_papertape`` / ``fresh_pandas_dates``: a cold load as the first call of a new process,
   as ``papertape run`` does it (both libraries pay first-call costs: thread pools, allocators).
 
+``--startup`` times instead what ``papertape run`` does before its first bar (imports, config,
+load, data hash) in new processes, with an empty cache and then a filled one.
+
 Figures go to stdout and into ``.benchmarks/load.json``; docs/data.md quotes them.
 """
 
@@ -116,6 +119,57 @@ print(time.perf_counter() - started)
 """
 
 
+_STARTUP = """
+import sys, time
+started = time.perf_counter()
+from papertape.engine.config import load_config
+from papertape.engine.session import data_hash, load_series
+imported = time.perf_counter()
+series = load_series(load_config(sys.argv[1]))
+data_hash(series)
+print(imported - started, time.perf_counter() - imported)
+"""
+
+
+def measure_startup(rounds: int = 3, rows: int = ROWS) -> dict[str, Any]:
+    """What ``papertape run`` does before its first bar, in a new process: cold, then cached.
+
+    Each round empties the cache, then starts two processes that import the engine, read a
+    one-file config and load + hash its data (``PAPERTAPE_CACHE_DIR`` points at a temporary
+    folder). Seconds for the whole process and for the load alone.
+    """
+    import os
+    import shutil
+
+    figures: dict[str, Any] = {"rows": rows}
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_minute_csv(Path(folder) / "BIG.csv", rows)
+        config = Path(folder) / "run.toml"
+        config.write_text(
+            f'[[data]]\npath = "{path}"\n[[strategies]]\nname = "sma_cross"\n'
+            "params = { fast = 10, slow = 30 }\n"
+        )
+        cache = Path(folder) / "cache"
+        env = {**os.environ, "PAPERTAPE_CACHE_DIR": str(cache)}
+        for _ in range(rounds):
+            shutil.rmtree(cache, ignore_errors=True)
+            for name in ("cold", "warm"):
+                started = time.perf_counter()
+                done = subprocess.run(
+                    [sys.executable, "-c", _STARTUP, str(config)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env=env,
+                )
+                total = time.perf_counter() - started
+                imports, load = map(float, done.stdout.split())
+                figures.setdefault(f"{name}_process", []).append(round(total, 3))
+                figures.setdefault(f"{name}_imports", []).append(round(imports, 3))
+                figures.setdefault(f"{name}_load_and_hash", []).append(round(load, 3))
+    return figures
+
+
 def _fresh_process(which: str, path: Path) -> float:
     """Seconds one load takes as the first call of a new process (imports excluded)."""
     done = subprocess.run(
@@ -124,10 +178,10 @@ def _fresh_process(which: str, path: Path) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def _save(figures: dict[str, Any]) -> None:
+def _save(figures: dict[str, Any], name: str = "load_1m_minute_csv") -> None:
     OUT.parent.mkdir(exist_ok=True)
     data = json.loads(OUT.read_text()) if OUT.exists() else {}
-    data["load_1m_minute_csv"] = figures
+    data[name] = figures
     OUT.write_text(json.dumps(data, indent=2))
     print(json.dumps(figures, indent=2))
 
@@ -145,5 +199,11 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rows", type=int, default=ROWS)
     parser.add_argument("--no-text", action="store_true", help="skip the slow text reader")
+    parser.add_argument(
+        "--startup", action="store_true", help="time papertape's start-up instead (cold/warm)"
+    )
     args = parser.parse_args()
-    _save(measure(args.rounds, args.rows, text_reader=not args.no_text))
+    if args.startup:
+        _save(measure_startup(args.rounds, args.rows), "startup_1m_minute_csv")
+    else:
+        _save(measure(args.rounds, args.rows, text_reader=not args.no_text))

@@ -4,11 +4,12 @@ Two readers produce the same columns, line numbers and rejections:
 
 * the **fast reader** (:mod:`~papertape.engine.feeds.arrow_csv`): pyarrow's multithreaded CSV
   reader, for the common case of a clean, rectangular file;
-* the **text reader** here, for everything else (ragged rows, blank lines, odd time formats,
-  or no pyarrow): the file is split into columns of strings — by ``str.split`` when it has no
-  quotes and every line has as many fields as the header, otherwise by the :mod:`csv` module
-  row by row, rows with the wrong number of fields being unparseable. Columns are converted
-  by numpy in one call each, falling back to a per-value parser only where that call fails.
+* the **text reader** here, for everything else (ragged rows, blank lines, quoted line
+  breaks, small files before pyarrow is loaded, or no pyarrow at all): the file is split into
+  columns of strings — by ``str.split`` when it has no quotes and every line has as many
+  fields as the header, otherwise by the :mod:`csv` module row by row, rows with the wrong
+  number of fields being unparseable. Columns are converted by numpy in one call each,
+  falling back to a per-value parser only where that call fails.
 
 A file whose first line is data rather than column names is read by its column count
 (:mod:`~papertape.engine.feeds.formats`: Binance klines and trades). Times are parsed by

@@ -35,7 +35,6 @@ from papertape.engine.feeds.base import BarSeries, RejectionReport, RejectReason
 from papertape.engine.feeds.timestamps import TIME_MISSING
 
 __all__ = [
-    "DEFAULT_MAX_REJECTED_SHARE",
     "OHLCV_COLUMNS",
     "TIMESTAMP_ALIASES",
     "TIME_MISSING",
@@ -49,8 +48,6 @@ logger = logging.getLogger("papertape.feeds")
 
 OHLCV_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 TIMESTAMP_ALIASES = ("timestamp", "time", "date", "datetime", "open_time")
-DEFAULT_MAX_REJECTED_SHARE = 0.05
-"""Share of a file's rows a run may lose to validation before it refuses the file."""
 
 FloatArray = NDArray[np.float64]
 _NAMES = OHLCV_COLUMNS[1:]
