@@ -173,3 +173,23 @@ def test_auto_reads_small_files_without_importing_pyarrow(
 
     monkeypatch.setattr(csv_module, "FAST_READER_MIN_BYTES", 0)
     assert read_columns(path, OHLCV_COLUMNS).reader == "arrow"
+
+
+@pytest.mark.parametrize(
+    ("late_time", "late_close"),
+    [("2024-03-01", "11"), ("1704067200.5", "11"), ("1704067200", "n/a")],
+)
+def test_a_surprise_after_arrows_first_block_is_read_alike(
+    write_text: WriteText, late_time: str, late_close: str
+) -> None:
+    # Arrow infers column types from its first 1 MB block; a later value that does not fit
+    # them makes it read the file again as text columns.
+    rows = [f"{1_600_000_000 + 60 * i},10,12,9,11,1" for i in range(50_000)]
+    rows.append(f"{late_time},10,12,9,{late_close},1")
+    path = write_text(HEADER + "\n".join(rows) + "\n")
+    assert path.stat().st_size > 1 << 20
+
+    parsed = read_columns(path, OHLCV_COLUMNS, engine="arrow")
+
+    assert parsed.reader == "arrow"
+    _compare(path)
