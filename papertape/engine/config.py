@@ -76,6 +76,8 @@ class DataFeedConfig(_Frozen):
     kind: Literal["auto", "ohlcv", "trades"] = "auto"
     timeframe: str | None = None
     source: Literal["file", "postgres"] = "file"  # postgres: papertape.candles, by symbol
+    # the run stops with a DataError when validation rejects more than this share of the rows
+    max_rejected_share: float = Field(0.05, ge=0.0, le=1.0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _located(self) -> DataFeedConfig:

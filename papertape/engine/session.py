@@ -65,7 +65,15 @@ def load_series(config: RunConfig) -> list[BarSeries]:
             out.append(load_feed(config, i))
             continue
         path = resolve_data_path(feed.path, config.base_dir)
-        out.append(load_bars(path, symbol=feed.symbol, kind=feed.kind, timeframe=feed.timeframe))
+        out.append(
+            load_bars(
+                path,
+                symbol=feed.symbol,
+                kind=feed.kind,
+                timeframe=feed.timeframe,
+                max_rejected_share=feed.max_rejected_share,
+            )
+        )
         if not len(out[-1]):
             raise ConfigError(f"data.{i}.path", feed.path, "no valid rows in this file")
     return out

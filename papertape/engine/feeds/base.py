@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,12 +43,25 @@ class RejectReason(enum.StrEnum):
 
 @dataclass(slots=True)
 class RejectionReport:
-    """Counts of rejected rows by reason, with the first few examples kept for messages."""
+    """What loading a file did: rejected rows by reason, rows read, any reordering.
+
+    The first few rejected rows are kept as examples for messages.
+
+    Attributes:
+        source: The file.
+        counts: Rejected rows by reason.
+        examples: ``(line, reason, detail)`` of the earliest rejected rows.
+        max_examples: How many examples are kept.
+        rows: Data rows read from the file (accepted + rejected).
+        sorted_descending: The file was entirely in descending time order and was reversed.
+    """
 
     source: str
     counts: Counter[RejectReason] = field(default_factory=Counter)
     examples: list[tuple[int, RejectReason, str]] = field(default_factory=list)
     max_examples: int = 20
+    rows: int = 0
+    sorted_descending: bool = False
 
     def add(self, line: int, reason: RejectReason, detail: str = "") -> None:
         """Record one rejected row (``line`` is 1-based in the source file, header = line 1)."""
@@ -63,6 +77,44 @@ class RejectionReport:
     def as_dict(self) -> dict[str, int]:
         """Counts keyed by reason value, sorted for stable output."""
         return {r.value: n for r, n in sorted(self.counts.items(), key=lambda kv: kv[0].value)}
+
+    def first_reasons(self, limit: int = 3) -> str:
+        """The first ``limit`` examples as ``line N: reason (detail)``, joined by ``; ``."""
+        return "; ".join(
+            f"line {line}: {reason}" + (f" ({detail})" if detail else "")
+            for line, reason, detail in self.examples[:limit]
+        )
+
+    def to_json(self) -> dict[str, object]:
+        """Plain data for storage (the load cache)."""
+        return {
+            "source": self.source,
+            "counts": self.as_dict(),
+            "examples": [[line, reason.value, detail] for line, reason, detail in self.examples],
+            "max_examples": self.max_examples,
+            "rows": self.rows,
+            "sorted_descending": self.sorted_descending,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RejectionReport:
+        """Rebuild a report written by :meth:`to_json`.
+
+        Raises:
+            KeyError, TypeError, ValueError: ``data`` is not such a report.
+        """
+        counts: Counter[RejectReason] = Counter(
+            {RejectReason(k): int(v) for k, v in dict(data["counts"]).items()}
+        )
+        examples = [(int(a), RejectReason(b), str(c)) for a, b, c in data["examples"]]
+        return cls(
+            str(data["source"]),
+            counts,
+            examples,
+            int(data["max_examples"]),
+            int(data["rows"]),
+            bool(data["sorted_descending"]),
+        )
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -1,15 +1,20 @@
 """Load OHLCV bars from CSV files, and the text parsers other feeds share.
 
-A file is read whole and split into columns of strings. When it has no quotes and every line
-has as many fields as the header, the split is done by ``str.split`` on the whole text (fast);
-otherwise the :mod:`csv` module reads it row by row and rows with the wrong number of fields
-are marked unparseable. Columns are then converted by numpy in one call each, falling back to
-a per-value parser only for columns where that call fails.
+Two readers produce the same columns, line numbers and rejections:
 
-Timestamps are UTC and may be ISO 8601 (``1999-01-04``, ``2019-10-11T00:00:11.620000Z``,
-offsets such as ``+02:00`` are converted) or integer epoch seconds, milliseconds, microseconds
-or nanoseconds; the epoch unit is chosen once per file from the median magnitude, so a single
-odd row cannot change how the others are read.
+* the **fast reader** (:mod:`~papertape.engine.feeds.arrow_csv`): pyarrow's multithreaded CSV
+  reader, for the common case of a clean, rectangular file;
+* the **text reader** here, for everything else (ragged rows, blank lines, quoted line
+  breaks, small files before pyarrow is loaded, or no pyarrow at all): the file is split into
+  columns of strings — by ``str.split`` when it has no quotes and every line has as many
+  fields as the header, otherwise by the :mod:`csv` module row by row, rows with the wrong
+  number of fields being unparseable. Columns are converted by numpy in one call each,
+  falling back to a per-value parser only where that call fails.
+
+A file whose first line is data rather than column names is read by its column count
+(:mod:`~papertape.engine.feeds.formats`: Binance klines and trades). Times are parsed by
+:mod:`~papertape.engine.feeds.timestamps` (ISO 8601, or epoch numbers whose unit is chosen
+from their magnitude).
 """
 
 from __future__ import annotations
@@ -17,46 +22,50 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
-import warnings
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from papertape.engine.errors import DataError, DataFileNotFound
 from papertape.engine.feeds.base import BarSeries
+from papertape.engine.feeds.cache import CacheSetting, cached_series
+from papertape.engine.feeds.formats import headerless_names
+from papertape.engine.feeds.timestamps import epoch_to_ns, parse_timestamps
 from papertape.engine.feeds.validate import (
     OHLCV_COLUMNS,
-    TIME_MISSING,
+    check_rejected_share,
     ensure_rows,
     resolve_columns,
     validate_bars,
 )
 
 __all__ = [
+    "FAST_READER_MIN_BYTES",
+    "CsvEngine",
+    "ParsedColumns",
     "TextTable",
     "epoch_to_ns",
     "load_csv",
     "parse_floats",
     "parse_timestamps",
     "read_bytes",
+    "read_columns",
     "read_text_table",
 ]
 
 BoolArray = NDArray[np.bool_]
+CsvEngine = Literal["auto", "arrow", "text"]
+"""Which CSV reader to use: ``arrow`` (the fast reader, or the text reader where it declines),
+``text``, or ``auto``: ``arrow`` once pyarrow is loaded or for files of at least
+:data:`FAST_READER_MIN_BYTES`, ``text`` otherwise (importing pyarrow costs ~0.3 s, more than
+the text reader needs for a few MB)."""
 
-# ISO dates whose year keeps a datetime64[ns] in range (numpy wraps silently outside it).
-_SAFE_DATE = r"(?:1[7-9]\d\d|2[01]\d\d|22[0-5]\d|226[01])-\d\d-\d\d"
-_SAFE_DATE_RE = re.compile(_SAFE_DATE)
-_UNSAFE_LINE_RE = re.compile(rf"^(?!{_SAFE_DATE}|$)", re.MULTILINE)
-_INTEGER_RE = re.compile(r"[+-]?\d+")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_INT64_MAX = 2**63 - 1
-_NS_MIN = _EPOCH - timedelta(microseconds=_INT64_MAX // 1000)
-_NS_MAX = _EPOCH + timedelta(microseconds=_INT64_MAX // 1000)
+FAST_READER_MIN_BYTES = 4 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +95,19 @@ def read_bytes(path: Path) -> bytes:
         raise DataError(f"cannot read data file {path}: {exc.strerror or exc}") from exc
 
 
-def read_text_table(path: Path) -> TextTable:
+def read_text_table(path: Path, data: bytes | None = None) -> TextTable:
     """Split a comma-separated UTF-8 file into string columns.
+
+    Args:
+        path: The file (read unless ``data`` is given; named in messages).
+        data: The file's bytes, when already read.
 
     Raises:
         DataFileNotFound: The file does not exist.
-        DataError: The file is unreadable, not UTF-8, empty or has a header only.
+        DataError: The file is unreadable, not UTF-8, empty, has a header only, or has no
+            header and matches no known header-less layout.
     """
-    data = read_bytes(path)
+    data = read_bytes(path) if data is None else data
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -107,6 +121,9 @@ def read_text_table(path: Path) -> TextTable:
         raise DataError(f"{path}: file is empty")
     header_line, _, body = text.partition("\n")
     header = next(csv.reader([header_line]))
+    names = headerless_names(header, str(path))
+    if names is not None:  # the first line is data: it is read with the rest
+        header, body, header_at = names, text, header_at - 1
     width = len(header)
     if '"' not in body and _uniform_width(body, width):
         flat = body.replace("\n", ",").split(",") if body else []
@@ -168,158 +185,118 @@ def parse_floats(values: list[str]) -> tuple[NDArray[np.float64], BoolArray]:
     return out, bad
 
 
-def parse_timestamps(values: list[str]) -> tuple[NDArray[np.int64], BoolArray]:
-    """Convert ISO 8601 or integer epoch strings to ns since the epoch (UTC).
+@dataclass(frozen=True, slots=True)
+class ParsedColumns:
+    """The columns a loader needs, parsed but not yet validated.
 
-    Returns:
-        Times (:data:`TIME_MISSING` where empty or unparseable) and a mask of unparseable,
-        non-empty fields.
+    Attributes:
+        time: Times in ns since the epoch; :data:`~papertape.engine.feeds.timestamps.TIME_MISSING`
+            where empty or unparseable.
+        values: Float columns by canonical name (NaN where empty or unparseable).
+        unparseable: Rows with a field that could not be read (or the wrong field count).
+        lines: 1-based line number of each row in the file.
+        reader: ``"arrow"`` or ``"text"``: which reader produced them.
     """
-    first = next((text.strip() for text in values if text.strip()), "")
-    if _INTEGER_RE.fullmatch(first):
-        return _parse_epoch(values)
-    return _parse_iso(values)
+
+    time: NDArray[np.int64]
+    values: dict[str, NDArray[np.float64]]
+    unparseable: BoolArray
+    lines: NDArray[np.int64]
+    reader: str
 
 
-def _parse_epoch(values: list[str]) -> tuple[NDArray[np.int64], BoolArray]:
-    n = len(values)
-    present = np.ones(n, dtype=bool)
-    bad = np.zeros(n, dtype=bool)
-    try:
-        raw = np.array(values, dtype=np.int64)
-    except (ValueError, OverflowError):
-        raw = np.zeros(n, dtype=np.int64)
-        for i, text in enumerate(values):
-            try:
-                raw[i] = int(text)
-            except (ValueError, OverflowError):
-                present[i] = False
-                bad[i] = bool(text.strip())
-    ns, out_of_range = epoch_to_ns(raw, present)
-    return ns, bad | out_of_range
-
-
-def epoch_to_ns(
-    raw: NDArray[np.int64], present: BoolArray, scale: int | None = None
-) -> tuple[NDArray[np.int64], BoolArray]:
-    """Scale integer epoch times to ns.
+def read_columns(
+    path: Path, required: Sequence[str], *, engine: CsvEngine = "auto"
+) -> ParsedColumns:
+    """Read a CSV file's ``timestamp`` column and float columns ``required[1:]``.
 
     Args:
-        raw: Epoch integers (any value where ``present`` is false).
-        present: Which entries hold a value.
-        scale: Nanoseconds per unit of ``raw``; when omitted, seconds, milliseconds,
-            microseconds or nanoseconds are chosen from the median magnitude (below 1e11,
-            1e14, 1e17, else nanoseconds).
+        path: The CSV file.
+        required: Canonical column names, ``timestamp`` first.
+        engine: ``"arrow"`` tries the fast reader first, ``"text"`` uses the text reader only,
+            ``"auto"`` picks by file size (see :data:`CsvEngine`).
 
-    Returns:
-        Times in ns (:data:`TIME_MISSING` where absent or out of range) and a mask of values
-        that do not fit a datetime64[ns].
+    Raises:
+        DataFileNotFound: The file does not exist.
+        DataError: The file is unreadable, not UTF-8, empty or lacks a column.
     """
-    if scale is None:
-        magnitude = float(np.median(np.abs(raw[present]))) if present.any() else 0.0
-        if magnitude < 1e11:  # seconds up to the year 5138
-            scale = 10**9
-        elif magnitude < 1e14:
-            scale = 10**6
-        elif magnitude < 1e17:
-            scale = 10**3
-        else:
-            scale = 1
-    limit = _INT64_MAX // scale
-    out_of_range = present & ((raw >= limit) | (raw <= -limit))
-    ok = present & ~out_of_range
-    ns = np.full(len(raw), TIME_MISSING, dtype=np.int64)
-    ns[ok] = raw[ok] * scale
-    return ns, out_of_range
-
-
-def _parse_iso(values: list[str]) -> tuple[NDArray[np.int64], BoolArray]:
-    n = len(values)
-    joined = "\n".join(values).replace("Z\n", "\n")
-    joined = joined.removesuffix("Z")
-    # Fast path only when every non-empty line starts with a date numpy cannot overflow;
-    # anything else ("now", offsets, odd years) goes through the careful per-value parser.
-    if not _UNSAFE_LINE_RE.search(joined):
-        parts = joined.split("\n")
-        if len(parts) == n:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error")
-                    parsed = np.array(parts, dtype="datetime64[ns]")
-                return parsed.view(np.int64), np.zeros(n, dtype=bool)
-            except (ValueError, Warning):
-                pass
-    out = np.empty(n, dtype=np.int64)
-    bad = np.zeros(n, dtype=bool)
-    for i, text in enumerate(values):
+    if engine == "auto":
         try:
-            out[i] = _iso_to_ns(text)
-        except (ValueError, OverflowError):
-            out[i] = TIME_MISSING
-            bad[i] = True
-    return out, bad
+            big = path.stat().st_size >= FAST_READER_MIN_BYTES
+        except OSError:
+            big = False  # the text reader words the error
+        engine = "arrow" if big or "pyarrow.csv" in sys.modules else "text"
+    if engine == "arrow":
+        from papertape.engine.feeds.arrow_csv import map_file, read_columns_arrow
+
+        mapped = map_file(path)
+        fast = None if mapped is None else read_columns_arrow(mapped, path, required)
+        if fast is not None:
+            return fast
+    table = read_text_table(path)
+    index = resolve_columns(table.header, required, str(path))
+    time, unparseable = parse_timestamps(table.columns[index["timestamp"]])
+    unparseable |= table.ragged
+    values: dict[str, NDArray[np.float64]] = {}
+    for name in required[1:]:
+        values[name], bad = parse_floats(table.columns[index[name]])
+        unparseable |= bad
+    return ParsedColumns(time, values, unparseable, table.lines, "text")
 
 
-def _iso_to_ns(text: str) -> int:
-    """Parse one ISO 8601 time; :data:`TIME_MISSING` for an empty field."""
-    value = text.strip()
-    if not value:
-        return int(TIME_MISSING)
-    naive = value[:-1] if value[-1] in "Zz" else value
-    if _SAFE_DATE_RE.match(naive):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")
-                return int(np.datetime64(naive, "ns").astype(np.int64))
-        except (ValueError, Warning):
-            pass  # e.g. a "+02:00" offset: datetime handles those below
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if not _NS_MIN <= moment <= _NS_MAX:
-        raise ValueError(f"{value} is outside the datetime64[ns] range")
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1_000
-
-
-def load_csv(path: str | os.PathLike[str], symbol: str | None = None) -> BarSeries:
+def load_csv(
+    path: str | os.PathLike[str],
+    symbol: str | None = None,
+    *,
+    engine: CsvEngine = "auto",
+    cache: CacheSetting = None,
+    max_rejected_share: float | None = None,
+) -> BarSeries:
     """Load and validate an OHLCV CSV file.
 
-    The header must name ``timestamp`` (or ``time``/``date``/``datetime``), ``open``, ``high``,
-    ``low``, ``close`` and ``volume`` in any order and case; other columns are ignored.
+    The header must name ``timestamp`` (or ``time``/``date``/``datetime``/``open_time``),
+    ``open``, ``high``, ``low``, ``close`` and ``volume`` in any order and case; other columns
+    are ignored. A file without a header is read by its column count (Binance klines).
 
     Args:
         path: The CSV file.
         symbol: Symbol of the series; the file name without extension when omitted.
+        engine: CSV reader, ``"auto"``, ``"arrow"`` or ``"text"`` (see :data:`CsvEngine`).
+        cache: Where validated loads are cached: None for the default (see
+            :mod:`~papertape.engine.feeds.cache`), False for no cache, or a folder.
+        max_rejected_share: Refuse the file when more than this share of its rows is
+            rejected (None: no limit).
 
     Returns:
         The accepted bars; ``rejections`` counts the refused rows by reason.
 
     Raises:
         DataFileNotFound: The file does not exist.
-        DataError: The file is empty, lacks a column, or every row was rejected.
+        DataError: The file is empty, lacks a column, every row was rejected, or more than
+            ``max_rejected_share`` of them.
     """
     file = Path(path)
-    table = read_text_table(file)
-    index = resolve_columns(table.header, OHLCV_COLUMNS, str(file))
-    time, unparseable = parse_timestamps(table.columns[index["timestamp"]])
-    unparseable |= table.ragged
-    prices: list[NDArray[np.float64]] = []
-    for name in OHLCV_COLUMNS[1:]:
-        values, bad = parse_floats(table.columns[index[name]])
-        prices.append(values)
-        unparseable |= bad
-    open_, high, low, close, volume = prices
-    series = validate_bars(
-        symbol or file.stem,
-        time,
-        open_,
-        high,
-        low,
-        close,
-        volume,
-        lines=table.lines,
-        unparseable=unparseable,
-        source=str(file),
-    )
-    return ensure_rows(series, len(table.lines))
+    name = symbol or file.stem
+
+    def parse_and_validate() -> BarSeries:
+        parsed = read_columns(file, OHLCV_COLUMNS, engine=engine)
+        v = parsed.values
+        return validate_bars(
+            name,
+            parsed.time,
+            v["open"],
+            v["high"],
+            v["low"],
+            v["close"],
+            v["volume"],
+            lines=parsed.lines,
+            unparseable=parsed.unparseable,
+            source=str(file),
+        )
+
+    series = cached_series(file, "ohlcv", parse_and_validate, cache)
+    if series.symbol != name:
+        series = replace(series, symbol=name)
+    series = ensure_rows(series)
+    check_rejected_share(series, max_rejected_share)
+    return series

@@ -14,9 +14,12 @@ from typing import Literal
 
 from papertape.engine.errors import DataError, DataFileNotFound
 from papertape.engine.feeds.base import BarSeries
-from papertape.engine.feeds.csv import load_csv
+from papertape.engine.feeds.cache import CacheSetting
+from papertape.engine.feeds.csv import CsvEngine, load_csv
+from papertape.engine.feeds.formats import headerless_names
 from papertape.engine.feeds.parquet import load_parquet, parquet_column_names
 from papertape.engine.feeds.trades import load_trades_csv, parse_timeframe, resample_bars
+from papertape.engine.feeds.validate import check_rejected_share
 
 __all__ = ["DataKind", "detect_kind", "load_bars"]
 
@@ -44,11 +47,12 @@ def detect_kind(columns: Sequence[str], source: str = "") -> Literal["ohlcv", "t
 
 
 def _csv_header(file: Path) -> list[str]:
+    """The column names of a CSV file: its header, or those of its header-less layout."""
     try:
         with file.open(newline="", encoding="utf-8-sig") as handle:
             for row in csv.reader(handle):
                 if any(field.strip() for field in row):
-                    return row
+                    return headerless_names(row, str(file)) or row
     except FileNotFoundError as exc:
         raise DataFileNotFound(f"data file not found: {file}") from exc
     except (OSError, UnicodeDecodeError) as exc:
@@ -61,6 +65,10 @@ def load_bars(
     symbol: str | None = None,
     kind: DataKind = "auto",
     timeframe: str | None = None,
+    *,
+    cache: CacheSetting = None,
+    max_rejected_share: float | None = None,
+    engine: CsvEngine = "auto",
 ) -> BarSeries:
     """Load a historical data file as a validated bar series.
 
@@ -70,6 +78,13 @@ def load_bars(
         kind: ``"ohlcv"``, ``"trades"`` or ``"auto"`` (decided from the columns).
         timeframe: Aggregate into bars of this size (``"5m"``, ``"1h"``, ``"1d"``). Trades
             are otherwise one tick each; bars can only be made coarser.
+        cache: Load cache for CSV files: None for the default folder (files of 1 MiB or
+            more), False for none, or a folder (see :mod:`~papertape.engine.feeds.cache`).
+        max_rejected_share: Refuse a file when validation rejects more than this share of
+            its rows (``0.05`` = 5 %); None for no limit. Runs pass ``[[data]]
+            max_rejected_share`` (default 5 %).
+        engine: CSV reader: ``"auto"`` (the fast pyarrow reader for files of 4 MiB or more,
+            or once pyarrow is loaded), ``"arrow"`` or ``"text"``.
 
     Returns:
         The accepted bars; ``rejections`` counts the refused rows by reason.
@@ -85,14 +100,17 @@ def load_bars(
         raise DataError(f"unknown data kind {kind!r}: expected 'auto', 'ohlcv' or 'trades'")
     if suffix in _CSV_SUFFIXES:
         found = detect_kind(_csv_header(file), str(file)) if kind == "auto" else kind
+        share = max_rejected_share
         if found == "trades":
-            return load_trades_csv(file, symbol, timeframe)
-        series = load_csv(file, symbol)
+            return load_trades_csv(
+                file, symbol, timeframe, engine=engine, cache=cache, max_rejected_share=share
+            )
+        series = load_csv(file, symbol, engine=engine, cache=cache, max_rejected_share=share)
     elif suffix in _PARQUET_SUFFIXES:
         found = detect_kind(parquet_column_names(file), str(file)) if kind == "auto" else kind
         if found == "trades":
             raise DataError(f"{file}: trades in Parquet files are not supported; use CSV")
-        series = load_parquet(file, symbol)
+        series = check_rejected_share(load_parquet(file, symbol), max_rejected_share)
     else:
         if not file.exists():
             raise DataFileNotFound(f"data file not found: {file}")

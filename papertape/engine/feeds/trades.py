@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from papertape.engine.errors import DataError
 from papertape.engine.feeds.base import NS_PER_SECOND, BarSeries
-from papertape.engine.feeds.csv import parse_floats, parse_timestamps, read_text_table
-from papertape.engine.feeds.validate import ensure_rows, resolve_columns, validate_bars
+from papertape.engine.feeds.cache import CacheSetting, cached_series
+from papertape.engine.feeds.csv import CsvEngine, read_columns
+from papertape.engine.feeds.validate import check_rejected_share, ensure_rows, validate_bars
 
 __all__ = ["TRADE_COLUMNS", "load_trades_csv", "parse_timeframe", "resample_bars"]
 
@@ -89,42 +91,57 @@ def load_trades_csv(
     path: str | os.PathLike[str],
     symbol: str | None = None,
     timeframe: str | None = None,
+    *,
+    engine: CsvEngine = "auto",
+    cache: CacheSetting = None,
+    max_rejected_share: float | None = None,
 ) -> BarSeries:
     """Load and validate a trades CSV file.
 
     Args:
-        path: The CSV file (``timestamp,id,side,price,amount``).
+        path: The CSV file (``timestamp,id,side,price,amount``, or a header-less Binance
+            trades / aggTrades export).
         symbol: Symbol of the series; the file name without extension when omitted.
         timeframe: Aggregate into bars of this size (``"1m"``, ``"1h"``...); one tick per
             trade (open = high = low = close = price, volume = amount) when omitted.
+        engine: CSV reader, ``"auto"``, ``"arrow"`` or ``"text"`` (see
+            :data:`~papertape.engine.feeds.csv.CsvEngine`).
+        cache: Load cache setting (see :mod:`~papertape.engine.feeds.cache`).
+        max_rejected_share: Refuse the file when more than this share of its trades is
+            rejected (None: no limit).
 
     Returns:
         Ticks or bars; ``rejections`` counts the refused trades by reason.
 
     Raises:
         DataFileNotFound: The file does not exist.
-        DataError: The file is empty, lacks a column, every trade was rejected, or the
-            timeframe is invalid.
+        DataError: The file is empty, lacks a column, every trade (or more than
+            ``max_rejected_share`` of them) was rejected, or the timeframe is invalid.
     """
     step = parse_timeframe(timeframe) if timeframe is not None else None
     file = Path(path)
-    table = read_text_table(file)
-    index = resolve_columns(table.header, TRADE_COLUMNS, str(file))
-    time, unparseable = parse_timestamps(table.columns[index["timestamp"]])
-    price, bad_price = parse_floats(table.columns[index["price"]])
-    amount, bad_amount = parse_floats(table.columns[index["amount"]])
-    ticks = validate_bars(
-        symbol or file.stem,
-        time,
-        price,
-        price,
-        price,
-        price,
-        amount,
-        lines=table.lines,
-        unparseable=unparseable | bad_price | bad_amount | table.ragged,
-        source=str(file),
-        allow_equal_times=True,
-    )
-    ensure_rows(ticks, len(table.lines))
+    name = symbol or file.stem
+
+    def parse_and_validate() -> BarSeries:
+        parsed = read_columns(file, TRADE_COLUMNS, engine=engine)
+        price, amount = parsed.values["price"], parsed.values["amount"]
+        return validate_bars(
+            name,
+            parsed.time,
+            price,
+            price,
+            price,
+            price,
+            amount,
+            lines=parsed.lines,
+            unparseable=parsed.unparseable,
+            source=str(file),
+            allow_equal_times=True,
+        )
+
+    ticks = cached_series(file, "trades", parse_and_validate, cache)
+    if ticks.symbol != name:
+        ticks = replace(ticks, symbol=name)
+    ensure_rows(ticks)
+    check_rejected_share(ticks, max_rejected_share)
     return ticks if step is None else resample_bars(ticks, step)

@@ -14,6 +14,12 @@ is checked in a fixed order and, if it fails, counted under the *first* failing 
 The time checks use a running maximum over the rows that passed checks 1-6: a row rejected for
 its time is never later than the running maximum, so it never raises it, and the running maximum
 before a row is exactly the time of the last accepted row.
+
+Before any check, a file that is *entirely* in descending time order (every present time at or
+before the one above it, and the last before the first: newest-first exports such as Alpha
+Vantage's) is reversed, said in the log and in the report (``sorted_descending``); line numbers
+stay those of the file. A file that is only partly out of order is not reordered: its late rows
+are rejected, and :func:`check_rejected_share` lets a run refuse a file that loses too many.
 """
 
 from __future__ import annotations
@@ -26,11 +32,13 @@ from numpy.typing import NDArray
 
 from papertape.engine.errors import DataError
 from papertape.engine.feeds.base import BarSeries, RejectionReport, RejectReason
+from papertape.engine.feeds.timestamps import TIME_MISSING
 
 __all__ = [
     "OHLCV_COLUMNS",
     "TIMESTAMP_ALIASES",
     "TIME_MISSING",
+    "check_rejected_share",
     "ensure_rows",
     "resolve_columns",
     "validate_bars",
@@ -38,11 +46,8 @@ __all__ = [
 
 logger = logging.getLogger("papertape.feeds")
 
-TIME_MISSING = np.iinfo(np.int64).min
-"""Time sentinel for an absent timestamp (the bit pattern of numpy's ``NaT``)."""
-
 OHLCV_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
-TIMESTAMP_ALIASES = ("timestamp", "time", "date", "datetime")
+TIMESTAMP_ALIASES = ("timestamp", "time", "date", "datetime", "open_time")
 
 FloatArray = NDArray[np.float64]
 _NAMES = OHLCV_COLUMNS[1:]
@@ -52,7 +57,7 @@ def resolve_columns(found: Sequence[str], required: Sequence[str], source: str) 
     """Map each required column name to its index in a file's header.
 
     Names are matched case-insensitively after stripping blanks; ``timestamp`` may also be
-    spelt ``time``, ``date`` or ``datetime``. Extra columns are ignored.
+    spelt ``time``, ``date``, ``datetime`` or ``open_time`` (Binance). Extra columns are ignored.
 
     Args:
         found: Column names as they appear in the file.
@@ -95,6 +100,7 @@ def validate_bars(
     source: str = "",
     allow_equal_times: bool = False,
     report: RejectionReport | None = None,
+    sort_descending: bool = True,
 ) -> BarSeries:
     """Check parsed rows and keep the valid ones.
 
@@ -111,12 +117,30 @@ def validate_bars(
         source: File name for the report and the log.
         allow_equal_times: Keep rows whose time equals the previous one (trade ticks).
         report: Report to fill; a new one is made when omitted.
+        sort_descending: Reverse rows that are entirely in descending time order.
 
     Returns:
         The accepted rows, with ``rejections`` set to the filled report.
     """
     report = report if report is not None else RejectionReport(source)
     n = len(time)
+    report.rows += n
+    if sort_descending and _entirely_descending(time):
+        time, lines = time[::-1], lines[::-1]
+        open_, high, low, close, volume = (
+            open_[::-1],
+            high[::-1],
+            low[::-1],
+            close[::-1],
+            volume[::-1],
+        )
+        unparseable = None if unparseable is None else unparseable[::-1]
+        report.sorted_descending = True
+        logger.warning(
+            "%s: all %d rows were in descending time order; reversed to ascending",
+            source or "<data>",
+            n,
+        )
     prices = (open_, high, low, close)
     bad_parse = np.zeros(n, dtype=bool) if unparseable is None else unparseable.copy()
     for col in (*prices, volume):
@@ -144,47 +168,100 @@ def validate_bars(
         first_fail[reason] = np.flatnonzero(new)
         rejected |= new
 
-    candidates = np.flatnonzero(~rejected)
-    t = time[candidates]
-    previous = np.empty_like(t)
-    if len(t):
-        previous[0] = TIME_MISSING
-        np.maximum.accumulate(t[:-1], out=previous[1:])
-    equal = t == previous
-    if allow_equal_times:
-        keep = candidates[t >= previous]
+    clean = not rejected.any()
+    if clean and (n < 2 or bool(np.all(time[1:] > time[:-1]))):
+        # The usual clean, strictly ascending file: nothing to reject, nothing to copy.
+        _record(report, first_fail, lines, time, prices, volume, time, np.arange(0))
+        keep = None
     else:
-        first_fail[RejectReason.DUPLICATE_TIMESTAMP] = candidates[equal]
-        keep = candidates[t > previous]
-    first_fail[RejectReason.OUT_OF_ORDER] = candidates[t < previous]
-
-    _record(report, first_fail, lines, time, prices, volume, previous, candidates)
+        candidates = np.arange(n) if clean else np.flatnonzero(~rejected)
+        t = time[candidates]
+        previous = np.empty_like(t)
+        if len(t):
+            previous[0] = TIME_MISSING
+            np.maximum.accumulate(t[:-1], out=previous[1:])
+        equal = t == previous
+        if allow_equal_times:
+            keep = candidates[t >= previous]
+        else:
+            first_fail[RejectReason.DUPLICATE_TIMESTAMP] = candidates[equal]
+            keep = candidates[t > previous]
+        first_fail[RejectReason.OUT_OF_ORDER] = candidates[t < previous]
+        _record(report, first_fail, lines, time, prices, volume, previous, candidates)
     if report.total:
         _log_summary(report, n)
+    if keep is not None:
+        time, volume = time[keep], volume[keep]
+        open_, high, low, close = open_[keep], high[keep], low[keep], close[keep]
     return BarSeries(
         symbol,
-        np.ascontiguousarray(time[keep]),
-        np.ascontiguousarray(open_[keep]),
-        np.ascontiguousarray(high[keep]),
-        np.ascontiguousarray(low[keep]),
-        np.ascontiguousarray(close[keep]),
-        np.ascontiguousarray(volume[keep]),
+        np.ascontiguousarray(time),
+        np.ascontiguousarray(open_),
+        np.ascontiguousarray(high),
+        np.ascontiguousarray(low),
+        np.ascontiguousarray(close),
+        np.ascontiguousarray(volume),
         source,
         report,
     )
 
 
-def ensure_rows(series: BarSeries, rows: int) -> BarSeries:
-    """Return ``series`` unless validation rejected all ``rows`` rows of its file.
+def ensure_rows(series: BarSeries, rows: int | None = None) -> BarSeries:
+    """Return ``series`` unless validation rejected all rows of its file.
+
+    Args:
+        series: A validated series.
+        rows: Rows read from the file; the report's ``rows`` when omitted.
 
     Raises:
         DataError: No row was accepted; the message gives the counts by reason.
     """
+    report = series.rejections
+    if rows is None:
+        rows = report.rows if report is not None else len(series)
     if len(series) or not rows:
         return series
-    report = series.rejections
     counts = report.as_dict() if report is not None else {}
     raise DataError(f"{series.source}: all {rows} rows were rejected: {counts}")
+
+
+def check_rejected_share(series: BarSeries, max_share: float | None) -> BarSeries:
+    """Return ``series`` unless validation rejected more than ``max_share`` of its rows.
+
+    Args:
+        series: A validated series whose report counts the rows read.
+        max_share: Largest acceptable share of rejected rows (0.05 = 5 %); None for no limit.
+
+    Raises:
+        DataError: Too many rows were rejected; the message names the file, the counts by
+            reason and the first rejected lines.
+    """
+    report = series.rejections
+    if max_share is None or report is None or not report.rows:
+        return series
+    rejected = report.total
+    if rejected <= max_share * report.rows:
+        return series
+    counts = ", ".join(f"{reason}={n}" for reason, n in report.as_dict().items())
+    raise DataError(
+        f"{report.source or series.symbol}: rejected {rejected} of {report.rows} rows "
+        f"({rejected / report.rows:.1%}, more than the {max_share:.1%} allowed by "
+        f"max_rejected_share; {counts}); first: {report.first_reasons()}; fix the file, or "
+        "raise max_rejected_share in its [[data]] entry to run on the rows that remain"
+    )
+
+
+def _entirely_descending(time: NDArray[np.int64]) -> bool:
+    """Whether the present times never increase and the last is before the first."""
+    if len(time) < 2:
+        return False
+    first, last = time[0], time[-1]
+    if first != TIME_MISSING and last != TIME_MISSING and last >= first:
+        return False  # the usual ascending file costs two lookups
+    present = time[time != TIME_MISSING]
+    if len(present) < 2 or present[-1] >= present[0]:
+        return False
+    return bool(np.all(present[1:] <= present[:-1]))
 
 
 def _record(
@@ -240,3 +317,15 @@ def _log_summary(report: RejectionReport, rows: int) -> None:
         line, reason, detail = report.examples[0]
         message += f"; first at line {line}: {reason}" + (f" ({detail})" if detail else "")
     logger.warning(message)
+
+
+def log_summary(report: RejectionReport) -> None:
+    """Log what loading did, as on a fresh load (used when a load comes from the cache)."""
+    if report.sorted_descending:
+        logger.warning(
+            "%s: all %d rows were in descending time order; reversed to ascending",
+            report.source or "<data>",
+            report.rows,
+        )
+    if report.total:
+        _log_summary(report, report.rows)

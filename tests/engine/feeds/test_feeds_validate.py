@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time as clock
@@ -204,11 +205,22 @@ def test_million_rows_validate_well_under_a_second() -> None:
 def reference(
     rows: Sequence[Row], unparseable: Sequence[bool], allow_equal_times: bool
 ) -> tuple[list[int], Counter[RejectReason]]:
-    """Row-by-row statement of the rules, to check the vectorised validator against."""
+    """Row-by-row statement of the rules, to check the vectorised validator against.
+
+    A file entirely in descending time order is read bottom up.
+    """
     kept: list[int] = []
     counts: Counter[RejectReason] = Counter()
     last: int | None = None
-    for i, (t, o, h, low, c, v) in enumerate(rows):
+    present = [row[0] for row in rows if row[0] != TIME_MISSING]
+    descending = (
+        len(present) >= 2
+        and present[-1] < present[0]
+        and all(b <= a for a, b in itertools.pairwise(present))
+    )
+    order = range(len(rows) - 1, -1, -1) if descending else range(len(rows))  # newest first
+    for i in order:
+        t, o, h, low, c, v = rows[i]
         values = (o, h, low, c, v)
         if unparseable[i] or any(math.isinf(x) for x in values):
             reason = RejectReason.UNPARSEABLE
