@@ -47,6 +47,7 @@ from papertape.engine.events import (
     StrategyFailed,
     TradeClosed,
 )
+from papertape.engine.execution.account import BuyingPower
 from papertape.engine.execution.orders import Order, OrderRole, OrderType, Side, Signal, Target
 from papertape.engine.execution.simulator import ExecutionSimulator
 from papertape.engine.feeds.base import merge_series
@@ -187,6 +188,12 @@ class Engine:
             self._by_id[spec.id] = slot
             for i in slot.symbol_ids:
                 self._subs[i].append(slot)
+        self._buying_power = BuyingPower(
+            {s.id: s.portfolio for s in self.slots},
+            self.marks,
+            self.emit,
+            {s.id: s.sizer.lot_size for s in self.slots},
+        )
 
     # ---------------------------------------------------------------------------------------
     # events
@@ -520,7 +527,7 @@ class Engine:
         if target is Target.FLAT:
             goal = 0.0
         else:
-            qty = slot.sizer.size(sig, snap, slot.view, price)
+            qty = slot.sizer.target(sig, snap, slot.view, price)
             if not (qty >= 0.0 and math.isfinite(qty)):
                 raise StrategyError(f"sizer {slot.sizer.name!r} returned {qty!r}")
             goal = qty if target is Target.LONG else -qty
@@ -671,6 +678,7 @@ class Engine:
             t,
             bar,
             lambda strat, sym: by_id[strat].portfolio.qty(sym),
+            self._buying_power,
         ):
             self._book(by_id[fill.strategy], fill)
 
