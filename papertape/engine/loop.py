@@ -120,6 +120,7 @@ class EngineSettings:
     simulator: ExecutionSimulator = field(default_factory=ExecutionSimulator)
     max_strategy_errors: int = 3
     mark_every: int = 0
+    risk_free: float = 0.0  # annual; read by the results (Sharpe, Sortino), not by the loop
 
 
 class Engine:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from papertape.engine.errors import ConfigError
+from papertape.engine.execution.account import Account
 from papertape.engine.execution.fees import FeeSchedule
 from papertape.engine.execution.simulator import ExecutionSimulator
 from papertape.engine.execution.slippage import FixedSlippage, SlippageModel, VolatilitySlippage
@@ -167,10 +168,14 @@ def build_engine(
     ex = config.execution
     settings = EngineSettings(
         simulator=ExecutionSimulator(
-            FeeSchedule(ex.maker_bps, ex.taker_bps), _slippage(config), ex.fill_at
+            FeeSchedule(ex.maker_bps, ex.taker_bps),
+            _slippage(config),
+            ex.fill_at,
+            Account(config.account.type, config.account.max_leverage),
         ),
         max_strategy_errors=config.run.max_strategy_errors,
         mark_every=config.journal.mark_every,
+        risk_free=config.metrics.risk_free,
     )
     info = RunInfo(
         config.run_id,
@@ -214,7 +219,9 @@ def results_of(engine: Engine, seconds: float, journal: JournalStore | None) -> 
             t = np.zeros(1, dtype=np.int64)
         else:
             t = times
-        report = compute_metrics(curve, t, slot.portfolio.trades)
+        report = compute_metrics(
+            curve, t, slot.portfolio.trades, risk_free=engine.settings.risk_free
+        )
         steps = max(len(curve), 1)
         report = replace(report, exposure=slot.exposed_steps / steps)
         out[slot.id] = StrategyResult(
