@@ -31,9 +31,8 @@ Conventions:
 * Calmar = CAGR / max drawdown.
 * Win rate, profit factor and expectancy are per closed trade (each trade's pnl net of its
   fees), not per period. A win has ``pnl > 0``, a loss ``pnl < 0``; breakeven trades count only
-  in the win-rate
-  denominator and in expectancy. ``avg_loss`` is negative. Profit factor = gross profit / gross
-  loss.
+  in the win-rate denominator and in expectancy. ``avg_loss`` is negative. Profit factor =
+  gross profit / gross loss.
 
 Degenerate cases never raise:
 
