@@ -170,6 +170,15 @@ class BuyingPower:
     ) -> float:
         """Return how much of ``qty`` may fill at ``price``; journal the cut if any."""
         pf = self._portfolios[order.strategy]
+        if account.type == "cash":
+            # Fast paths, exact in floating point (the portfolio books the same expressions):
+            # a buy that cash pays for, a sell within the long position.
+            if order.side is Side.BUY:
+                notional = qty * price
+                if notional + fees.fee(notional, taker) <= pf.cash:
+                    return qty
+            elif pf.qty(order.symbol) >= qty:
+                return qty
         rate = (fees.taker_bps if taker else fees.maker_bps) * 1e-4
         allowed, why = account.affordable(
             pf, self._marks, order.symbol, order.side, qty, price, rate
