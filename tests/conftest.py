@@ -10,6 +10,7 @@ import pluggy
 import pytest
 
 from papertape.engine import hookspecs
+from papertape.engine.execution.account import Account
 from papertape.engine.execution.fees import FeeSchedule
 from papertape.engine.execution.simulator import ExecutionSimulator
 from papertape.engine.execution.slippage import FixedSlippage
@@ -86,8 +87,9 @@ def make_engine(
     cash: float = 10_000.0,
     max_errors: int = 3,
     plugins: Sequence[object] = (),
+    account: str | Account = "cash",
 ) -> tuple[Engine, Recorder]:
-    """An engine over ``series`` with a recorder attached."""
+    """An engine over ``series`` with a recorder attached (``account``: "cash" or "margin")."""
     if isinstance(series, BarSeries):
         series = [series]
     if isinstance(strategies, Strategy):
@@ -102,7 +104,8 @@ def make_engine(
         SlotSpec(sid, st, sizer or FixedQuantity(qty=1.0), list(shields), None, cash)
         for sid, st in strategies
     ]
-    sim = ExecutionSimulator(fees or FeeSchedule(), FixedSlippage(slippage_bps), fill_at)  # type: ignore[arg-type]
+    acct = account if isinstance(account, Account) else Account(account)  # type: ignore[arg-type]
+    sim = ExecutionSimulator(fees or FeeSchedule(), FixedSlippage(slippage_bps), fill_at, acct)  # type: ignore[arg-type]
     settings = EngineSettings(simulator=sim, max_strategy_errors=max_errors)
     return Engine(series, slots, pm, settings, global_shields=global_shields), rec
 

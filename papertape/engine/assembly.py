@@ -186,7 +186,9 @@ def results_of(engine: Engine, seconds: float, journal: JournalStore | None) -> 
             t = np.zeros(1, dtype=np.int64)
         else:
             t = times
-        report = compute_metrics(curve, t, slot.portfolio.trades)
+        report = compute_metrics(
+            curve, t, slot.portfolio.trades, risk_free=engine.settings.risk_free
+        )
         steps = max(len(curve), 1)
         report = replace(report, exposure=slot.exposed_steps / steps)
         out[slot.id] = StrategyResult(

@@ -27,10 +27,12 @@ from pydantic import (
 from papertape.engine.errors import ConfigError, DataFileNotFound
 
 __all__ = [
+    "AccountConfig",
     "DataFeedConfig",
     "ExecutionConfig",
     "JournalConfig",
     "LiveConfig",
+    "MetricsConfig",
     "PluginRef",
     "PostgresConfig",
     "RunConfig",
@@ -104,6 +106,28 @@ class ExecutionConfig(_Frozen):
     maker_bps: float = Field(0.0, ge=0)
     taker_bps: float = Field(0.0, ge=0)
     slippage: SlippageConfig = SlippageConfig()
+
+
+class AccountConfig(_Frozen):
+    """``[account]``: buying power, checked at each fill (see docs/execution.md).
+
+    ``cash`` (default): buys never take cash below zero at the fill price, fees included, and
+    shorts are refused. ``margin``: shorts allowed, gross exposure after a fill capped at
+    ``max_leverage × equity``.
+    """
+
+    type: Literal["cash", "margin"] = "cash"
+    max_leverage: float = Field(2.0, gt=0)
+
+
+class MetricsConfig(_Frozen):
+    """``[metrics]``: how results are scored.
+
+    ``risk_free`` is an annual rate (0.02 = 2 %) subtracted per bar from returns in Sharpe and
+    Sortino.
+    """
+
+    risk_free: float = Field(0.0, gt=-1)
 
 
 class PluginRef(BaseModel):
@@ -197,6 +221,8 @@ class RunConfig(_Frozen):
     run: RunSection = RunSection()
     data: list[DataFeedConfig] = Field(default_factory=list, validate_default=True)
     execution: ExecutionConfig = ExecutionConfig()
+    account: AccountConfig = AccountConfig()
+    metrics: MetricsConfig = MetricsConfig()
     strategies: list[StrategyConfig]
     shields: list[PluginRef] = []  # portfolio-level, across all strategies
     annotators: list[PluginRef] = []  # [[annotators]] name = "regime", model = "models/hmm-spx"

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from papertape.engine.delivery import EventDelivery
 from papertape.engine.errors import ExecutionError
 from papertape.engine.events import DataRejected, Event, RegimeChanged, RunFinished, RunStarted
+from papertape.engine.execution.account import BuyingPower
 from papertape.engine.market import ReplayHistory, SymbolHistory
 from papertape.engine.pipeline.booking import Booking
 from papertape.engine.pipeline.guard import StrategyGuard
@@ -165,6 +166,12 @@ class Engine(ReplayDriver, OrderDesk, Booking, Marking, StrategyGuard):
             self._by_id[spec.id] = slot
             for i in slot.symbol_ids:
                 self._subs[i].append(slot)
+        self._buying_power = BuyingPower(
+            {s.id: s.portfolio for s in self.slots},
+            self.marks,
+            self.emit,
+            {s.id: s.sizer.lot_size for s in self.slots},
+        )
 
     def emit(self, event: Event) -> None:
         """Add one event to the current tick's batch (delivered by :meth:`settle`)."""

@@ -7,7 +7,11 @@ Two storages share one interface, :class:`SymbolHistory`:
   bar moves a cursor, and a window is a slice of the loaded column (zero copy).
 * :class:`RingHistory` is for live feeds: preallocated columns of twice the capacity, each value
   written at ``i`` and ``i + capacity`` so that the last ``n`` values are always one contiguous
-  slice; views are marked read-only before they are handed out.
+  slice. The ring writes through one array per column and hands out slices of a second array
+  over the same memory through a read-only ``memoryview``, so no window can be made writeable.
+
+Replay columns sit on immutable ``bytes`` (see :func:`~engine.feeds.base.immutable`) and ring
+windows on read-only memory: ``flags.writeable = True`` raises on every array a strategy gets.
 
 A window is addressed by the number of bars seen (``count``) when the snapshot was taken, so a
 window taken from an old snapshot never shows a later bar; a ring that has since overwritten
@@ -23,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from papertape.engine.errors import SnapshotError
+from papertape.engine.feeds.base import immutable
 
 if TYPE_CHECKING:
     from papertape.engine.feeds.base import BarSeries
@@ -80,17 +85,19 @@ class ReplayHistory(SymbolHistory):
     def __init__(self, series: BarSeries) -> None:
         super().__init__(series.symbol)
         self.series = series
+        # immutable() is a no-op for columns BarSeries built; it covers series rebuilt without
+        # __post_init__ (unpickled in a sweep worker, for example).
         self._cols: dict[str, NDArray[np.float64]] = {
-            "time": series.time,  # type: ignore[dict-item]
-            "open": series.open,
-            "high": series.high,
-            "low": series.low,
-            "close": series.close,
-            "volume": series.volume,
+            "time": immutable(series.time),
+            "open": immutable(series.open),
+            "high": immutable(series.high),
+            "low": immutable(series.low),
+            "close": immutable(series.close),
+            "volume": immutable(series.volume),
         }
 
     def column(self, field: Field, count: int, length: int) -> NDArray[np.float64]:
-        """Zero-copy slice of the loaded column (already read-only)."""
+        """Zero-copy slice of the loaded column (on an immutable buffer)."""
         start = count - length
         return self._cols[field][start if start > 0 else 0 : count]
 
@@ -102,17 +109,20 @@ class ReplayHistory(SymbolHistory):
 class RingHistory(SymbolHistory):
     """Preallocated ring of ``capacity`` bars with contiguous window views."""
 
-    __slots__ = ("_cols", "capacity")
+    __slots__ = ("_cols", "_views", "capacity")
 
     def __init__(self, symbol: str, capacity: int = 4096) -> None:
         super().__init__(symbol)
         if capacity < 1:
             raise ValueError("capacity must be positive")
         self.capacity = capacity
-        self._cols: dict[str, NDArray[np.float64]] = {
-            f: np.zeros(2 * capacity, dtype=np.int64 if f == "time" else np.float64)
-            for f in _FIELDS
-        }
+        self._cols: dict[str, NDArray[np.float64]] = {}  # written by append()
+        self._views: dict[str, NDArray[np.float64]] = {}  # the same memory, read-only for good
+        for f in _FIELDS:
+            dtype = np.dtype(np.int64 if f == "time" else np.float64)
+            memory = bytearray(2 * capacity * dtype.itemsize)
+            self._cols[f] = np.frombuffer(memory, dtype=dtype)
+            self._views[f] = np.frombuffer(memoryview(memory).toreadonly(), dtype=dtype)
 
     def append(
         self, time: int, open_: float, high: float, low: float, close: float, volume: float
@@ -144,9 +154,7 @@ class RingHistory(SymbolHistory):
                 f"(ring holds the last {cap}); copy windows you need to keep"
             )
         end = (count - 1) % cap + cap + 1
-        view = self._cols[field][end - length : end]
-        view.flags.writeable = False
-        return view
+        return self._views[field][end - length : end]
 
     def value(self, field: Field, count: int) -> float:
         """Scalar lookup."""

@@ -13,8 +13,15 @@ Conventions:
   else counts calendar time, ``365.25 days / d`` (crypto trades 24/7). A daily sample shorter
   than a week shows no weekend, and intraday bars of a market with sessions are treated as
   continuous: pass ``periods_per_year`` for those.
-* CAGR uses the calendar span of the timestamps (first to last), years of 365.25 days.
-* The risk-free rate is annual; per bar it is ``(1 + rf) ** (1 / ppy) - 1``.
+* CAGR uses the calendar span of the timestamps (first to last), years of 365.25 days, while
+  volatility, Sharpe and Sortino annualise by bar count (``ppy``). On purpose: CAGR is a growth
+  rate of money, which compounds over elapsed time whether or not the market is open (so it
+  compares with any interest rate and across data sets with different gaps); Sharpe is a
+  statistic of the per-bar return distribution, whose variance accumulates per observed return,
+  not per calendar day, so it scales with ``sqrt(bars per year)``. Calendar annualisation
+  would inflate a daily equity Sharpe by ``sqrt(365 / 252)``.
+* The risk-free rate is annual (config ``[metrics] risk_free``, default 0); per bar it is
+  ``(1 + rf) ** (1 / ppy) - 1``, subtracted from returns in Sharpe and Sortino only.
 * Sharpe = ``mean(excess) / std(excess, ddof=1) * sqrt(ppy)``; volatility =
   ``std(r, ddof=1) * sqrt(ppy)``; Sortino = ``mean(excess) / DD * sqrt(ppy)`` with the target
   downside deviation ``DD = sqrt(mean(min(excess, 0) ** 2))`` over *all* bars (Sortino & Price).
@@ -22,9 +29,10 @@ Conventions:
   duration is the longest stretch from a peak (the last bar at it) to the first bar back at or
   above it, or to the last bar if never regained; in bars and, separately, in seconds.
 * Calmar = CAGR / max drawdown.
-* A win has ``pnl > 0``, a loss ``pnl < 0``; breakeven trades count only in the win-rate
-  denominator and in expectancy. ``avg_loss`` is negative. Profit factor = gross profit / gross
-  loss.
+* Win rate, profit factor and expectancy are per closed trade (each trade's pnl net of its
+  fees), not per period. A win has ``pnl > 0``, a loss ``pnl < 0``; breakeven trades count only
+  in the win-rate denominator and in expectancy. ``avg_loss`` is negative. Profit factor =
+  gross profit / gross loss.
 
 Degenerate cases never raise:
 

@@ -3,7 +3,9 @@
 Accounting rules (quote currency):
 
 * A fill of signed quantity ``q`` (``+`` buy, ``-`` sell) at price ``p`` with fee ``f`` moves
-  ``cash -= q * p + f``. Shorts credit cash and hold a negative quantity; margin is not modelled.
+  ``cash -= q * p + f``. Shorts credit cash and hold a negative quantity. Whether an order may
+  borrow or short is the account's business (``engine/execution/account.py``), checked before
+  the fill reaches the portfolio.
 * ``equity = cash + Σ qty × mark`` where ``mark`` is the last close of each symbol. It is computed
   from cash and positions at every step, never carried as a separate running number.
 * A closed trade's ``pnl`` is net of both its entry fees (pro rata to the closed quantity) and its
@@ -13,7 +15,7 @@ Accounting rules (quote currency):
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -152,54 +154,77 @@ class Portfolio:
 class PortfolioView:
     """Read-only face of a portfolio given to strategies, sizers and shields.
 
-    It reads the live portfolio (nothing is copied per tick); it offers no way to change it.
+    It reads the live portfolio (nothing is copied per tick) and offers no way to change it:
+    the portfolio is captured in closures built once here, not stored on the view, so no
+    attribute (``view._pf``), ``vars(view)`` or ``view.__dict__`` reaches it. Only
+    introspection of the closures themselves (``__closure__``, ``gc``) could, and strategy
+    code is trusted not to go there (docs/execution.md, "Who is trusted").
     """
 
-    __slots__ = ("_marks", "_pf")
+    __slots__ = ("_cash", "_equity", "_facts", "_position", "_positions", "_trades", "qty")
+
+    qty: Callable[[str], float]  # signed quantity held in a symbol (0.0 when flat)
 
     def __init__(self, portfolio: Portfolio, marks: Mapping[str, float]) -> None:
-        self._pf = portfolio
-        self._marks = marks
+        positions = portfolio.positions  # the live dict and list, never rebound by Portfolio
+        trades = portfolio.trades
+        get = positions.get
+
+        def qty(symbol: str) -> float:
+            pos = get(symbol)
+            return pos.qty if pos is not None else 0.0
+
+        def position(symbol: str) -> PositionInfo | None:
+            p = get(symbol)
+            return None if p is None else PositionInfo(p.symbol, p.qty, p.avg_price, p.entry_time)
+
+        def recent(n: int | None) -> tuple[ClosedTrade, ...]:
+            return tuple(trades if n is None else trades[-n:])
+
+        self.qty = qty
+        self._position = position
+        self._trades = recent
+        self._cash: Callable[[], float] = lambda: portfolio.cash
+        self._equity: Callable[[], float] = lambda: portfolio.equity(marks)
+        self._positions: Callable[[], Mapping[str, float]] = lambda: MappingProxyType(
+            {s: p.qty for s, p in positions.items()}
+        )
+        self._facts = (portfolio.strategy, portfolio.initial_cash)
 
     @property
     def strategy(self) -> str:
         """Owner strategy id."""
-        return self._pf.strategy
+        return self._facts[0]
 
     @property
     def cash(self) -> float:
-        """Cash balance (negative is borrowed for longs beyond cash; not limited)."""
-        return self._pf.cash
+        """Cash balance (never negative in a cash account; may be in a margin account)."""
+        return self._cash()
 
     @property
     def initial_cash(self) -> float:
         """Starting cash."""
-        return self._pf.initial_cash
+        return self._facts[1]
 
     @property
     def equity(self) -> float:
         """Cash plus positions marked at last prices."""
-        return self._pf.equity(self._marks)
-
-    def qty(self, symbol: str) -> float:
-        """Signed quantity held in ``symbol``."""
-        return self._pf.qty(symbol)
+        return self._equity()
 
     def position(self, symbol: str) -> PositionInfo | None:
         """A copy of the open position in ``symbol``, or None."""
-        p = self._pf.positions.get(symbol)
-        return None if p is None else PositionInfo(p.symbol, p.qty, p.avg_price, p.entry_time)
+        return self._position(symbol)
 
     @property
     def positions(self) -> Mapping[str, float]:
         """Signed quantities of open positions (a fresh read-only mapping)."""
-        return MappingProxyType({s: p.qty for s, p in self._pf.positions.items()})
+        return self._positions()
 
     @property
     def trades(self) -> tuple[ClosedTrade, ...]:
         """Closed trades so far (a copy)."""
-        return tuple(self._pf.trades)
+        return self._trades(None)
 
     def recent_trades(self, n: int) -> tuple[ClosedTrade, ...]:
         """The last ``n`` closed trades."""
-        return tuple(self._pf.trades[-n:]) if n > 0 else ()
+        return self._trades(n) if n > 0 else ()

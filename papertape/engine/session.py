@@ -24,6 +24,7 @@ from papertape.engine.assembly import (
     results_of,
 )
 from papertape.engine.errors import ConfigError
+from papertape.engine.execution.account import Account
 from papertape.engine.execution.fees import FeeSchedule
 from papertape.engine.execution.simulator import ExecutionSimulator
 from papertape.engine.execution.slippage import FixedSlippage, SlippageModel, VolatilitySlippage
@@ -163,11 +164,15 @@ def build_engine(
     ex = config.execution
     settings = EngineSettings(
         simulator=ExecutionSimulator(
-            FeeSchedule(ex.maker_bps, ex.taker_bps), _slippage(config), ex.fill_at
+            FeeSchedule(ex.maker_bps, ex.taker_bps),
+            _slippage(config),
+            ex.fill_at,
+            Account(config.account.type, config.account.max_leverage),
         ),
         max_strategy_errors=config.run.max_strategy_errors,
         mark_every=config.journal.mark_every,
         trade_from=trade_from,
+        risk_free=config.metrics.risk_free,
     )
     info = RunInfo(
         config.run_id,

@@ -2,9 +2,11 @@
 
 A :class:`Snapshot` is created once per market event (a bar of one symbol) and shared by all
 plugins of that tick. It is immutable and slotted (``__slots__ = ()``), so plugins cannot rebind
-or add fields, and every array it hands out is a read-only numpy view, so they cannot write into
-the history either. Windows are addressed by the bar counts captured at creation: a snapshot
-kept for later still shows exactly the past it was built on.
+or add fields, and every array it hands out is a numpy view on memory that cannot be written
+(immutable ``bytes`` in replay, a read-only ``memoryview`` of the live ring): setting
+``flags.writeable = True`` raises, so plugins cannot write into the history either. Windows
+are addressed by the bar counts captured at creation: a snapshot kept for later still shows
+exactly the past it was built on.
 
 It is a ``NamedTuple`` rather than a frozen dataclass on purpose: one is built per bar, and
 measured here a frozen slotted dataclass took ~1 µs to construct (``object.__setattr__`` per

@@ -142,7 +142,9 @@ def test_same_inputs_give_identical_event_streams() -> None:
 
     def run() -> list[dict[str, Any]]:
         plan = {i: (Signal.long() if (i // 7) % 2 == 0 else Signal.short()) for i in range(200)}
-        engine, rec = make_engine(flat_bars(closes), Script(plan), slippage_bps=3.0)
+        engine, rec = make_engine(
+            flat_bars(closes), Script(plan), slippage_bps=3.0, account="margin"
+        )  # margin: the shorts and flips really happen
         engine.run_sync()
         return [e.record() for e in rec.events]
 
@@ -201,9 +203,11 @@ def test_inlined_marking_matches_the_full_marking_step() -> None:
 
     closes = [100.0 + ((i * 13) % 11) - 5 for i in range(120)]
     plan = {i: (Signal.long() if (i // 9) % 2 == 0 else Signal.short()) for i in range(120)}
-    plain, _ = make_engine(flat_bars(closes), Script(plan))
+    plain, _ = make_engine(flat_bars(closes), Script(plan), account="margin")  # shorts held
     never_trips = MaxDrawdownShield(reduce_only_at=0.98, halt_at=0.99, release_at=0.5)
-    full, _ = make_engine(flat_bars(closes), Script(dict(plan)), shields=[never_trips])
+    full, _ = make_engine(
+        flat_bars(closes), Script(dict(plan)), shields=[never_trips], account="margin"
+    )
     plain.run_sync()
     full.run_sync()
     a, b = plain.slots[0], full.slots[0]

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from papertape.engine.execution.account import Account
 from papertape.engine.execution.fees import FeeSchedule
 from papertape.engine.execution.orders import Fill, OrderRole, Side, Signal
 from papertape.engine.portfolio import Portfolio
@@ -88,6 +89,8 @@ def test_equity_identity_at_every_step(
         fees=FeeSchedule(taker_bps=fee_bps, maker_bps=fee_bps),
         slippage_bps=slip,
         cash=10_000.0,
+        # margin with no practical limit: shorts, flips and borrowing all reach the books
+        account=Account("margin", max_leverage=1e9),
     )
     engine.run_sync()
     snapshots = trader.seen

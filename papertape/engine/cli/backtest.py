@@ -104,6 +104,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="next_open",
         help="when a market order fills (default: next bar's open)",
     )
+    bt.add_argument(
+        "--account",
+        choices=["cash", "margin"],
+        default="cash",
+        help="buying power: cash (default; no borrowing, no shorts) or margin "
+        "(see docs/execution.md)",
+    )
+    bt.add_argument(
+        "--max-leverage",
+        type=float,
+        default=2.0,
+        metavar="L",
+        help="margin account: gross exposure at most L x equity (default 2)",
+    )
     _common(bt)
     bt.set_defaults(handler=_backtest)
 
@@ -174,6 +188,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
             "fill_at": args.fill_at,
             "slippage": {"bps": args.slippage_bps},
         },
+        "account": {"type": args.account, "max_leverage": args.max_leverage},
         "strategies": [
             {
                 "name": args.strategy,

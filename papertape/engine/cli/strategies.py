@@ -11,7 +11,17 @@ from rich.table import Table
 
 from papertape.engine.registry import build_catalog, make_plugin_manager
 
-__all__ = ["register"]
+__all__ = ["register", "summary"]
+
+
+def summary(plugin: type) -> str:
+    """First line of a plugin class's own docstring, or ``""`` when it has none.
+
+    ``__doc__`` is not inherited by subclasses, so a drop-in strategy without a docstring
+    (the README's ``Breakout`` example) has ``None`` there.
+    """
+    lines = (plugin.__doc__ or "").strip().splitlines()
+    return lines[0].strip() if lines else ""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,7 +56,7 @@ def _list(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     kind: {
-                        n: {"params": c.defaults, "doc": (c.__doc__ or "").strip().splitlines()[0]}
+                        n: {"params": c.defaults, "doc": summary(c)}
                         for n, c in sorted(table.items())
                     }
                     for kind, table in groups.items()
@@ -62,7 +72,7 @@ def _list(args: argparse.Namespace) -> int:
     for kind, entries in groups.items():
         for name, cls in sorted(entries.items()):
             params = ", ".join(f"{k}={v!r}" for k, v in cls.defaults.items())
-            table.add_row(kind, name, params, (cls.__doc__ or "").strip().splitlines()[0])
+            table.add_row(kind, name, params, summary(cls))
     console = Console()
     console.print(table)
     for path, why in broken:

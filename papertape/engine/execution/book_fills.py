@@ -27,11 +27,13 @@ Conventions of :class:`BookFillSimulator` (live mode; replays use
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Literal, Protocol
 
+from papertape.engine.execution.account import Account
 from papertape.engine.execution.fees import FeeSchedule
 from papertape.engine.execution.orders import Fill, Order, OrderRole, OrderType, Side
-from papertape.engine.execution.simulator import ExecutionSimulator
+from papertape.engine.execution.simulator import Affordability, ExecutionSimulator
 from papertape.engine.execution.slippage import FixedSlippage
 
 __all__ = ["BookFillSimulator", "DepthBook", "DepthLevel", "LimitFill", "TradePrint"]
@@ -91,8 +93,13 @@ class BookFillSimulator(ExecutionSimulator):
 
     __slots__ = ("_consumed", "_left", "_resting", "_triggered", "limit_fill")
 
-    def __init__(self, fees: FeeSchedule | None = None, limit_fill: LimitFill = "through") -> None:
-        super().__init__(fees, FixedSlippage(0.0), "next_open")
+    def __init__(
+        self,
+        fees: FeeSchedule | None = None,
+        limit_fill: LimitFill = "through",
+        account: Account | None = None,
+    ) -> None:
+        super().__init__(fees, FixedSlippage(0.0), "next_open", account)
         self.limit_fill = limit_fill
         self._left: dict[int, float] = {}  # order id -> quantity still to fill
         self._consumed: dict[tuple[str, int, float], tuple[str, float]] = {}
@@ -122,12 +129,14 @@ class BookFillSimulator(ExecutionSimulator):
         time: int,
         position: PositionLookup,
         trade: TradePrint | None = None,
+        afford: Affordability | None = None,
     ) -> Iterator[Fill]:
         """Fill what the current book (and, when given, a new trade) allows.
 
         Call after a decision round (market orders), on each book change (waiting market
         orders, stops) and on each trade (limits, stop triggers). Fills are yielded one at a
-        time; the caller books each before the next is computed.
+        time; the caller books each before the next is computed. ``afford`` is the account's
+        buying-power check (see ``ExecutionSimulator.on_bar``): a fill it cuts ends its order.
         """
         orders = self.pending.get(symbol)
         if not orders:
@@ -138,6 +147,8 @@ class BookFillSimulator(ExecutionSimulator):
             if not order.active:
                 continue
             fill = self._fill(order, book, time, position, trade)
+            if fill is not None and afford is not None and not order.reduce_only:
+                fill = self._afforded(fill, order, afford, time)
             if order.active:
                 orders.append(order)
             if fill is None:
@@ -200,6 +211,24 @@ class BookFillSimulator(ExecutionSimulator):
             return None
         qty = min(left, trade.qty)
         return self._book_fill(order, qty, left, p, p, False, time)
+
+    def _afforded(self, fill: Fill, order: Order, afford: Affordability, time: int) -> Fill | None:
+        """The part of ``fill`` the account pays for; a cut fill ends its order."""
+        taker = fill.liquidity == "taker"
+        qty = afford(self.account, self.fees, order, fill.qty, fill.price, taker, time)
+        if qty >= fill.qty:
+            return fill
+        order.active = False
+        self._forget(order)
+        if qty <= 0.0:
+            return None
+        notional = qty * fill.price
+        return replace(
+            fill,
+            qty=qty,
+            fee=self.fees.fee(notional, taker),
+            slippage=fill.slippage * qty / fill.qty,
+        )
 
     def _take(
         self, order: Order, left: float, book: DepthBook | None, time: int, cap: float | None

@@ -10,9 +10,13 @@ Fill conventions (documented in the README):
 * Stop buy at ``S``: triggers at ``open`` if the bar opens at or above ``S``, else at ``S`` if
   ``high >= S``, plus slippage. Sell mirrors it. Stop and market fills are taker.
 * Brackets: when an entry carrying ``stop_loss``/``take_profit`` fills, a reduce-only stop and a
-  reduce-only limit are placed as one OCO pair and are checked on the same bar (the entry filled
-  at its open, the rest of the bar follows). If both could trigger inside one bar, the stop-loss
-  wins: bars carry no intra-bar order, so the simulator assumes the worse outcome.
+  reduce-only limit are placed as one OCO pair. An entry filled at the bar's open (a market
+  order, or a limit/stop the bar gapped through) has its legs checked on the rest of that bar;
+  an entry filled inside the bar (a limit or stop touched intrabar) or at the close has them
+  start on the next bar, since the bar's high and low may have come before the entry.
+* Tie rule: a bar that *opens* beyond a leg fills that leg at the open. Only when the open is
+  between the legs and the range reaches both could either have come first; then the stop-loss
+  wins (bars carry no intrabar order, so the simulator assumes the worse outcome).
 * Reduce-only orders are clipped to the position at fill time and dropped when nothing is left.
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Literal
 
+from papertape.engine.execution.account import Account
 from papertape.engine.execution.fees import FeeSchedule
 from papertape.engine.execution.orders import Fill, Order, OrderRole, OrderType, Side
 from papertape.engine.execution.slippage import FixedSlippage, SlippageModel
@@ -32,20 +37,24 @@ __all__ = ["ExecutionSimulator", "FillAt"]
 
 FillAt = Literal["next_open", "next_close"]
 PositionLookup = Callable[[str, str], float]  # (strategy, symbol) -> signed qty
+# (account, fees, order, qty, fill price, taker, time) -> quantity the account can take
+Affordability = Callable[[Account, FeeSchedule, Order, float, float, bool, int], float]
 
 
 class ExecutionSimulator:
     """Holds working orders per symbol and fills them bar by bar."""
 
-    __slots__ = ("_next_id", "fees", "fill_at", "pending", "slippage")
+    __slots__ = ("_next_id", "account", "fees", "fill_at", "pending", "slippage")
 
     def __init__(
         self,
         fees: FeeSchedule | None = None,
         slippage: SlippageModel | None = None,
         fill_at: FillAt = "next_open",
+        account: Account | None = None,
     ) -> None:
         self.fees = fees or FeeSchedule()
+        self.account = account or Account()
         self.slippage: SlippageModel = slippage or FixedSlippage()
         self.fill_at = fill_at
         self.pending: dict[str, list[Order]] = {}
@@ -89,12 +98,15 @@ class ExecutionSimulator:
         time: int,
         bar: tuple[float, float, float, float],
         position: PositionLookup,
+        afford: Affordability | None = None,
     ) -> Iterator[Fill]:
         """Fill the symbol's working orders on one bar ``(open, high, low, close)``.
 
         ``prior_count`` is the number of bars before this one (slippage models look only at
         those). Fills are yielded one at a time; the caller books each before the next is
-        computed, so reduce-only clipping sees the current position.
+        computed, so reduce-only clipping and the buying-power check (``afford``, asked for
+        every fill that is not reduce-only) see the current position and cash. An order the
+        account cannot pay for at all is dropped; a partly affordable one fills that part.
         """
         orders = self.pending.get(symbol)
         if not orders:
@@ -113,6 +125,8 @@ class ExecutionSimulator:
             if price is None:
                 orders.append(order)  # still working
                 continue
+            if order.oco_id is not None:
+                order, price, taker = self._first_leg(order, price, taker, queue, orders, bar)
             qty = order.qty
             if order.reduce_only:
                 held = position(order.strategy, symbol)
@@ -125,6 +139,11 @@ class ExecutionSimulator:
                 slip = self.slippage.fraction(history, prior_count)
             if taker and slip:
                 price = ref * (1.0 + slip) if order.side is Side.BUY else ref * (1.0 - slip)
+            if afford is not None and not order.reduce_only:
+                qty = afford(self.account, self.fees, order, qty, price, taker, time)
+                if qty <= 0.0:
+                    order.active = False
+                    continue
             notional = qty * price
             fill = Fill(
                 order.id,
@@ -147,11 +166,43 @@ class ExecutionSimulator:
             yield fill
             if order.role is OrderRole.ENTRY and (order.stop_loss or order.take_profit):
                 children = self._bracket(order, qty, time)
-                if self.fill_at == "next_open":
-                    queue.extend(children)  # checked against the rest of this bar
+                if self.fill_at == "next_open" and ref == o:
+                    queue.extend(children)  # filled at the open: the rest of this bar follows
                 else:
+                    # Filled inside the bar (a limit or stop touched) or at its close: the
+                    # bar's range may have come before the entry, so the legs start next bar.
                     orders.extend(children)
         orders[:] = [x for x in orders if x.active]
+
+    def _first_leg(
+        self,
+        leg: Order,
+        price: float,
+        taker: bool,
+        queue: list[Order],
+        orders: list[Order],
+        bar: tuple[float, float, float, float],
+    ) -> tuple[Order, float, bool]:
+        """Decide which leg of an OCO pair that both meet this bar filled first.
+
+        A leg the bar *opens* beyond fills at the open, before anything else in the bar. Only
+        when neither (or, for odd brackets, both) filled at the open could either have come
+        first; bars carry no intrabar order, so the stop-loss wins that tie.
+        """
+        assert leg.oco_id is not None
+        other = _find(queue, leg.oco_id) or _find(orders, leg.oco_id)
+        if other is None or not other.active:
+            return leg, price, taker
+        o, h, lo, c = bar
+        other_price, other_taker = self._match(other, o, h, lo, c)
+        if other_price is None:
+            return leg, price, taker
+        leg_at_open, other_at_open = price == o, other_price == o
+        if other_at_open and not leg_at_open:
+            return other, other_price, other_taker
+        if leg_at_open == other_at_open and other.role is OrderRole.STOP_LOSS:
+            return other, other_price, other_taker
+        return leg, price, taker
 
     def _match(
         self, order: Order, o: float, h: float, lo: float, c: float

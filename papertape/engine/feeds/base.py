@@ -22,6 +22,7 @@ __all__ = [
     "RejectReason",
     "RejectionReport",
     "close_times",
+    "immutable",
     "merge_series",
 ]
 
@@ -117,9 +118,30 @@ class RejectionReport:
         )
 
 
+def immutable(column: NDArray[Any]) -> NDArray[Any]:
+    """The column on an immutable ``bytes`` buffer: no view of it can ever be made writeable.
+
+    ``flags.writeable = False`` alone is a convention: anyone holding the array may set it back
+    to True. On a ``bytes`` buffer numpy refuses (``ValueError``), for the array and every view
+    of it. Columns already built that way are returned as they are (no copy).
+    """
+    base: Any = column
+    while isinstance(base, np.ndarray) and not isinstance(base, np.memmap):
+        base = base.base
+    if isinstance(base, bytes):
+        return column
+    if isinstance(base, np.memmap) and base.mode == "r":
+        return column  # a read-only mapping (the load cache): numpy refuses writeable=True too
+    data = np.ascontiguousarray(column)
+    return np.frombuffer(data.tobytes(), dtype=data.dtype).reshape(data.shape)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class BarSeries:
     """Validated OHLCV bars of one symbol as read-only, contiguous numpy columns.
+
+    The columns live on immutable buffers (:func:`immutable`): a strategy handed a window
+    cannot make it writeable and rewrite prices.
 
     ``time`` is the bar's open time in nanoseconds since the Unix epoch (UTC). A trades file
     loaded without resampling gives one "bar" per trade with open = high = low = close = price.
@@ -141,8 +163,8 @@ class BarSeries:
             col = getattr(self, name)
             if len(col) != n:
                 raise ValueError(f"column {name} has {len(col)} rows, time has {n}")
-        for col in (self.time, self.open, self.high, self.low, self.close, self.volume):
-            col.flags.writeable = False
+        for name in ("time", "open", "high", "low", "close", "volume"):
+            object.__setattr__(self, name, immutable(getattr(self, name)))
 
     def __len__(self) -> int:
         return len(self.time)

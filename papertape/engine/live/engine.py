@@ -216,7 +216,9 @@ class LiveEngine(Engine):
         if not self.sim.pending.get(sym):
             return
         by_id = self._by_id
-        for fill in self.book_sim.match(sym, self.books[s], time, self._position, trade):
+        for fill in self.book_sim.match(
+            sym, self.books[s], time, self._position, trade, self._buying_power
+        ):
             self._book(by_id[fill.strategy], fill)
 
     def _fill_all(self, time: int) -> None:

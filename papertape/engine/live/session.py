@@ -25,6 +25,7 @@ from papertape.engine.assembly import SessionResult, assemble, papertape_version
 from papertape.engine.config import RunConfig, parse_config
 from papertape.engine.errors import ConfigError
 from papertape.engine.events import FeedSummary
+from papertape.engine.execution.account import Account
 from papertape.engine.execution.book_fills import BookFillSimulator
 from papertape.engine.execution.fees import FeeSchedule
 from papertape.engine.feeds.kraken.client import FeedOptions, KrakenFeed
@@ -75,9 +76,14 @@ class LiveSession:
         self.writer: JournalStore | None = parts.writer
         ex = config.execution
         settings = EngineSettings(
-            simulator=BookFillSimulator(FeeSchedule(ex.maker_bps, ex.taker_bps), live.limit_fill),
+            simulator=BookFillSimulator(
+                FeeSchedule(ex.maker_bps, ex.taker_bps),
+                live.limit_fill,
+                Account(config.account.type, config.account.max_leverage),
+            ),
             max_strategy_errors=config.run.max_strategy_errors,
             mark_every=config.journal.mark_every,
+            risk_free=config.metrics.risk_free,
         )
         info = RunInfo(
             config.run_id,

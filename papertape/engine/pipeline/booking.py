@@ -56,6 +56,7 @@ class Booking(EngineState):
             t,
             bar,
             lambda strat, sym: by_id[strat].portfolio.qty(sym),
+            self._buying_power,
         ):
             self._book(by_id[fill.strategy], fill)
         if held:

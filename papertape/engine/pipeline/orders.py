@@ -87,7 +87,7 @@ class OrderDesk(EngineState):
                 assert sizes is not None
                 qty = float(sizes[slot.id])
             else:
-                qty = slot.sizer.size(sig, snap, slot.view, price)
+                qty = slot.sizer.target(sig, snap, slot.view, price)
             if not (qty >= 0.0 and math.isfinite(qty)):
                 source = "the external size" if external else f"sizer {slot.sizer.name!r}"
                 raise StrategyError(f"{source} returned {qty!r}")

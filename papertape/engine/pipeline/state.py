@@ -24,6 +24,7 @@ from papertape.engine.stepping import Moment
 if TYPE_CHECKING:
     import pluggy
 
+    from papertape.engine.execution.account import BuyingPower
     from papertape.engine.delivery import EventDelivery
     from papertape.engine.feeds.base import BarSeries
     from papertape.engine.market import SymbolHistory
@@ -121,6 +122,7 @@ class EngineSettings:
     mark_every: int = 0
     telemetry: TelemetryOutlet | None = None
     trade_from: int | None = None
+    risk_free: float = 0.0  # annual; read by the results (Sharpe, Sortino), not by the loop
 
 
 class EngineState:
@@ -144,6 +146,7 @@ class EngineState:
     unsettled: list[Event]
     slots: list[Slot]
     _by_id: dict[str, Slot]
+    _buying_power: BuyingPower
     _subs: list[list[Slot]]
     _index: dict[str, int]
     _regimes: dict[str, str]

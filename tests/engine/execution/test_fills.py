@@ -140,6 +140,7 @@ def test_short_with_fees_marks_negative_quantity() -> None:
         Script({0: Signal.short()}),
         sizer=FixedQuantity(qty=3.0),
         fees=FeeSchedule(taker_bps=10.0),
+        account="margin",  # a cash account cannot short
     )
     engine.run_sync()
     pf = engine.slots[0].portfolio
