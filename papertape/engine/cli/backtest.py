@@ -211,9 +211,15 @@ def _run(args: argparse.Namespace) -> int:
             print(dumps(result_json(resumed.session)))
         else:
             print_table(resumed.session, Console())
+            damaged = (
+                f", {len(resumed.damaged)} damaged journal line(s) skipped "
+                f"(line {', '.join(map(str, resumed.damaged))}) and rewritten"
+                if resumed.damaged
+                else ""
+            )
             Console(stderr=True).print(
                 f"resumed: {resumed.verified:,} journaled events reproduced, "
-                f"{resumed.appended:,} appended",
+                f"{resumed.appended:,} appended{damaged}",
                 highlight=False,
             )
         return 0
