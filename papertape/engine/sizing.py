@@ -27,7 +27,11 @@ class Sizer:
     defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, **params: Any) -> None:
-        self.p = SimpleNamespace(**resolve_params(f"sizer {self.name!r}", self.defaults, params))
+        self.p = SimpleNamespace(
+            **resolve_params(
+                f"sizer {self.name!r}", self.defaults, params, "sizer", non_negative=True
+            )
+        )
 
     def size(self, signal: Signal, snap: Snapshot, portfolio: PortfolioView, price: float) -> float:
         """Return the absolute target quantity for ``signal`` at reference ``price``."""
