@@ -48,6 +48,7 @@ __all__ = [
 PACKAGED_DATA = Path(__file__).resolve().parent / "data"
 
 
+DEFAULT_BUDGET_S = 2.0  # run.strategy_budget_s
 MAX_BPS = 10_000.0  # 100 %: a fee or slippage above it is a typo, not a cost model
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -78,6 +79,8 @@ class RunSection(_Frozen):
     seed: int = 0
     initial_cash: float = Field(100_000.0, gt=0)
     max_strategy_errors: int = Field(3, ge=1)
+    # Seconds one on_bar call may take before it is stopped and counted as an error (0: off).
+    strategy_budget_s: float = Field(DEFAULT_BUDGET_S, ge=0, le=3600)
 
 
 class DataFeedConfig(_Frozen):
@@ -266,6 +269,8 @@ class RunConfig(_Frozen):
             if k not in ("dir", "enabled", "durability", "index")
         }
         data.pop("postgres", None)
+        if data["run"].get("strategy_budget_s") == DEFAULT_BUDGET_S:
+            del data["run"]["strategy_budget_s"]  # run ids from before the budget stay valid
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from papertape.engine.errors import ExecutionError, StrategyError
+from papertape.engine.containment import CONTAINED, CallWatch, StopRequest, as_signals
+from papertape.engine.errors import ExecutionError, RunInterrupted, StrategyError
 from papertape.engine.events import (
     DataRejected,
     EquityMarked,
@@ -119,6 +120,7 @@ class EngineSettings:
     simulator: ExecutionSimulator = field(default_factory=ExecutionSimulator)
     max_strategy_errors: int = 3
     mark_every: int = 0
+    strategy_budget_s: float = 2.0  # seconds one on_bar call may take (0: no limit)
 
 
 class Engine:
@@ -156,6 +158,8 @@ class Engine:
         # Non-empty while the current tick has events not yet handed to papertape_tick_end
         # (a list, so the replay loop can test a local alias for free on quiet bars).
         self.unsettled: list[bool] = []
+        self._stop: list[bool] = [False]  # set by run(): containment.StopRequest
+        self._watch = CallWatch(0.0)  # set by run(): containment.CallWatch
         self._annotate = (
             pm.hook.papertape_annotate if pm.hook.papertape_annotate.get_hookimpls() else None
         )
@@ -227,11 +231,27 @@ class Engine:
         }
 
     async def run(self) -> None:
-        """Replay every bar of every series through the pipeline."""
-        self._start()
-        self.settle()
-        await self._replay()
-        self._finish()
+        """Replay every bar of every series through the pipeline.
+
+        Raises:
+            RunInterrupted: Ctrl-C stopped the replay at the end of a step (resumable).
+        """
+        stop = StopRequest()
+        self._stop = stop.flag
+        self._watch = CallWatch(self.settings.strategy_budget_s, (Engine._replay.__code__,))
+        with stop.installed(), self._watch.running():
+            self._start()
+            self.settle()
+            await self._replay()
+            if stop.flag[0]:
+                self.settle()
+                raise RunInterrupted(
+                    f"interrupted: stopped after step {self.step:,} of the replay, its events "
+                    "journaled; continue with `papertape run --resume <run folder>`",
+                    self.step,
+                    self.step_times[-1] if self.step_times else 0,
+                )
+            self._finish()
 
     def run_sync(self) -> None:
         """Run to completion from synchronous code."""
@@ -271,8 +291,9 @@ class Engine:
             ctx.emit = self.emit
             try:
                 slot.strategy.on_start(ctx)
-            except Exception as exc:
-                self._fail(slot, exc, first_time)
+            except CONTAINED as exc:
+                err = StrategyError(f"on_start raised {type(exc).__name__}: {exc}")
+                self._fail(slot, err, first_time, disable=f"on_start failed ({exc})")
 
     async def _replay(self) -> None:
         order = merge_series(self.series)
@@ -304,6 +325,8 @@ class Engine:
         symbols = self.symbols
         unsettled = self.unsettled  # non-empty once this tick emitted an event
         settle = self.settle
+        stop_requested = self._stop  # [True] after a Ctrl-C (containment.StopRequest)
+        active = self._watch.active  # call-in-progress markers (containment.CallWatch)
         for start in range(0, n, CHUNK):
             stop = min(n, start + CHUNK)
             sym_chunk = order.symbol[start:stop]
@@ -329,11 +352,15 @@ class Engine:
                 )
                 if annotate is not None:
                     snap = self._annotated(snap)
+                active[1] = snap
                 waiting: list[tuple[_Slot, Awaitable[Any]]] | None = None
                 for slot in subs[s]:
                     try:
+                        active[0] = slot
                         res = slot.strategy.on_bar(snap, slot.view)
-                    except Exception as exc:
+                        active[0] = None
+                    except CONTAINED as exc:
+                        active[0] = None
                         self._fail(slot, exc, t)
                         continue
                     if res is not None:
@@ -360,6 +387,8 @@ class Engine:
                         mark_step(t)
                 if unsettled:
                     settle()  # the tick's events are durable before the next bar
+                if stop_requested[0] and lasts[k]:
+                    return  # Ctrl-C: the step is complete and committed; run() reports it
 
     async def _await_decisions(
         self, waiting: list[tuple[_Slot, Awaitable[Any]]], snap: Snapshot
@@ -368,7 +397,7 @@ class Engine:
         results = await asyncio.gather(*(aw for _, aw in waiting), return_exceptions=True)
         for (slot, _), res in zip(waiting, results, strict=True):
             if isinstance(res, BaseException):
-                if not isinstance(res, Exception):
+                if not isinstance(res, CONTAINED):
                     raise res
                 self._fail(slot, res, snap.time)
             elif res is not None and slot.enabled:
@@ -400,7 +429,7 @@ class Engine:
         for slot in self.slots:
             try:
                 slot.strategy.on_stop()
-            except Exception as exc:
+            except CONTAINED as exc:
                 self._fail(slot, exc, last_time)
         summary = {
             s.id: {
@@ -469,18 +498,11 @@ class Engine:
     def _decide(self, slot: _Slot, decision: Any, snap: Snapshot) -> None:
         if not slot.enabled:
             return
-        signals = (decision,) if isinstance(decision, Signal) else decision
         try:
-            for sig in signals:
-                if not isinstance(sig, Signal):
-                    raise StrategyError(f"on_bar returned {sig!r}, not a Signal")
+            for sig in as_signals(decision):
                 self._act(slot, sig, snap)
         except StrategyError as exc:
             self._fail(slot, exc, snap.time)
-        except TypeError:
-            self._fail(
-                slot, StrategyError(f"on_bar returned {decision!r}, not Signal(s)"), snap.time
-            )
 
     def _act(self, slot: _Slot, sig: Signal, snap: Snapshot) -> None:
         sym = sig.symbol or snap.symbol
@@ -724,14 +746,14 @@ class Engine:
                 self.emit(OrderCancelled(fill.time, slot.id, o.id, o.symbol, "position closed"))
         try:
             slot.strategy.on_fill(fill)
-        except Exception as exc:
+        except CONTAINED as exc:
             self._fail(slot, exc, fill.time)
 
     # ---------------------------------------------------------------------------------------
     # containment of user code
     # ---------------------------------------------------------------------------------------
 
-    def _fail(self, slot: _Slot, exc: Exception, t: int) -> None:
+    def _fail(self, slot: _Slot, exc: BaseException, t: int, disable: str = "") -> None:
         if not slot.enabled:
             return
         slot.errors += 1
@@ -746,11 +768,12 @@ class Engine:
             exc_info=slot.errors == 1,
         )
         self.emit(StrategyFailed(t, slot.id, f"{type(exc).__name__}: {exc}", slot.errors))
-        if slot.errors >= limit:
+        if slot.errors >= limit or disable:
             slot.enabled = False
             # New lists, not in-place removal: the loop may be iterating one of them right now.
             self._subs[:] = [[x for x in lst if x is not slot] for lst in self._subs]
-            self.emit(StrategyDisabled(t, slot.id, f"{slot.errors} errors (limit {limit})"))
+            why = disable or f"{slot.errors} errors (limit {limit})"
+            self.emit(StrategyDisabled(t, slot.id, why))
             self._liquidate(slot, t, "strategy disabled")
 
 

@@ -170,6 +170,7 @@ def build_engine(
             FeeSchedule(ex.maker_bps, ex.taker_bps), _slippage(config), ex.fill_at
         ),
         max_strategy_errors=config.run.max_strategy_errors,
+        strategy_budget_s=config.run.strategy_budget_s,
         mark_every=config.journal.mark_every,
     )
     info = RunInfo(

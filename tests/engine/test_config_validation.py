@@ -119,3 +119,16 @@ def test_a_run_name_never_leaves_the_journal_dir(tmp_path: Path, name: str) -> N
 def test_a_plain_run_name_keeps_its_run_id() -> None:
     config = parse_config(_config(run={"name": "demo_1.x-y"}))
     assert config.run_id.startswith("demo_1.x-y-")
+
+
+def test_the_strategy_budget_is_configurable_and_the_default_keeps_run_ids() -> None:
+    plain = parse_config(_config())
+    assert plain.run.strategy_budget_s == 2.0
+    same = parse_config(_config(run={"strategy_budget_s": 2.0}))
+    other = parse_config(_config(run={"strategy_budget_s": 0.5}))
+    assert same.run_id == plain.run_id != other.run_id
+    engine, _ = build_engine(other, journal=False)
+    assert engine.settings.strategy_budget_s == 0.5
+    with pytest.raises(ConfigError) as err:
+        parse_config(_config(run={"strategy_budget_s": -1.0}))
+    assert err.value.key == "run.strategy_budget_s"

@@ -9,9 +9,10 @@ from typing import Any
 from rich.console import Console
 
 from papertape.engine.cli.options import key_value
-from papertape.engine.cli.report import dumps, print_table, result_json
+from papertape.engine.cli.report import dumps, iso, print_table, result_json
 from papertape.engine.config import RunConfig, load_config, parse_config
-from papertape.engine.errors import ConfigError
+from papertape.engine.errors import ConfigError, RunInterrupted
+from papertape.engine.journal.attach import run_dir_of
 from papertape.engine.session import run_session
 
 __all__ = ["config_from_args", "register"]
@@ -185,9 +186,29 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return parse_config(raw, Path.cwd())
 
 
+def _interrupted(exc: RunInterrupted, run_dir: Path | None) -> RunInterrupted:
+    """The Ctrl-C report with what was done and the exact command that continues the run."""
+    when = f" (market time {iso(exc.time)})" if exc.time else ""
+    if run_dir is None:
+        tail = "no journal was written, so it cannot be resumed"
+    else:
+        tail = (
+            f"its journal {run_dir} is consistent up to there; continue with:\n"
+            f"  papertape run --resume {run_dir}"
+        )
+    return RunInterrupted(
+        f"interrupted by Ctrl-C: stopped cleanly after step {exc.step:,}{when}; {tail}",
+        exc.step,
+        exc.time,
+    )
+
+
 def _execute(config: RunConfig, args: argparse.Namespace) -> int:
     config = _with_overrides(config, args)
-    result = run_session(config)
+    try:
+        result = run_session(config)
+    except RunInterrupted as exc:
+        raise _interrupted(exc, run_dir_of(config) if config.journal.enabled else None) from None
     if args.json:
         print(dumps(result_json(result)))
     else:
@@ -206,7 +227,10 @@ def _run(args: argparse.Namespace) -> int:
             raise ConfigError("--resume", args.resume, "give a config or --resume, not both")
         from papertape.engine.journal.replay import resume_session
 
-        resumed = resume_session(args.resume)
+        try:
+            resumed = resume_session(args.resume)
+        except RunInterrupted as exc:
+            raise _interrupted(exc, Path(args.resume)) from None
         if args.json:
             print(dumps(result_json(resumed.session)))
         else:
