@@ -25,19 +25,21 @@ replay never yields, so the first Ctrl-C used to wait for the end of the run. Wh
 runs in the main thread, :class:`StopRequest` replaces that handler: the first Ctrl-C sets a
 flag the loop reads once per bar (one list index) and the loop stops at the end of the
 current step, its events committed, without ``run_finished``: the journal is a consistent
-prefix that ``papertape run --resume`` continues. A second Ctrl-C raises
+prefix that ``papertape run --resume`` continues. Slow decisions being awaited (an LLM call)
+are cancelled, not waited for. A second Ctrl-C raises
 ``KeyboardInterrupt`` at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from types import CodeType, FrameType
 from typing import Any
 
@@ -113,12 +115,32 @@ class StopRequest:
     def __init__(self) -> None:
         self.flag: list[bool] = [False]
         self._previous: Any = None
-        self._installed = False
+        self._waiting: asyncio.Future[list[Any]] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def gather(self, awaitables: Sequence[Awaitable[Any]]) -> list[Any]:
+        """``asyncio.gather(..., return_exceptions=True)`` that a Ctrl-C cancels.
+
+        Slow decisions (an LLM call) may take seconds; a stop request must not wait for them.
+
+        Raises:
+            asyncio.CancelledError: Ctrl-C was pressed while waiting.
+        """
+        gathered = asyncio.gather(*awaitables, return_exceptions=True)
+        self._loop = asyncio.get_running_loop()
+        self._waiting = gathered
+        try:
+            return await gathered
+        finally:
+            self._waiting = None
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.flag[0]:
             raise KeyboardInterrupt  # the second Ctrl-C: now
         self.flag[0] = True
+        waiting, loop = self._waiting, self._loop
+        if waiting is not None and loop is not None and not waiting.done():
+            loop.call_soon_threadsafe(waiting.cancel)  # wakes the loop out of its select
         print(
             "\npapertape: stopping at the end of this step (Ctrl-C again to abort at once)",
             file=sys.stderr,

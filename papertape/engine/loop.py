@@ -158,7 +158,7 @@ class Engine:
         # Non-empty while the current tick has events not yet handed to papertape_tick_end
         # (a list, so the replay loop can test a local alias for free on quiet bars).
         self.unsettled: list[bool] = []
-        self._stop: list[bool] = [False]  # set by run(): containment.StopRequest
+        self._stop_request = StopRequest()  # set by run()
         self._watch = CallWatch(0.0)  # set by run(): containment.CallWatch
         self._annotate = (
             pm.hook.papertape_annotate if pm.hook.papertape_annotate.get_hookimpls() else None
@@ -236,13 +236,16 @@ class Engine:
         Raises:
             RunInterrupted: Ctrl-C stopped the replay at the end of a step (resumable).
         """
-        stop = StopRequest()
-        self._stop = stop.flag
+        stop = self._stop_request = StopRequest()
         self._watch = CallWatch(self.settings.strategy_budget_s, (Engine._replay.__code__,))
         with stop.installed(), self._watch.running():
             self._start()
             self.settle()
-            await self._replay()
+            try:
+                await self._replay()
+            except asyncio.CancelledError:  # Ctrl-C while awaiting slow decisions
+                if not stop.flag[0]:
+                    raise
             if stop.flag[0]:
                 self.settle()
                 raise RunInterrupted(
@@ -325,7 +328,7 @@ class Engine:
         symbols = self.symbols
         unsettled = self.unsettled  # non-empty once this tick emitted an event
         settle = self.settle
-        stop_requested = self._stop  # [True] after a Ctrl-C (containment.StopRequest)
+        stop_requested = self._stop_request.flag  # [True] after a Ctrl-C
         active = self._watch.active  # call-in-progress markers (containment.CallWatch)
         for start in range(0, n, CHUNK):
             stop = min(n, start + CHUNK)
@@ -394,7 +397,7 @@ class Engine:
         self, waiting: list[tuple[_Slot, Awaitable[Any]]], snap: Snapshot
     ) -> None:
         """Await a tick's slow decisions concurrently; in replay the loop waits for all."""
-        results = await asyncio.gather(*(aw for _, aw in waiting), return_exceptions=True)
+        results = await self._stop_request.gather([aw for _, aw in waiting])
         for (slot, _), res in zip(waiting, results, strict=True):
             if isinstance(res, BaseException):
                 if not isinstance(res, CONTAINED):

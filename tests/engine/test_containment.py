@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import sys
 import threading
 import time
 from typing import Any
 
+import pytest
+
 from papertape.engine.containment import CallWatch
+from papertape.engine.errors import RunInterrupted
 from papertape.engine.execution.orders import Signal
 from papertape.engine.snapshot import Snapshot
 from papertape.engine.strategy import Strategy
@@ -108,3 +114,43 @@ def test_the_watch_is_off_outside_the_main_thread() -> None:
     with watch.running():
         assert watch.enabled
     assert not watch.enabled
+
+
+def _ctrl_c_after(seconds: float) -> threading.Timer:
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    return timer
+
+
+class Slow(Strategy):
+    name = "slow"
+
+    def __init__(self, awaiting: bool) -> None:
+        super().__init__()
+        self.awaiting = awaiting
+        self.bars = 0
+
+    def on_bar(self, snap: Snapshot, portfolio: Any) -> Any:
+        self.bars += 1
+        if self.awaiting:
+            return asyncio.sleep(30.0)  # an LLM that takes its time
+        time.sleep(0.01)
+        return None
+
+
+@pytest.mark.parametrize("awaiting", [False, True])
+def test_one_ctrl_c_stops_the_replay_within_a_second(awaiting: bool) -> None:
+    slow = Slow(awaiting)
+    engine, rec = make_engine(flat_bars([float(100 + i) for i in range(2000)]), slow)
+    timer = _ctrl_c_after(0.3)
+    started = time.monotonic()
+    try:
+        with pytest.raises(RunInterrupted) as err:
+            engine.run_sync()
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 1.3
+    assert 0 < slow.bars < 2000
+    assert err.value.step == engine.step < 2000
+    assert rec.kinds("run_finished") == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -237,10 +237,12 @@ def _run(args: argparse.Namespace) -> int:
             print_table(resumed.session, Console())
             damaged = (
                 f", {len(resumed.damaged)} damaged journal line(s) skipped "
-                f"(line {', '.join(map(str, resumed.damaged))}) and rewritten"
+                f"(line {', '.join(map(str, resumed.damaged))})"
                 if resumed.damaged
                 else ""
             )
+            if resumed.rewritten:
+                damaged += f", {resumed.rewritten:,} event(s) whose line was damaged rewritten"
             Console(stderr=True).print(
                 f"resumed: {resumed.verified:,} journaled events reproduced, "
                 f"{resumed.appended:,} appended{damaged}",
