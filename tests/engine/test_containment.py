@@ -154,3 +154,15 @@ def test_one_ctrl_c_stops_the_replay_within_a_second(awaiting: bool) -> None:
     assert err.value.step == engine.step < 2000
     assert rec.kinds("run_finished") == []
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_sys_exit_in_stats_is_contained() -> None:
+    from papertape.engine.session import _strategy_stats
+
+    class Quits(Strategy):
+        name = "quits"
+
+        def stats(self) -> dict[str, Any]:
+            sys.exit(4)
+
+    assert _strategy_stats(Quits()) == {}
