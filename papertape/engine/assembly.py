@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from papertape.engine.containment import CONTAINED
 from papertape.engine.errors import ConfigError
 from papertape.engine.loop import Engine, SlotSpec
 from papertape.engine.metrics import ClosedTrade, PerformanceReport, compute_metrics
@@ -165,7 +166,7 @@ def _strategy_stats(strategy: Strategy) -> dict[str, Any]:
     """``strategy.stats()``, contained: a failing or non-dict answer is logged, not fatal."""
     try:
         stats = strategy.stats()
-    except Exception as exc:  # user code
+    except CONTAINED as exc:  # user code (sys.exit() included)
         log.warning("strategy %s: stats() raised %s: %s", strategy.name, type(exc).__name__, exc)
         return {}
     return dict(stats) if isinstance(stats, dict) else {}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -42,13 +44,33 @@ __all__ = [
     "load_config",
     "parse_config",
     "resolve_data_path",
+    "safe_name",
 ]
 
 PACKAGED_DATA = Path(__file__).resolve().parent / "data"
 
 
+DEFAULT_BUDGET_S = 2.0  # run.strategy_budget_s
+MAX_BPS = 10_000.0  # 100 %: a fee or slippage above it is a typo, not a cost model
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def safe_name(name: str) -> str:
+    """``name`` as a plain file name: only ``A-Za-z0-9._-``, no leading dot, never empty.
+
+    A run name becomes a folder under ``journal.dir``; ``../escape`` or ``/etc`` must not
+    make it a path elsewhere.
+    """
+    clean = _UNSAFE_NAME.sub("_", name)[:64]
+    if clean.startswith("."):
+        clean = "_" + clean[1:]
+    return clean or "run"
+
+
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Every float field must be finite (TOML allows nan and inf): a nan cash or fee would
+    # only fail much later, naming no key.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class RunSection(_Frozen):
@@ -68,6 +90,8 @@ class RunSection(_Frozen):
     # part of the config hash, they make the run id change with the data and the version.
     data_hash: str = ""
     version: str = ""
+    # Seconds one on_bar call may take before it is stopped and counted as an error (0: off).
+    strategy_budget_s: float = Field(DEFAULT_BUDGET_S, ge=0, le=3600)
 
 
 class DataFeedConfig(_Frozen):
@@ -94,7 +118,7 @@ class SlippageConfig(_Frozen):
     """``[execution.slippage]``: ``fixed`` (bps) or ``volatility`` (k × σ of log returns)."""
 
     model: Literal["fixed", "volatility"] = "fixed"
-    bps: float = Field(0.0, ge=0)
+    bps: float = Field(0.0, ge=0, le=MAX_BPS)
     k: float = Field(0.1, ge=0)
     window: int = Field(20, ge=2)
 
@@ -103,8 +127,8 @@ class ExecutionConfig(_Frozen):
     """``[execution]``: fill timing, fees and slippage."""
 
     fill_at: Literal["next_open", "next_close"] = "next_open"
-    maker_bps: float = Field(0.0, ge=0)
-    taker_bps: float = Field(0.0, ge=0)
+    maker_bps: float = Field(0.0, ge=0, le=MAX_BPS)
+    taker_bps: float = Field(0.0, ge=0, le=MAX_BPS)
     slippage: SlippageConfig = SlippageConfig()
 
 
@@ -282,13 +306,15 @@ class RunConfig(_Frozen):
             if k not in ("dir", "enabled", "durability", "index")
         }
         data.pop("postgres", None)
+        if data["run"].get("strategy_budget_s") == DEFAULT_BUDGET_S:
+            del data["run"]["strategy_budget_s"]  # run ids from before the budget stay valid
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
     @property
     def run_id(self) -> str:
-        """``<name>-<first 12 hex of the config hash>``."""
-        return f"{self.run.name}-{self.config_hash[:12]}"
+        """``<name>-<first 12 hex of the config hash>``, a safe file name (see safe_name)."""
+        return f"{safe_name(self.run.name)}-{self.config_hash[:12]}"
 
 
 def _key(loc: tuple[int | str, ...]) -> str:
@@ -304,8 +330,21 @@ def _lookup(data: Any, loc: tuple[int | str, ...]) -> Any:
     return data
 
 
+def _check_finite(data: Any, loc: tuple[int | str, ...] = ()) -> None:
+    """Refuse nan and inf anywhere in a config (TOML allows them; no setting means them)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        raise ConfigError(_key(loc), data, "must be a finite number")
+    if isinstance(data, dict):
+        for k, v in data.items():
+            _check_finite(v, (*loc, k))
+    elif isinstance(data, list | tuple):
+        for i, v in enumerate(data):
+            _check_finite(v, (*loc, i))
+
+
 def parse_config(data: dict[str, Any], base_dir: str | Path = ".") -> RunConfig:
     """Validate a config mapping; raise ConfigError naming the first bad key."""
+    _check_finite(data)
     try:
         return RunConfig.model_validate({**data, "base_dir": str(base_dir)})
     except ValidationError as exc:
@@ -328,7 +367,18 @@ def load_config(path: str | Path) -> RunConfig:
     if not p.is_file():
         raise ConfigError("config", str(p), "file not found")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            "config",
+            str(p),
+            f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+            "TOML files must be UTF-8: re-save it as UTF-8",
+        ) from None
+    except OSError as exc:
+        raise ConfigError("config", str(p), f"cannot read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("config", str(p), f"not valid TOML: {exc}") from None
     return parse_config(data, p.resolve().parent)

@@ -12,10 +12,12 @@ boundary where they occur, so callers only ever catch these::
     │   ├── UnknownStrategy    no strategy is registered under the requested name
     │   └── UnknownParameter   a strategy/sizer/shield was given a parameter it does not take
     ├── StrategyError          user strategy code raised (wraps the original exception)
+    │   └── StrategyTimeout    a strategy call ran past its time budget
     ├── ExecutionError         an order is malformed or cannot be simulated
     ├── SnapshotError          a snapshot was used outside its validity (e.g. overwritten window)
     ├── FeedError              a live feed failed (connection, protocol)
     ├── JournalError           the journal cannot be written or read
+    ├── RunInterrupted         Ctrl-C stopped a replay at a step boundary (resumable)
     └── ModelError             an ML model or LLM provider failed
 """
 
@@ -31,8 +33,10 @@ __all__ = [
     "ModelError",
     "PapertapeError",
     "PluginError",
+    "RunInterrupted",
     "SnapshotError",
     "StrategyError",
+    "StrategyTimeout",
     "UnknownParameter",
     "UnknownStrategy",
 ]
@@ -80,6 +84,28 @@ class UnknownParameter(PluginError):
 
 class StrategyError(PapertapeError):
     """User strategy code raised; the original exception is ``__cause__``."""
+
+
+class StrategyTimeout(StrategyError):
+    """A strategy call ran past its time budget (raised inside the strategy, then contained)."""
+
+
+class RunInterrupted(PapertapeError):
+    """Ctrl-C stopped a replay at the end of a step; its journal can be resumed.
+
+    Args:
+        message: What was done and how to continue.
+        step: Steps completed.
+        time: Market time (ns) of the last completed step.
+    """
+
+    def __init__(
+        self, message: str, step: int = 0, time: int = 0, run_dir: str | None = None
+    ) -> None:
+        self.step = step
+        self.time = time
+        self.run_dir = run_dir  # the journal folder to resume (None: no journal)
+        super().__init__(message)
 
 
 class ExecutionError(PapertapeError):

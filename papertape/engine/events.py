@@ -246,8 +246,11 @@ class RunFinished(Event):
 class LlmDecision(Event):
     """One decision of an LLM trader with everything needed to audit and replay it.
 
-    ``raw`` is the model's output as received, ``decision`` the validated fields (None when
-    rejected) and ``reason_code`` why the action is what it is (``ok``, or why it is a HOLD).
+    ``raw`` is the model's output as received, capped at the trader's ``journal_raw_chars``
+    (``raw_truncated`` says whether it was cut, ``raw_length`` is the whole answer's length in
+    characters; the whole answer is what was validated), ``decision`` the validated fields
+    (None when rejected) and ``reason_code`` why the action is what it is (``ok``, or why it
+    is a HOLD).
     ``latency_ms``, tokens and cost are those of the model call, as recorded in the replay
     cache (so a replayed run journals the same values). The decision id appears in the reason
     of the signal it caused and in the :class:`LlmOutcome` of the trade it opened.
@@ -271,6 +274,8 @@ class LlmDecision(Event):
     tokens_in: int
     tokens_out: int
     cost: float
+    raw_length: int = 0
+    raw_truncated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

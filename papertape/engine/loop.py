@@ -34,8 +34,9 @@ from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from papertape.engine.containment import CONTAINED, CallWatch, StopRequest
 from papertape.engine.delivery import EventDelivery
-from papertape.engine.errors import ExecutionError
+from papertape.engine.errors import ExecutionError, RunInterrupted, StrategyError
 from papertape.engine.events import DataRejected, Event, RegimeChanged, RunFinished, RunStarted
 from papertape.engine.execution.account import BuyingPower
 from papertape.engine.market import ReplayHistory, SymbolHistory
@@ -166,6 +167,8 @@ class Engine(ReplayDriver, OrderDesk, Booking, Marking, StrategyGuard):
             self._by_id[spec.id] = slot
             for i in slot.symbol_ids:
                 self._subs[i].append(slot)
+        self._stop_request = StopRequest()  # replaced by run(); step() has none
+        self._watch = CallWatch(0.0)  # replaced by run(): the per-call time budget
         self._buying_power = BuyingPower(
             {s.id: s.portfolio for s in self.slots},
             self.marks,
@@ -208,11 +211,35 @@ class Engine(ReplayDriver, OrderDesk, Booking, Marking, StrategyGuard):
         }
 
     async def run(self) -> None:
-        """Replay every bar of every series through the pipeline."""
-        self._start()
-        self.settle()
-        await self._replay()
-        self._finish()
+        """Replay every bar of every series through the pipeline.
+
+        Raises:
+            RunInterrupted: Ctrl-C stopped the replay at the end of a step (resumable).
+        """
+        from papertape.engine.pipeline.replay import ReplayDriver
+
+        stop = self._stop_request = StopRequest()
+        self._watch = CallWatch(
+            self.settings.strategy_budget_s,
+            (ReplayDriver._replay.__code__, ReplayDriver._decide_bar.__code__),
+        )
+        with stop.installed(), self._watch.running():
+            self._start()
+            self.settle()
+            try:
+                await self._replay()
+            except asyncio.CancelledError:  # Ctrl-C while awaiting slow decisions
+                if not stop.flag[0]:
+                    raise
+            if stop.flag[0]:
+                self.settle()
+                raise RunInterrupted(
+                    f"interrupted: stopped after step {self.step_count:,} of the replay, its "
+                    "events journaled; continue with `papertape run --resume <run folder>`",
+                    self.step_count,
+                    self.step_times[-1] if self.step_times else 0,
+                )
+            self._finish()
 
     def run_sync(self) -> None:
         """Run to completion from synchronous code."""
@@ -253,8 +280,9 @@ class Engine(ReplayDriver, OrderDesk, Booking, Marking, StrategyGuard):
             ctx.emit = self.emit
             try:
                 slot.strategy.on_start(ctx)
-            except Exception as exc:
-                self._fail(slot, exc, first_time)
+            except CONTAINED as exc:
+                err = StrategyError(f"on_start raised {type(exc).__name__}: {exc}")
+                self._fail(slot, err, first_time, disable=f"on_start failed ({exc})")
 
     def _annotated(self, snap: Snapshot) -> Snapshot:
         assert self._annotate is not None
@@ -282,7 +310,7 @@ class Engine(ReplayDriver, OrderDesk, Booking, Marking, StrategyGuard):
         for slot in self.slots:
             try:
                 slot.strategy.on_stop()
-            except Exception as exc:
+            except CONTAINED as exc:
                 self._fail(slot, exc, last_time)
         summary = {
             s.id: {

@@ -7,12 +7,13 @@ names the plugin does not take.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from papertape.engine.errors import ConfigError, UnknownParameter
 
-__all__ = ["coerce", "resolve_params"]
+__all__ = ["check_number", "coerce", "resolve_params"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -50,10 +51,33 @@ def coerce(key: str, value: Any, default: Any) -> Any:
     return value
 
 
+def check_number(key: str, value: Any, *, non_negative: bool = False) -> None:
+    """Refuse a non-finite number (and a negative one with ``non_negative``), naming ``key``.
+
+    Raises:
+        ConfigError: ``value`` is nan or infinite, or negative when it must not be.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(key, value, "must be a finite number")
+    if non_negative and value < 0:
+        raise ConfigError(key, value, "must be >= 0")
+
+
 def resolve_params(
-    owner: str, defaults: Mapping[str, Any], given: Mapping[str, Any], prefix: str = "params"
+    owner: str,
+    defaults: Mapping[str, Any],
+    given: Mapping[str, Any],
+    prefix: str = "params",
+    *,
+    non_negative: bool = False,
 ) -> dict[str, Any]:
-    """Merge ``given`` over ``defaults`` with coercion; unknown names raise UnknownParameter."""
+    """Merge ``given`` over ``defaults`` with coercion; unknown names raise UnknownParameter.
+
+    Every number must be finite; with ``non_negative`` (sizers, shields: sizes, fractions,
+    limits and counts) also >= 0. Errors name the key as ``<prefix>.<name>``.
+    """
     unknown = sorted(set(given) - set(defaults))
     if unknown:
         known = ", ".join(sorted(defaults)) or "none"
@@ -62,5 +86,7 @@ def resolve_params(
         )
     merged = dict(defaults)
     for k, v in given.items():
+        check_number(f"{prefix}.{k}", v)
         merged[k] = coerce(f"{prefix}.{k}", v, defaults[k])
+        check_number(f"{prefix}.{k}", merged[k], non_negative=non_negative)
     return merged

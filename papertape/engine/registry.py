@@ -79,7 +79,7 @@ def _load_file(path: Path, broken: list[tuple[str, str]]) -> ModuleType | None:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
-    except Exception as exc:  # user code: contain it, report it
+    except (Exception, SystemExit) as exc:  # user code (even sys.exit()): contain, report
         sys.modules.pop(name, None)
         broken.append((str(path), f"{type(exc).__name__}: {exc}"))
         log.error("cannot load strategy file %s: %s: %s", path, type(exc).__name__, exc)
@@ -146,10 +146,21 @@ class Catalog:
         try:
             return self.strategies[name]
         except KeyError:
-            hint = f"; these files failed to load: {self.broken}" if self.broken else ""
-            raise UnknownStrategy(
-                f"unknown strategy {name!r}; available: {', '.join(sorted(self.strategies))}{hint}"
-            ) from None
+            pass
+        for path, why in self.broken:
+            if _may_define(Path(path), name):
+                raise UnknownStrategy(
+                    f"strategy {name!r}: its file {path} failed to import: {why}"
+                ) from None
+        hint = (
+            "; these strategy files failed to import: "
+            + "; ".join(f"{path} ({why})" for path, why in self.broken)
+            if self.broken
+            else ""
+        )
+        raise UnknownStrategy(
+            f"unknown strategy {name!r}; available: {', '.join(sorted(self.strategies))}{hint}"
+        ) from None
 
     def sizer(self, name: str) -> type[Sizer]:
         """Look a sizer up, with a helpful error."""
@@ -158,6 +169,17 @@ class Catalog:
     def shield(self, name: str) -> type[Shield]:
         """Look a shield up, with a helpful error."""
         return _lookup("shield", self.shields, name)
+
+
+def _may_define(path: Path, name: str) -> bool:
+    """Whether a file that failed to import is likely where strategy ``name`` lives."""
+    if path.stem == name:
+        return True
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return f'"{name}"' in text or f"'{name}'" in text
 
 
 def _lookup(kind: str, table: dict[str, T], name: str) -> T:

@@ -23,7 +23,7 @@ from papertape.engine.assembly import (
     papertape_version,
     results_of,
 )
-from papertape.engine.errors import ConfigError
+from papertape.engine.errors import ConfigError, RunInterrupted
 from papertape.engine.execution.account import Account
 from papertape.engine.execution.fees import FeeSchedule
 from papertape.engine.execution.simulator import ExecutionSimulator
@@ -170,6 +170,7 @@ def build_engine(
             Account(config.account.type, config.account.max_leverage),
         ),
         max_strategy_errors=config.run.max_strategy_errors,
+        strategy_budget_s=config.run.strategy_budget_s,
         mark_every=config.journal.mark_every,
         trade_from=trade_from,
         risk_free=config.metrics.risk_free,
@@ -206,6 +207,9 @@ def run_session(
     start = time.perf_counter()
     try:
         engine.run_sync()
+    except RunInterrupted as exc:
+        exc.run_dir = str(writer.run_dir) if writer is not None else None
+        raise
     finally:
         if writer is not None:
             writer.close()

@@ -37,7 +37,11 @@ class Sizer:
         if not math.isfinite(lot):
             raise ConfigError("sizer.lot_size", lot, "must be finite")
         self.lot_size = float(lot)
-        self.p = SimpleNamespace(**resolve_params(f"sizer {self.name!r}", self.defaults, params))
+        self.p = SimpleNamespace(
+            **resolve_params(
+                f"sizer {self.name!r}", self.defaults, params, "sizer", non_negative=True
+            )
+        )
 
     def target(
         self, signal: Signal, snap: Snapshot, portfolio: PortfolioView, price: float

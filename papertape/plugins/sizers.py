@@ -25,6 +25,11 @@ class FixedQuantity(Sizer):
     name: ClassVar[str] = "fixed"
     defaults: ClassVar[dict[str, Any]] = {"qty": 1.0}
 
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        if self.p.qty <= 0:
+            raise ConfigError("sizer.qty", self.p.qty, "must be > 0")
+
     def size(self, signal: Signal, snap: Snapshot, portfolio: PortfolioView, price: float) -> float:
         """``qty`` units."""
         return float(self.p.qty)

@@ -9,9 +9,9 @@ from typing import Any
 from rich.console import Console
 
 from papertape.engine.cli.options import key_value
-from papertape.engine.cli.report import dumps, print_table, result_json
+from papertape.engine.cli.report import dumps, iso, print_table, result_json
 from papertape.engine.config import RunConfig, load_config, parse_config
-from papertape.engine.errors import ConfigError
+from papertape.engine.errors import ConfigError, RunInterrupted
 from papertape.engine.session import run_session
 
 __all__ = ["config_from_args", "register"]
@@ -200,9 +200,29 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return parse_config(raw, Path.cwd())
 
 
+def _interrupted(exc: RunInterrupted, run_dir: Path | None) -> RunInterrupted:
+    """The Ctrl-C report with what was done and the exact command that continues the run."""
+    when = f" (market time {iso(exc.time)})" if exc.time else ""
+    if run_dir is None:
+        tail = "no journal was written, so it cannot be resumed"
+    else:
+        tail = (
+            f"its journal {run_dir} is consistent up to there; continue with:\n"
+            f"  papertape run --resume {run_dir}"
+        )
+    return RunInterrupted(
+        f"interrupted by Ctrl-C: stopped cleanly after step {exc.step:,}{when}; {tail}",
+        exc.step,
+        exc.time,
+    )
+
+
 def _execute(config: RunConfig, args: argparse.Namespace) -> int:
     config = _with_overrides(config, args)
-    result = run_session(config)
+    try:
+        result = run_session(config)
+    except RunInterrupted as exc:
+        raise _interrupted(exc, Path(exc.run_dir) if exc.run_dir else None) from None
     if args.json:
         print(dumps(result_json(result)))
     else:
@@ -221,14 +241,25 @@ def _run(args: argparse.Namespace) -> int:
             raise ConfigError("--resume", args.resume, "give a config or --resume, not both")
         from papertape.engine.journal.replay import resume_session
 
-        resumed = resume_session(args.resume)
+        try:
+            resumed = resume_session(args.resume)
+        except RunInterrupted as exc:
+            raise _interrupted(exc, Path(args.resume)) from None
         if args.json:
             print(dumps(result_json(resumed.session)))
         else:
             print_table(resumed.session, Console())
+            damaged = (
+                f", {len(resumed.damaged)} damaged journal line(s) skipped "
+                f"(line {', '.join(map(str, resumed.damaged))})"
+                if resumed.damaged
+                else ""
+            )
+            if resumed.rewritten:
+                damaged += f", {resumed.rewritten:,} event(s) whose line was damaged rewritten"
             Console(stderr=True).print(
                 f"resumed: {resumed.verified:,} journaled events reproduced, "
-                f"{resumed.appended:,} appended",
+                f"{resumed.appended:,} appended{damaged}",
                 highlight=False,
             )
         return 0

@@ -139,16 +139,24 @@ def _status(folder: Path) -> str:
 def _show(args: argparse.Namespace) -> int:
     folder = _folder(args.run_dir)
     state = fold(read_journal(folder), _initial_cash(folder))
-    index = JournalIndex(folder / INDEX_NAME)
+    index_path = folder / INDEX_NAME
     try:
-        if not is_live(folder):  # a live run's writer keeps its own index
-            index.catch_up(folder / "events.jsonl", complete_size(folder / "events.jsonl"))
-        hits = index.find(
-            kind=args.kind, strategy=args.strategy, limit=max(args.tail, 0), last=True
-        )
-    finally:
-        index.close()
-    recent = _read_lines(folder / "events.jsonl", hits)
+        index = JournalIndex(index_path)
+        try:
+            if not is_live(folder):  # a live run's writer keeps its own index
+                index.catch_up(folder / "events.jsonl", complete_size(folder / "events.jsonl"))
+            hits = index.find(
+                kind=args.kind, strategy=args.strategy, limit=max(args.tail, 0), last=True
+            )
+        finally:
+            index.close()
+        recent = _read_lines(folder / "events.jsonl", hits)
+    except JournalError as exc:
+        raise JournalError(
+            f"the index {index_path} is damaged or does not match the log ({exc}); the log "
+            f"itself is the record: rebuild the index with "
+            f"`papertape journal index {folder} --rebuild`"
+        ) from None
     if args.json:
         print(
             json.dumps(
@@ -165,9 +173,21 @@ def _show(args: argparse.Namespace) -> int:
 def _read_lines(log: Path, hits: list[tuple[int, int, int]]) -> list[dict[str, Any]]:
     out = []
     with open(log, "rb") as fh:
-        for _, offset, length in hits:
+        for seq, offset, length in hits:
             fh.seek(offset)
-            out.append(decode_line(fh.read(length)))
+            try:
+                rec = decode_line(fh.read(length))
+            except JournalError as exc:
+                raise JournalError(
+                    f"event {seq} is indexed at byte {offset} of {log}, where there is no "
+                    f"event: {exc}"
+                ) from None
+            if rec.get("seq") != seq:
+                raise JournalError(
+                    f"event {seq} is indexed at byte {offset} of {log}, where event "
+                    f"{rec.get('seq')} is"
+                )
+            out.append(rec)
     return out
 
 

@@ -25,7 +25,7 @@ from papertape.engine.cli import (
     strategies,
     train,
 )
-from papertape.engine.errors import PapertapeError
+from papertape.engine.errors import PapertapeError, RunInterrupted
 
 __all__ = ["build_parser", "main"]
 
@@ -61,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     err = Console(stderr=True)
     try:
         code: int = args.handler(args)
+    except RunInterrupted as exc:  # the first Ctrl-C: a clean, resumable stop
+        err.print(escape(str(exc)), highlight=False, soft_wrap=True)
+        return 130
     except PapertapeError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2

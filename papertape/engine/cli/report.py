@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from papertape.engine.cli.jsonable import to_json
+
 if TYPE_CHECKING:
     from papertape.engine.session import SessionResult
 
@@ -48,7 +50,7 @@ def result_json(result: SessionResult) -> dict[str, Any]:
             "exposure": m["exposure"],
             "errors": r.errors,
             "enabled": r.enabled,
-            "stats": r.stats,
+            "stats": to_json(r.stats, f"strategies.{sid}.stats"),
             "trade_list": [
                 {
                     "symbol": t.symbol,
@@ -75,8 +77,8 @@ def result_json(result: SessionResult) -> dict[str, Any]:
 
 
 def dumps(obj: Any) -> str:
-    """Strict JSON (NaN/inf already mapped to null)."""
-    return json.dumps(obj, indent=2, allow_nan=False)
+    """Strict JSON: numpy values converted, NaN/inf as null, anything else named and as text."""
+    return json.dumps(to_json(obj), indent=2, allow_nan=False)
 
 
 def _fmt(x: Any, pct: bool = False, digits: int = 2) -> str:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
+
+from papertape.engine.errors import ExecutionError
 
 __all__ = ["Fill", "Order", "OrderRole", "OrderType", "Side", "Signal", "Target"]
 
@@ -53,6 +56,14 @@ class Signal:
         take_profit: Absolute take-profit price attached as a bracket to the entry.
         size: Optional size hint as a fraction of equity (sizers may honour it).
         reason: Free text recorded in the journal.
+
+    A malformed signal is refused where it is made, so the strategy that made it is named:
+    enums may be given as their text (``"long"``), prices and sizes must be real, finite
+    numbers (prices > 0, size >= 0); a nan stop would otherwise open a position without its
+    bracket.
+
+    Raises:
+        ExecutionError: A field has the wrong type or an impossible value.
     """
 
     target: Target
@@ -63,6 +74,21 @@ class Signal:
     take_profit: float | None = None
     size: float | None = None
     reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.target.__class__ is not Target:
+            object.__setattr__(self, "target", _member(Target, "target", self.target))
+        if self.order_type.__class__ is not OrderType:
+            kind = _member(OrderType, "order_type", self.order_type)
+            object.__setattr__(self, "order_type", kind)
+        if self.symbol is not None and not isinstance(self.symbol, str):
+            raise ExecutionError(f"Signal.symbol must be text or None, got {self.symbol!r}")
+        if not isinstance(self.reason, str):
+            raise ExecutionError(f"Signal.reason must be text, got {self.reason!r}")
+        for name in ("price", "stop_loss", "take_profit", "size"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _number(name, value, name == "size"))
 
     @classmethod
     def long(cls, reason: str = "", **kw: object) -> Signal:
@@ -78,6 +104,28 @@ class Signal:
     def flat(cls, reason: str = "", **kw: object) -> Signal:
         """Ask to close any position."""
         return cls(Target.FLAT, reason=reason, **kw)  # type: ignore[arg-type]
+
+
+def _member(kind: type[enum.StrEnum], name: str, value: object) -> enum.StrEnum:
+    try:
+        return kind(value)  # type: ignore[arg-type]  # any value: a wrong one raises below
+    except ValueError:
+        choices = ", ".join(m.value for m in kind)
+        raise ExecutionError(f"Signal.{name} must be one of {choices}, got {value!r}") from None
+
+
+def _number(name: str, value: object, zero_ok: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        item = getattr(value, "item", None)  # numpy scalars are numbers too
+        value = item() if callable(item) else value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ExecutionError(f"Signal.{name} must be a number, got {value!r}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise ExecutionError(f"Signal.{name} must be finite, got {x!r}")
+    if x < 0.0 or (x == 0.0 and not zero_ok):
+        raise ExecutionError(f"Signal.{name} must be {'>= 0' if zero_ok else '> 0'}, got {x!r}")
+    return x
 
 
 @dataclass(slots=True)

@@ -52,8 +52,10 @@ def open_journal(config: RunConfig, resume: str | Path | None = None) -> Journal
     dsn = None
     if pg is not None and pg.journal:
         from papertape.engine.journal.postgres import config_dsn
+        from papertape.engine.journal.postgres.connection import check_login
 
         dsn = config_dsn(config)  # fail on a missing DSN before touching the folder
+        check_login(dsn)  # ... and on a wrong password: once, clearly, not all run long
     store = JournalStore(
         run_dir,
         durability=durability_of(config),

@@ -21,8 +21,11 @@ writes the tick's lines with one ``write`` system call and, with ``durability="f
   so a power loss loses nothing the engine acted on (given a disk that honours flushes).
 
 Either way the log is a prefix of the run's event stream: at worst its last line is torn, and
-readers skip it. A store opened with ``resume=True`` checks a re-run against the log line by
-line (see :mod:`engine.journal.replay.resume`) and appends once the log is exhausted.
+readers skip it. A store opened with ``resume=True`` checks a re-run against every intact line
+of the log (see :mod:`engine.journal.check`) while writing the re-run to a new file beside it;
+only once the re-run has matched the whole log does that file replace it (atomically, after an
+fsync), and the manifest record the resume. A re-run that differs, or stops early, leaves the
+log and the manifest exactly as they were.
 """
 
 from __future__ import annotations
@@ -34,11 +37,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from papertape.engine.errors import JournalError
 from papertape.engine.hookspecs import hookimpl
-from papertape.engine.journal.jsonl import LOG_NAME, decode_line, encode_event, truncate_torn_tail
+from papertape.engine.journal.check import LogCheck
+from papertape.engine.journal.jsonl import LOG_NAME, encode_event
 from papertape.engine.journal.lock import RunLock
 from papertape.engine.journal.manifest import (
     RunManifest,
@@ -68,6 +72,9 @@ class JournalMirror(Protocol):
 
     def offer(self, first_seq: int, first_offset: int, lines: Sequence[bytes]) -> None:
         """Take committed lines ``first_seq...``, which start at byte ``first_offset``."""
+
+    def backfill(self, events: int, first_seq: int = 0, first_offset: int = 0) -> None:
+        """Ship log lines ``first_seq`` up to ``events`` from the file (after a resume)."""
 
     def close(self) -> int:
         """Ship what is left (bounded wait); return events not shipped."""
@@ -117,15 +124,16 @@ class JournalStore:
         self._ix_facts: list[tuple[int, str, str | None, str | None]] = []
         self._ix_lines: list[bytes] = []
         self._index_flushed = time.monotonic()
-        self._expect: IO[bytes] | None = None
-        self._expect_pos = 0
-        self._verified: list[bytes] = []
-        self._verified_from = (0, 0)
+        self._check: LogCheck | None = None
+        self._resume_log = self.run_dir / f".{LOG_NAME}.resume"
+        self._want_index = index
         self._finished = False
         self._failed = False
         self._closed = False
         self.verified_events = 0
+        self.rewritten_events = 0
         self.torn_bytes = 0
+        self.damaged_lines: tuple[int, ...] = ()
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -136,7 +144,7 @@ class JournalStore:
                 self._open_resume()
             else:
                 self._open_new(config, base_dir, version)
-            if index:
+            if index and not resume:  # a resumed run's index is opened once it matched
                 self._index = self._open_index()
         except BaseException:
             self._lock.release()
@@ -168,12 +176,42 @@ class JournalStore:
         if not self.path.is_file():
             raise JournalError(f"{self.run_dir} has no {LOG_NAME} to resume")
         self.manifest = read_manifest(self.run_dir)
-        self.torn_bytes = truncate_torn_tail(self.path)
-        self._size = self.path.stat().st_size
-        self._expect = open(self.path, "rb")  # noqa: SIM115 - closed when the log runs out
-        self._fd = self._open_log(0)
+        self._check = LogCheck(self.path, self.run_dir.name)
+        self.torn_bytes = self._check.torn_bytes
+        try:
+            self._fd = os.open(
+                self._resume_log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644
+            )
+        except OSError as exc:
+            self._check.close()
+            raise JournalError(f"cannot write {self._resume_log}: {exc}") from exc
+
+    def _adopt_rerun(self) -> None:
+        """The re-run matched the whole log: its file becomes the log, the manifest says so."""
+        check = self._check
+        assert check is not None
+        self._check = None
+        check.close()
+        self.verified_events = check.verified
+        self.rewritten_events = check.rewritten
+        self.damaged_lines = tuple(check.damaged)
+        try:
+            os.fdatasync(self._fd)  # the new log is on disk before it replaces the old one
+            os.replace(self._resume_log, self.path)
+        except OSError as exc:
+            self._failed = True
+            raise JournalError(f"cannot replace {self.path} after resuming: {exc}") from exc
+        fsync_dir(self.run_dir)
+        if check.damaged_count:
+            log.warning(
+                "journal %s: %d damaged line(s) skipped (line %s); their events were rewritten "
+                "by the re-run",
+                self.path,
+                check.damaged_count,
+                ", ".join(map(str, check.damaged)),
+            )
         at = now_iso()
-        resume = {"at": at, "pid": os.getpid(), "torn_bytes": self.torn_bytes}
+        resume = {"at": at, "pid": os.getpid(), **check.report()}
         self.manifest = replace(
             self.manifest,
             status="running",
@@ -183,6 +221,25 @@ class JournalStore:
             resumes=(*self.manifest.resumes, resume),
         )
         write_manifest(self.run_dir, self.manifest)
+        if self._want_index:
+            if check.damaged_count:  # offsets after a damaged line moved: index afresh
+                JournalIndex.rebuild(self.run_dir / INDEX_NAME).close()
+            self._index = self._open_index()
+        for m in self._mirrors:
+            m.backfill(self.events_written)
+        log.info(
+            "journal %s: %d events verified; appending from event %d",
+            self.path,
+            check.verified,
+            self.events_written,
+        )
+
+    def _abandon_rerun(self) -> None:
+        """Drop the re-run's file; the log stays exactly as it was."""
+        if self._check is not None:
+            self._check.close()
+        with contextlib.suppress(OSError):
+            self._resume_log.unlink()
 
     def _open_index(self) -> JournalIndex:
         path = self.run_dir / INDEX_NAME
@@ -218,8 +275,12 @@ class JournalStore:
         seq = self._seq
         self._seq = seq + 1
         line = encode_event(event, seq)
-        if self._expect is not None and self._check(line, seq):
-            return
+        if self._check is not None:
+            try:
+                self._check.check(seq, line)
+            except JournalError:
+                self._failed = True
+                raise
         lines = self._lines
         lines.append(line)
         if self._index is not None:
@@ -240,63 +301,15 @@ class JournalStore:
         self.close()
 
     # ---------------------------------------------------------------------------------------
-    # resume: checking a re-run against the log
-    # ---------------------------------------------------------------------------------------
-
-    def _check(self, line: bytes, seq: int) -> bool:
-        """True when ``line`` is the log's next line; False once the log has ended."""
-        assert self._expect is not None
-        expected = self._expect.readline()
-        if expected[:-1] == line and expected.endswith(b"\n"):
-            if self._mirrors:
-                if not self._verified:
-                    self._verified_from = (seq, self._expect_pos)
-                self._verified.append(line)
-            self._expect_pos += len(expected)
-            self.verified_events += 1
-            if line.startswith(_FINISHED):
-                self._finished = True
-            return True
-        if expected and not _damaged(expected, seq):
-            self._failed = True
-            raise JournalError(
-                f"cannot resume {self.run_dir.name}: event {seq} of the re-run differs from the "
-                "journal, so the config, the data or the code changed since it was written.\n"
-                f"  journal: {expected[:300].decode(errors='replace').rstrip()}\n"
-                f"  re-run:  {line[:300].decode(errors='replace')}"
-            )
-        self._expect.close()
-        self._expect = None
-        if expected:  # a damaged tail (power loss): cut it off, write the re-run from here
-            log.warning("journal %s: damaged from event %d on; rewriting it", self.path, seq)
-            try:
-                os.truncate(self.path, self._expect_pos)
-            except OSError as exc:
-                raise JournalError(f"cannot repair journal {self.path}: {exc}") from exc
-            if self._index is not None:
-                self._index.catch_up(self.path, self._expect_pos)
-        self._size = self._expect_pos
-        log.info(
-            "journal %s: %d events verified; appending from event %d",
-            self.path,
-            self.verified_events,
-            seq,
-        )
-        return False
-
-    # ---------------------------------------------------------------------------------------
     # committing
     # ---------------------------------------------------------------------------------------
 
     def commit(self) -> None:
         """Write the pending lines with one system call (then fdatasync with ``fsync``)."""
-        if self._verified:
-            first, offset = self._verified_from
-            for m in self._mirrors:
-                m.offer(first, offset, self._verified)
-            self._verified = []
         lines = self._lines
         if not lines:
+            if self._check is not None and self._check.done and not self._failed:
+                self._adopt_rerun()
             return
         facts = self._facts
         self._lines = []
@@ -310,6 +323,10 @@ class JournalStore:
         first_seq = self._seq - len(lines)
         offset = self._size
         self._size += len(data)
+        if self._check is not None:  # still checking: nothing is shipped or indexed yet
+            if self._check.done:
+                self._adopt_rerun()
+            return
         for m in self._mirrors:
             m.offer(first_seq, offset, lines)
         if self._index is not None:
@@ -367,26 +384,24 @@ class JournalStore:
         try:
             if not self._failed:
                 self.commit()
-            if self._expect is not None and self._finished and not self._failed:
-                rest = self._expect.read(1)
-                if rest:
-                    unchecked = self._seq
+            if self._check is not None and not self._failed and self._finished:
+                unchecked = self._check.unmatched()
             if self._index is not None and not self._failed:
                 self._flush_index()
                 if self._finished:
                     self._index.finalize()
         finally:
             self._closed = True
-            if self._expect is not None:
-                self._expect.close()
-                self._expect = None
+            checking = self._check is not None
+            if checking:
+                self._abandon_rerun()
             if self._index is not None:
                 self._index.close()
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             for m in self._mirrors:
                 left = m.close()
-                if left:
+                if left and not checking:
                     log.warning(
                         "%d events of %s are not in the mirror yet; they are in %s: ship them "
                         "with `papertape journal push %s`",
@@ -395,27 +410,18 @@ class JournalStore:
                         self.path,
                         self.run_dir,
                     )
-            status = "finished" if self._finished else "stopped"
-            with contextlib.suppress(JournalError):
-                self.manifest = replace(self.manifest, status=status, updated_at=now_iso())
-                write_manifest(self.run_dir, self.manifest)
+            if not checking:  # a resume that did not match changes nothing, manifest included
+                status = "finished" if self._finished else "stopped"
+                with contextlib.suppress(JournalError):
+                    self.manifest = replace(self.manifest, status=status, updated_at=now_iso())
+                    write_manifest(self.run_dir, self.manifest)
             self._lock.release()
         if unchecked is not None:
             raise JournalError(
-                f"cannot resume {self.run_dir.name}: the re-run ended after {unchecked} events "
-                "but the journal holds more; the config, the data or the code changed"
+                f"cannot resume {self.run_dir.name}: the re-run ended after {self._seq} events "
+                f"but the journal holds more (event {unchecked}); the config, the data or the code "
+                "changed. The journal was left as it was."
             )
 
 
 _FINISHED = b'{"kind":"run_finished",'
-
-
-def _damaged(raw: bytes, seq: int) -> bool:
-    """True when a log line cannot be event ``seq``: unparseable, torn or out of sequence."""
-    if not raw.endswith(b"\n"):
-        return True
-    try:
-        rec = decode_line(raw)
-    except JournalError:
-        return True
-    return rec.get("seq") != seq or not isinstance(rec.get("kind"), str)

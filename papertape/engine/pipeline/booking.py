@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from papertape.engine.containment import CONTAINED
 from papertape.engine.events import OrderCancelled, OrderFilled, TradeClosed
 from papertape.engine.execution.orders import Order, OrderRole
 from papertape.engine.pipeline.state import EngineState, Slot
@@ -112,5 +113,5 @@ class Booking(EngineState):
                 self.emit(OrderCancelled(fill.time, slot.id, o.id, o.symbol, "position closed"))
         try:
             slot.strategy.on_fill(fill)
-        except Exception as exc:
+        except CONTAINED as exc:
             self._fail(slot, exc, fill.time)

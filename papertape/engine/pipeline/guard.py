@@ -20,7 +20,7 @@ log = logging.getLogger("papertape.engine")
 class StrategyGuard(EngineState):
     """Counting and switching off strategies that fail."""
 
-    def _fail(self, slot: Slot, exc: Exception, t: int) -> None:
+    def _fail(self, slot: Slot, exc: BaseException, t: int, disable: str = "") -> None:
         if not slot.enabled:
             return
         slot.errors += 1
@@ -35,9 +35,10 @@ class StrategyGuard(EngineState):
             exc_info=slot.errors == 1,
         )
         self.emit(StrategyFailed(t, slot.id, f"{type(exc).__name__}: {exc}", slot.errors))
-        if slot.errors >= limit:
+        if slot.errors >= limit or disable:
             slot.enabled = False
             # New lists, not in-place removal: the loop may be iterating one of them right now.
             self._subs[:] = [[x for x in lst if x is not slot] for lst in self._subs]
-            self.emit(StrategyDisabled(t, slot.id, f"{slot.errors} errors (limit {limit})"))
+            why = disable or f"{slot.errors} errors (limit {limit})"
+            self.emit(StrategyDisabled(t, slot.id, why))
             self._liquidate(slot, t, "strategy disabled")

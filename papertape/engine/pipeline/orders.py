@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from papertape.engine.containment import as_signals
 from papertape.engine.errors import StrategyError
 from papertape.engine.events import OrderCancelled, OrderSubmitted, OrderVetoed, SignalEmitted
 from papertape.engine.execution.orders import Order, OrderRole, OrderType, Side, Signal, Target
@@ -21,18 +22,11 @@ class OrderDesk(EngineState):
     def _decide(self, slot: Slot, decision: Any, snap: Snapshot) -> None:
         if not slot.enabled:
             return
-        signals = (decision,) if isinstance(decision, Signal) else decision
         try:
-            for sig in signals:
-                if not isinstance(sig, Signal):
-                    raise StrategyError(f"on_bar returned {sig!r}, not a Signal")
+            for sig in as_signals(decision):
                 self._act(slot, sig, snap)
         except StrategyError as exc:
             self._fail(slot, exc, snap.time)
-        except TypeError:
-            self._fail(
-                slot, StrategyError(f"on_bar returned {decision!r}, not Signal(s)"), snap.time
-            )
 
     def _act(self, slot: Slot, sig: Signal, snap: Snapshot) -> None:
         sym = sig.symbol or snap.symbol

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from papertape.engine.containment import CONTAINED
 from papertape.engine.errors import ExecutionError
 from papertape.engine.execution.orders import Signal
 from papertape.engine.feeds.base import merge_series
@@ -154,7 +155,7 @@ class ReplayDriver(EngineState):
                         res = slot.strategy.on_bar(snap, slot.view)
                         if inspect.isawaitable(res):
                             _close_unawaited(res)
-                    except Exception as exc:
+                    except CONTAINED as exc:
                         self._fail(slot, exc, t)
             self.settle()
         return None, bars_done
@@ -179,14 +180,19 @@ class ReplayDriver(EngineState):
         if self._annotate is not None:
             snap = self._annotated(snap)
         substitute = self._substitute
+        active = self._watch.active  # call-in-progress markers (containment.CallWatch)
+        active[1] = snap
         for slot in self._subs[s]:
             try:
                 res = None
                 if substitute is not None:
                     res = substitute(strategy_id=slot.id, snapshot=snap)
                 if res is None:
+                    active[0] = slot
                     res = slot.strategy.on_bar(snap, slot.view)
-            except Exception as exc:
+                    active[0] = None
+            except CONTAINED as exc:
+                active[0] = None
                 self._fail(slot, exc, t)
                 continue
             if res is None:
@@ -224,6 +230,8 @@ class ReplayDriver(EngineState):
         symbols = self.symbols
         unsettled = self.unsettled  # non-empty once this tick emitted an event
         settle = self.settle
+        stop_requested = self._stop_request.flag  # [True] after a Ctrl-C
+        active = self._watch.active  # call-in-progress markers (containment.CallWatch)
         # Bars that closed at the current moment but were not the last to close then: they
         # are decided on together with the last one, once every bar of the moment is visible.
         group: list[tuple[int, int, float]] = []
@@ -286,15 +294,21 @@ class ReplayDriver(EngineState):
                 )
                 if annotate is not None:
                     snap = self._annotated(snap)
+                active[1] = snap
                 for slot in subs[s]:
                     try:
                         if substitute is not None:
                             res = substitute(strategy_id=slot.id, snapshot=snap)
                             if res is None:
+                                active[0] = slot
                                 res = slot.strategy.on_bar(snap, slot.view)
+                                active[0] = None
                         else:
+                            active[0] = slot
                             res = slot.strategy.on_bar(snap, slot.view)
-                    except Exception as exc:
+                            active[0] = None
+                    except CONTAINED as exc:
+                        active[0] = None
                         self._fail(slot, exc, t)
                         continue
                     if res is not None:
@@ -309,16 +323,20 @@ class ReplayDriver(EngineState):
                     await self._await_decisions(waiting)
                 if unsettled:
                     settle()  # the tick's events are durable before the next bar
+                if stop_requested[0]:
+                    break  # Ctrl-C: the moment is complete and committed; run() reports it
+            if stop_requested[0]:
+                break
         self._replaying = False
 
     async def _await_decisions(
         self, waiting: Sequence[tuple[Slot, Awaitable[Any], Snapshot]]
     ) -> None:
         """Await a moment's slow decisions concurrently; in replay the loop waits for all."""
-        results = await asyncio.gather(*(aw for _, aw, _ in waiting), return_exceptions=True)
+        results = await self._stop_request.gather([aw for _, aw, _ in waiting])
         for (slot, _, snap), res in zip(waiting, results, strict=True):
             if isinstance(res, BaseException):
-                if not isinstance(res, Exception):
+                if not isinstance(res, CONTAINED):
                     raise res
                 self._fail(slot, res, snap.time)
             elif res is not None and slot.enabled:

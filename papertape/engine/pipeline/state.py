@@ -24,8 +24,9 @@ from papertape.engine.stepping import Moment
 if TYPE_CHECKING:
     import pluggy
 
-    from papertape.engine.execution.account import BuyingPower
+    from papertape.engine.containment import CallWatch, StopRequest
     from papertape.engine.delivery import EventDelivery
+    from papertape.engine.execution.account import BuyingPower
     from papertape.engine.feeds.base import BarSeries
     from papertape.engine.market import SymbolHistory
     from papertape.engine.risk.base import Shield, Transition
@@ -122,6 +123,7 @@ class EngineSettings:
     mark_every: int = 0
     telemetry: TelemetryOutlet | None = None
     trade_from: int | None = None
+    strategy_budget_s: float = 2.0  # seconds one on_bar call may take (0: no limit)
     risk_free: float = 0.0  # annual; read by the results (Sharpe, Sortino), not by the loop
 
 
@@ -147,6 +149,8 @@ class EngineState:
     slots: list[Slot]
     _by_id: dict[str, Slot]
     _buying_power: BuyingPower
+    _stop_request: StopRequest
+    _watch: CallWatch
     _subs: list[list[Slot]]
     _index: dict[str, int]
     _regimes: dict[str, str]
@@ -180,7 +184,7 @@ class EngineState:
     def _annotated(self, snap: Snapshot) -> Snapshot:
         raise NotImplementedError
 
-    def _fail(self, slot: Slot, exc: Exception, t: int) -> None:
+    def _fail(self, slot: Slot, exc: BaseException, t: int, disable: str = "") -> None:
         raise NotImplementedError
 
     def _decide(self, slot: Slot, decision: Any, snap: Snapshot) -> None:

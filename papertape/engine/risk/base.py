@@ -86,7 +86,15 @@ class Shield:
     defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, **params: Any) -> None:
-        self.p = SimpleNamespace(**resolve_params(f"shield {self.name!r}", self.defaults, params))
+        self.p = SimpleNamespace(
+            **resolve_params(
+                f"shield {self.name!r}",
+                self.defaults,
+                params,
+                self.name,  # keys read like validate()'s: ``max_drawdown.halt_at``
+                non_negative=True,
+            )
+        )
         self.state = ShieldState.NORMAL
         self.validate()
 

@@ -111,6 +111,7 @@ class LlmTrader(Strategy):
         "max_retries": 2,
         "n_ctx": 4096,
         "n_threads": 0,
+        "journal_raw_chars": 8192,  # the raw answer kept in the journal (validated whole)
     }
 
     def validate(self) -> None:
@@ -132,6 +133,7 @@ class LlmTrader(Strategy):
             ("calls_per_minute", p.calls_per_minute >= 0, "must be >= 0 (0 = unlimited)"),
             ("cache", p.cache in CACHE_MODES, f"must be one of {', '.join(CACHE_MODES)}"),
             ("n_ctx", p.n_ctx >= 512, "must be >= 512"),
+            ("journal_raw_chars", p.journal_raw_chars >= 256, "must be >= 256 characters"),
         ]
         for key, ok, why in checks:
             if not ok:
@@ -308,7 +310,7 @@ class LlmTrader(Strategy):
                 request.params(),
                 prompt.sha256,
                 answer.key,
-                entry.text,
+                entry.text[: self.p.journal_raw_chars],
                 None if decision is None else decision.model_dump(mode="json"),
                 action,
                 code.value,
@@ -317,6 +319,8 @@ class LlmTrader(Strategy):
                 entry.tokens_in,
                 entry.tokens_out,
                 round(entry.cost, 8),
+                len(entry.text),
+                len(entry.text) > self.p.journal_raw_chars,
             )
             self.counters.record(code, action)
             await turn.wait()

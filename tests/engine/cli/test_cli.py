@@ -192,3 +192,60 @@ def test_error_text_is_not_eaten_as_markup(tmp_path: Path) -> None:
     cfg.write_text('[[data]]\npath = "[weird].csv"\n[[strategies]]\nname = "sma_cross"\n')
     proc = cli("run", str(cfg))
     assert proc.returncode == 2 and "[weird].csv" in proc.stderr
+
+
+NUMPY_STATS = """
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from papertape.engine.strategy import Strategy
+
+
+class Opaque:
+    def __str__(self) -> str:
+        return "opaque-thing"
+
+
+class NumpyStats(Strategy):
+    name: ClassVar[str] = "numpy_stats"
+
+    def on_bar(self, snap: Any, portfolio: Any) -> Any:
+        return None
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "f": np.float64(1.5),
+            "i": np.int64(7),
+            "b": np.bool_(True),
+            "arr": np.array([1.0, np.nan, 3.0]),
+            "nested": {np.int64(3): (np.float32(0.5), {1, 2})},
+            "obj": Opaque(),
+        }
+"""
+
+
+def test_json_survives_numpy_and_odd_stats(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    (tmp_path / "numpy_stats.py").write_text(NUMPY_STATS)
+    out = run_json(
+        capsys,
+        "backtest",
+        "--data",
+        "sp500_daily.csv",
+        "--strategy",
+        "numpy_stats",
+        "--strategy-dir",
+        str(tmp_path),
+        "--no-journal",
+        "--json",
+    )
+    stats = out["strategies"]["numpy_stats"]["stats"]
+    assert stats["f"] == 1.5 and stats["i"] == 7 and stats["b"] is True
+    assert stats["arr"] == [1.0, None, 3.0]
+    assert stats["nested"] == {"3": [0.5, [1, 2]]}
+    assert stats["obj"] == "opaque-thing"
+    assert "strategies.numpy_stats.stats.obj is a Opaque" in caplog.text

@@ -112,3 +112,36 @@ def test_packages_export_what_they_list(name: str) -> None:
     assert len(set(module.__all__)) == len(module.__all__)
     for member in module.__all__:
         assert hasattr(module, member), f"{name}.__all__ names missing {member}"
+
+
+def _shift_index(path: Any, by: int) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    db.execute("UPDATE events SET offset = offset + ?", (by,))
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("damage", ["offsets", "garbage"])
+def test_show_on_a_damaged_index_names_it_and_says_how_to_rebuild(
+    run_files: Callable[..., Any], capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    files = run_files(bars=200)
+    run_session(files.load())
+    index = files.run_dir() / "index.sqlite"
+    if damage == "offsets":
+        _shift_index(index, 37)
+    else:
+        for name in ("index.sqlite-wal", "index.sqlite-shm"):
+            (files.run_dir() / name).unlink(missing_ok=True)
+        index.write_bytes(b"this is not a database" * 100)
+
+    assert main(["journal", "show", str(files.run_dir()), "--tail", "5"]) == 2
+
+    err = " ".join(capsys.readouterr().err.split())
+    assert str(index) in err.replace(" ", "") or "index.sqlite" in err
+    assert f"papertape journal index {files.run_dir()} --rebuild" in err.replace("\n", "")
+    assert main(["journal", "index", str(files.run_dir()), "--rebuild"]) == 0
+    capsys.readouterr()
+    assert main(["journal", "show", str(files.run_dir()), "--tail", "5"]) == 0

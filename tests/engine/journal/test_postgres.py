@@ -260,3 +260,40 @@ def test_an_unreachable_database_is_a_data_error(tmp_path: Path) -> None:
 
     with pytest.raises(DataError, match=r"postgresql://u:\*\*\*@127\.0\.0\.1:1/db"):
         load_bars_pg("postgresql://u:pw@127.0.0.1:1/db", "X")
+
+
+def _wrong_login(dsn: str) -> str:
+    """The same server and database with a user the server does not know."""
+    return dsn.replace("postgresql://postgres@", "postgresql://intruder:p%40ss@", 1)
+
+
+def test_a_refused_login_fails_once_before_the_run_starts(
+    run_files: Callable[..., RunFiles], pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papertape.engine.errors import JournalError
+
+    monkeypatch.setenv("PAPERTAPE_TEST_DSN", _wrong_login(pg_dsn))
+    files = run_files(bars=50, extra=PG_SECTION)
+    started = time.monotonic()
+    with pytest.raises(JournalError, match="refused the login") as err:
+        run_session(files.load())
+    assert time.monotonic() - started < 10
+    assert "intruder:***@" in str(err.value) and "p%40ss" not in str(err.value)
+    assert not files.run_dir().exists()
+
+
+def test_a_mirror_whose_login_is_refused_stops_instead_of_retrying(
+    pg_dsn: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = JournalStore(tmp_path / "refused", index=False)
+    mirror = PostgresMirror(
+        _wrong_login(pg_dsn), "refused", store.path, poll=0.01, max_backoff=0.05
+    )
+    store.add_mirror(mirror)
+    _feed(store, _mixed_events(0, 20))
+    assert _wait(lambda: mirror.refused)
+    time.sleep(0.3)  # a retrying mirror would log again and again here
+    store.close()
+    refusals = [r for r in caplog.records if "refused the login" in r.getMessage()]
+    assert len(refusals) == 1
+    assert mirror.backlog == 20

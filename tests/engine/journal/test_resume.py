@@ -133,7 +133,7 @@ def test_resume_from_any_torn_point_reproduces_the_run(
     _same_results(res.session, ref_result)
 
 
-def test_a_damaged_tail_is_cut_off_and_rewritten(run_files: Callable[..., RunFiles]) -> None:
+def test_a_damaged_tail_is_skipped_and_rewritten(run_files: Callable[..., RunFiles]) -> None:
     files = run_files(bars=300)
     reference, _ = _reference(files)
     run_session(files.load())
@@ -144,7 +144,8 @@ def test_a_damaged_tail_is_cut_off_and_rewritten(run_files: Callable[..., RunFil
     res = resume_session(files.run_dir())
 
     assert files.log().read_bytes() == reference
-    assert res.verified == 40
+    assert res.verified == 41  # lines 0-39 and line 41 after the zeros
+    assert res.damaged == (41,)
 
 
 def test_a_finished_run_resumes_to_the_same_journal(run_files: Callable[..., RunFiles]) -> None:
@@ -165,8 +166,7 @@ def test_changed_data_refuses_to_resume_and_leaves_the_journal(
     folder = files.run_dir()  # the run id includes the data hash: find the folder first
     data = files.log().read_bytes()
     files.log().write_bytes(data[: len(data) // 2 + 1])
-    kept = files.log().read_bytes()
-    kept = kept[: kept.rfind(b"\n") + 1]
+    kept = files.log().read_bytes()  # torn last line included: nothing is changed
     rows = files.data.read_text().splitlines()
     rows[-1] = rows[-1].replace(",100", ",101", 1) if ",100" in rows[-1] else rows[-1] + "1"
     files.data.write_text("\n".join(rows) + "\n")
@@ -217,3 +217,67 @@ def test_a_live_session_is_not_resumed_by_reexecution(tmp_path: Path) -> None:
     JournalStore(tmp_path / config.run_id, config=config.canonical()).close()
     with pytest.raises(JournalError, match="live session"):
         resume_session(tmp_path / config.run_id)
+
+
+def _change_code(files: RunFiles) -> None:
+    """Edit the drop-in strategy so that its later signals differ (a "code change")."""
+    path = files.root / "strats" / "slow_cross.py"
+    path.write_text(path.read_text().replace("px * 1.05", "px * 1.07"))
+
+
+def test_a_damaged_middle_line_is_skipped_and_the_rest_still_verified(
+    run_files: Callable[..., RunFiles],
+) -> None:
+    files = run_files(bars=400)
+    reference, _ = _reference(files)
+    run_session(files.load())
+    lines = reference.splitlines(keepends=True)
+    middle = len(lines) // 4
+    damaged = b"".join(lines[:middle]) + b"\0" * 90 + b"\n" + b"".join(lines[middle + 1 :])
+    files.log().write_bytes(damaged)
+
+    res = resume_session(files.run_dir())
+
+    assert files.log().read_bytes() == reference
+    assert res.verified == len(lines) - 1  # every intact line, before and after the damage
+    assert res.damaged == (middle + 1,)
+    assert res.rewritten == 1
+    resume = json.loads((files.run_dir() / "manifest.json").read_text())["resumes"][-1]
+    assert resume["damaged_lines"] == [middle + 1]
+    assert resume["damaged_bytes"] == 91
+    assert resume["torn_bytes"] == 0
+
+
+def test_a_damaged_middle_line_and_a_code_change_refuse_and_change_nothing(
+    run_files: Callable[..., RunFiles],
+) -> None:
+    # The issue's scenario: the damaged line used to be a cut point, so the changed code was
+    # spliced in after it and the original later events were destroyed.
+    files = run_files(bars=400)
+    run_session(files.load())
+    lines = files.log().read_bytes().splitlines(keepends=True)
+    middle = len(lines) // 4
+    damaged = b"".join(lines[:middle]) + b'{"kind":"sig' + b"\n" + b"".join(lines[middle + 1 :])
+    damaged += b'{"kind":"fill","se'  # and a torn last line
+    files.log().write_bytes(damaged)
+    manifest = (files.run_dir() / "manifest.json").read_bytes()
+    _change_code(files)
+
+    with pytest.raises(JournalError, match="differs from the journal"):
+        resume_session(files.run_dir())
+
+    assert files.log().read_bytes() == damaged
+    assert (files.run_dir() / "manifest.json").read_bytes() == manifest
+    assert not list(files.run_dir().glob(".events*"))
+
+
+def test_a_torn_tail_is_reported_in_the_manifest(run_files: Callable[..., RunFiles]) -> None:
+    files = run_files(bars=200)
+    reference, _ = _reference(files)
+    run_session(files.load())
+    files.log().write_bytes(reference[: len(reference) // 2] + b'{"kind":"ma')
+    resume_session(files.run_dir())
+    resume = json.loads((files.run_dir() / "manifest.json").read_text())["resumes"][-1]
+    cut = len(reference) // 2 - reference[: len(reference) // 2].rfind(b"\n") - 1
+    assert resume["torn_bytes"] == cut + len(b'{"kind":"ma')
+    assert files.log().read_bytes() == reference

@@ -365,3 +365,28 @@ def test_shipped_llm_configs_build(config: Path, wire: WireServer) -> None:
 
     traders = [s for s in engine.slots if s.strategy.name == "llm_trader"]
     assert traders, config.name
+
+
+def test_a_huge_answer_is_journaled_capped_but_validated_whole(
+    wire: WireServer, sp500_slice: Slice, tmp_path: Path
+) -> None:
+    # A valid decision padded to ~100 KB: what is validated is the whole answer (the BUY goes
+    # through), what is journaled is the first journal_raw_chars characters.
+    valid = decision_json(action="BUY", size=0.5, reasoning="up")
+    huge = valid[:-1] + " " * 100_000 + "}"
+    wire.on("/api/chat", scripted(ollama_reply(huge), ollama_reply(decision_json())))
+
+    _, records = run_llm(
+        sp500_slice(120),
+        tmp_path / "j",
+        ollama_trader(cache_dir=str(tmp_path / "c"), journal_raw_chars=4096),
+    )
+
+    first = kinds(records, "llm_decision")[0]
+    assert first["action"] == "BUY" and first["reason_code"] == "ok"
+    assert first["raw"] == huge[:4096]
+    assert first["raw_truncated"] is True
+    assert first["raw_length"] == len(huge)
+    assert kinds(records, "signal")[0]["size"] == 0.5
+    second = kinds(records, "llm_decision")[1]
+    assert second["raw_truncated"] is False and second["raw_length"] == len(second["raw"])

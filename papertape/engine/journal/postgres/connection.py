@@ -22,9 +22,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_DSN_ENV",
+    "check_login",
     "connect",
     "dsn_from_env",
+    "is_login_refused",
     "is_transient",
+    "login_refused_error",
     "mask_dsn",
     "require_asyncpg",
     "run_sync",
@@ -34,16 +37,30 @@ __all__ = [
 DEFAULT_DSN_ENV = "PAPERTAPE_DSN"
 T = TypeVar("T")
 
-_URL_PASSWORD = re.compile(r"(://[^:/@]*:)([^@]*)(@)")
 _KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 _QUERY_PASSWORD = re.compile(r"([?&]password=)([^&]*)", re.IGNORECASE)
 
 
 def mask_dsn(dsn: str) -> str:
-    """The DSN with any password replaced by ``***``."""
-    out = _URL_PASSWORD.sub(r"\1***\3", dsn)
-    out = _QUERY_PASSWORD.sub(r"\1***", out)
-    return _KV_PASSWORD.sub(r"\1***", out)
+    """The DSN with any password replaced by ``***``.
+
+    A URL's user information ends at the *last* ``@`` (a raw ``@``, ``:`` or ``/`` in a
+    password is a common mistake, and a mask must not show its tail); the user name ends at
+    the first ``:``. ``password=`` in the query string or in ``key=value`` form is masked
+    first, so that a password there cannot be taken for user information.
+    """
+    out = _QUERY_PASSWORD.sub(r"\1***", dsn)
+    out = _KV_PASSWORD.sub(r"\1***", out)
+    scheme, sep, rest = out.partition("://")
+    if not sep:
+        return out
+    at = rest.rfind("@")
+    if at < 0:
+        return out
+    user, colon, _ = rest[:at].partition(":")
+    if not colon:
+        return out
+    return f"{scheme}://{user}:***{rest[at:]}"
 
 
 def dsn_from_env(var: str = DEFAULT_DSN_ENV, key: str = "postgres.dsn_env") -> str:
@@ -83,6 +100,49 @@ def is_transient(exc: BaseException) -> bool:
         driver.CrashShutdownError,
     )
     return isinstance(exc, transient)
+
+
+def is_login_refused(exc: BaseException) -> bool:
+    """True when the server refused the login itself (wrong password, unknown user or database).
+
+    Retrying cannot cure these: the DSN must be fixed.
+    """
+    driver = require_asyncpg()
+    refused = (
+        driver.InvalidPasswordError,
+        driver.InvalidAuthorizationSpecificationError,
+        driver.InvalidCatalogNameError,
+    )
+    return isinstance(exc, refused)
+
+
+def login_refused_error(exc: BaseException, dsn: str) -> JournalError:
+    """The one clear message for a refused login."""
+    return JournalError(
+        f"PostgreSQL {mask_dsn(dsn)} refused the login: {exc}. Check the user, password and "
+        "database in the DSN's environment variable ([postgres] dsn_env); retrying cannot help"
+    )
+
+
+def check_login(dsn: str, timeout: float = 5.0) -> None:
+    """Log in once before a run starts, so a wrong password fails now and once.
+
+    A server that cannot be reached is not an error here (the mirror buffers until it comes
+    back); only a refused login is.
+
+    Raises:
+        JournalError: The server refused the login.
+    """
+
+    async def attempt() -> None:
+        conn = await connect(dsn, timeout=timeout)
+        await conn.close()
+
+    try:
+        run_sync(attempt())
+    except Exception as exc:
+        if is_login_refused(exc):
+            raise login_refused_error(exc, dsn) from None
 
 
 def translate(exc: BaseException, dsn: str, what: str) -> PapertapeError:

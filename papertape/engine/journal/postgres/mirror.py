@@ -32,7 +32,9 @@ import orjson
 from papertape.engine.journal.jsonl import scan_lines
 from papertape.engine.journal.postgres.connection import (
     connect,
+    is_login_refused,
     is_transient,
+    login_refused_error,
     mask_dsn,
     require_asyncpg,
 )
@@ -105,6 +107,7 @@ class PostgresMirror:
         self.spills = 0
         self.reconnects = 0
         self.last_error: str | None = None
+        self.refused = False  # the server refused the login: the mirror stopped
         self._thread = threading.Thread(
             target=self._thread_main, name=f"papertape-pg-{run_id}", daemon=True
         )
@@ -198,6 +201,17 @@ class PostgresMirror:
                             self._shipped = max(self._shipped, batch[-1][0] + 1)
                     batch = []
                 except Exception as exc:
+                    if is_login_refused(exc):  # retrying cannot help: say so once and stop
+                        self.last_error = str(login_refused_error(exc, self.dsn))
+                        self.refused = True
+                        log.error(
+                            "%s; the journal mirror of %s is off for this run (the journal "
+                            "is complete in %s: ship it later with `papertape journal push`)",
+                            self.last_error,
+                            self.run_id,
+                            self.log_path.parent,
+                        )
+                        return
                     self._lost(exc)
                     if conn is not None:
                         with contextlib.suppress(Exception):

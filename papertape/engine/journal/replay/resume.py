@@ -14,12 +14,16 @@ portfolios from the journal would miss shield and bracket state and strategies t
 own portfolio. The check is stronger than comparing the final portfolio: fill lines carry
 ``cash_after`` and ``position_after``, so the rebuilt books match the journal at every fill.
 If any event differs (the data file, the config or papertape changed) the resume stops with a
-:class:`~engine.errors.JournalError` naming the first differing event and writes nothing.
+:class:`~engine.errors.JournalError` naming the first differing event and changes nothing: the
+re-run is written to a file beside the log, which replaces the log only once every intact line
+of it has been matched (see :mod:`engine.journal.check`).
 
 Cost: the bars before the interruption are replayed at backtest speed; LLM traders answer from
 their replay cache, so no model is called twice. A torn last line (a kill in the middle of a
-write) is cut off first; a damaged tail (a power loss without ``fsync``) is detected at the first
-line that does not parse or breaks the ``seq`` order, cut off, and re-written by the re-run.
+write) is ignored; a damaged line (a power loss without ``fsync`` can leave zeros) is skipped
+and reported, the intact lines after it are still checked, and its event is rewritten by the
+re-run. The manifest's resume record says what was found (``torn_bytes``, ``damaged_lines``,
+``damaged_bytes``, ``verified``, ``rewritten``).
 """
 
 from __future__ import annotations
@@ -48,8 +52,10 @@ class ResumeResult:
 
     session: SessionResult
     verified: int  # journaled events the re-run reproduced
-    appended: int  # events written after them
-    torn_bytes: int  # bytes of a torn last line cut off before resuming
+    appended: int  # events written after the end of the journal
+    torn_bytes: int  # bytes of a torn last line dropped
+    damaged: tuple[int, ...] = ()  # line numbers of damaged lines skipped (the first 50)
+    rewritten: int = 0  # events whose journal line was damaged, written anew by the re-run
 
 
 def load_run(run_dir: str | Path) -> tuple[RunConfig, RunManifest]:
@@ -106,6 +112,8 @@ def resume_session(run_dir: str | Path) -> ResumeResult:
     return ResumeResult(
         session,
         writer.verified_events,
-        writer.events_written - writer.verified_events,
+        writer.events_written - writer.verified_events - writer.rewritten_events,
         writer.torn_bytes,
+        writer.damaged_lines,
+        writer.rewritten_events,
     )
