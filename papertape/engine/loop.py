@@ -261,6 +261,7 @@ class Engine:
                 self.symbols,
                 tuple(s.id for s in self.slots),
                 r.version,
+                {s.id: s.portfolio.initial_cash for s in self.slots},
             )
         )
         for s in self.series:
@@ -676,6 +677,7 @@ class Engine:
             float(series.close[r]),
         )
         by_id = self._by_id
+        notices = self.sim.notices
         for fill in self.sim.on_bar(
             series.symbol,
             self.histories[s],
@@ -684,7 +686,17 @@ class Engine:
             bar,
             lambda strat, sym: by_id[strat].portfolio.qty(sym),
         ):
+            if notices:
+                self._notify(notices)
             self._book(by_id[fill.strategy], fill)
+        if notices:
+            self._notify(notices)
+
+    def _notify(self, notices: list[Event]) -> None:
+        """Emit the simulator's bracket and OCO events (in the order it made them)."""
+        for event in notices:
+            self.emit(event)
+        notices.clear()
 
     def _book(self, slot: _Slot, fill: Fill) -> None:
         pf = slot.portfolio
