@@ -148,20 +148,14 @@ def _replay(args: argparse.Namespace) -> int:
         console.print(
             f"warning: the unchanged replay differs from the journal: {recorded.difference}"
         )
-    table = Table(
-        title=f"recorded vs replayed ({', '.join(f'{k}={v}' for k, v in changes.items())})"
-    )
-    table.add_column("metric")
+    title = ", ".join(f"{k}={v}" for k, v in changes.items())
     for sid in before:
-        table.add_column(f"{sid} recorded", justify="right")
-        table.add_column(f"{sid} replayed", justify="right")
-    for label, key, fmt in _ROWS:
-        cells = []
-        for sid in before:
-            for side in (before, after):
-                v = side[sid][key]
-                cells.append("-" if _clean(v) is None else fmt.format(v))
-        table.add_row(label, *cells)
-    console.print(table)
+        table = Table(title=f"{sid}: recorded vs replayed ({title})", title_justify="left")
+        for col in ("metric", "recorded", "replayed"):
+            table.add_column(col, justify="left" if col == "metric" else "right")
+        for label, key, fmt in _ROWS:
+            cells = [before[sid][key], after[sid][key]]
+            table.add_row(label, *("-" if _clean(v) is None else fmt.format(v) for v in cells))
+        console.print(table)
     console.print(f"replay journal: {replayed.journal} · no model called", highlight=False)
     return 0
