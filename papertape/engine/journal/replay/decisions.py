@@ -30,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from papertape.engine.errors import ConfigError
 from papertape.engine.events import LlmDecision
 from papertape.engine.execution.orders import OrderType, Signal, Target
 from papertape.engine.hookspecs import hookimpl
@@ -75,6 +76,9 @@ class RecordedDecisions:
     Args:
         records: The journal's events as dicts, in order.
         swap: Slot id -> the recorded slot whose decisions it takes (what-if).
+
+    Raises:
+        ConfigError: ``swap`` names a slot the journal does not record.
     """
 
     def __init__(
@@ -97,7 +101,7 @@ class RecordedDecisions:
         self.llm_slots = frozenset(k[0] for k in self._notes)
         unknown = {b for b in self.swap.values() if b not in self.strategies}
         if self.strategies and unknown:
-            raise KeyError(f"no recorded strategy {sorted(unknown)} (recorded: {self.strategies})")
+            raise ConfigError("swap", sorted(unknown), f"not a recorded slot ({self.strategies})")
 
     def source(self, slot: str) -> str:
         """The recorded slot whose decisions ``slot`` replays."""
