@@ -12,13 +12,20 @@ engine for :class:`EquityMarked` every N steps (``journal.mark_every``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
+
+# The version of the event vocabulary (docs/events.md), journaled in ``run_started``. Bump it
+# when an event kind or field is removed, renamed or changes meaning; readers check it.
+SCHEMA_VERSION = 2
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 __all__ = [
+    "EVENT_KINDS",
+    "SCHEMA_VERSION",
     "BookResynced",
+    "BracketPlaced",
     "DataRejected",
     "EquityMarked",
     "Event",
@@ -31,6 +38,7 @@ __all__ = [
     "LlmDecision",
     "LlmOutcome",
     "MessageRejected",
+    "OcoCancelled",
     "OrderCancelled",
     "OrderFilled",
     "OrderSubmitted",
@@ -76,6 +84,8 @@ class RunStarted(Event):
     symbols: tuple[str, ...]
     strategies: tuple[str, ...]
     version: str
+    initial_cash: dict[str, float] = field(default_factory=dict)  # per strategy id
+    schema_version: int = SCHEMA_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +155,35 @@ class OrderCancelled(Event):
     order_id: int
     symbol: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class BracketPlaced(Event):
+    """An entry carrying a stop-loss and/or take-profit filled; its exit legs are now working.
+
+    ``stop_order_id``/``target_order_id`` are None when the entry had no such leg. With both
+    legs they form an OCO pair: the first to fill cancels the other (``oco_cancelled``).
+    """
+
+    kind: ClassVar[str] = "bracket_placed"
+    strategy: str
+    symbol: str
+    entry_order_id: int
+    stop_order_id: int | None
+    stop_price: float | None
+    target_order_id: int | None
+    target_price: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class OcoCancelled(Event):
+    """One leg of an OCO bracket filled, so its sibling leg was cancelled."""
+
+    kind: ClassVar[str] = "oco_cancelled"
+    strategy: str
+    symbol: str
+    order_id: int  # the cancelled leg
+    filled_order_id: int  # the sibling whose fill cancelled it
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,3 +434,16 @@ class FeedSummary(Event):
 
     kind: ClassVar[str] = "feed_summary"
     counts: dict[str, Any]
+
+
+def _kinds() -> dict[str, type[Event]]:
+    out: dict[str, type[Event]] = {}
+    stack = list(Event.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        out[cls.kind] = cls
+        stack.extend(cls.__subclasses__())
+    return dict(sorted(out.items()))
+
+
+EVENT_KINDS: dict[str, type[Event]] = _kinds()  # every kind of this module, by its name

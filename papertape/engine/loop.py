@@ -265,6 +265,7 @@ class Engine(ReplayDriver, OrderDesk, Booking, Marking, StrategyGuard):
                 self.symbols,
                 tuple(s.id for s in self.slots),
                 r.version,
+                {s.id: s.portfolio.initial_cash for s in self.slots},
             )
         )
         for s in self.series:

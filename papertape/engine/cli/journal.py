@@ -26,6 +26,8 @@ manifest.json). A folder may belong to a run still going on; reading it is safe.
   papertape journal show journals/demo-1a2b3c4d5e6f --kind fill --strategy sma_50_200 --tail 20
   papertape journal index journals/demo-1a2b3c4d5e6f --rebuild
   papertape journal push journals/demo-1a2b3c4d5e6f --dsn postgresql://user@host/db
+  papertape journal replay journals/demo-1a2b3c4d5e6f                 # exact re-run check
+  papertape journal replay journals/demo-1a2b3c4d5e6f --fees-bps 20   # recorded vs replayed
 
 Continue an interrupted run with `papertape run --resume RUN_DIR`.
 """
@@ -88,6 +90,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="give up after S seconds without the database (default 600)",
     )
     push.set_defaults(handler=_push)
+
+    from papertape.engine.cli.journal_replay import add_replay
+
+    add_replay(cmds)
 
 
 def _dsn_option(p: argparse.ArgumentParser) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Literal
 
+from papertape.engine.events import BracketPlaced, Event, OcoCancelled
 from papertape.engine.execution.account import Account
 from papertape.engine.execution.fees import FeeSchedule
 from papertape.engine.execution.orders import Fill, Order, OrderRole, OrderType, Side
@@ -44,7 +45,7 @@ Affordability = Callable[[Account, FeeSchedule, Order, float, float, bool, int],
 class ExecutionSimulator:
     """Holds working orders per symbol and fills them bar by bar."""
 
-    __slots__ = ("_next_id", "account", "fees", "fill_at", "pending", "slippage")
+    __slots__ = ("_next_id", "account", "fees", "fill_at", "notices", "pending", "slippage")
 
     def __init__(
         self,
@@ -58,6 +59,9 @@ class ExecutionSimulator:
         self.slippage: SlippageModel = slippage or FixedSlippage()
         self.fill_at = fill_at
         self.pending: dict[str, list[Order]] = {}
+        # Bracket legs placed and OCO siblings cancelled, as events, for the engine to emit
+        # (it drains them around each fill it books, so they keep their place in the stream).
+        self.notices: list[Event] = []
         self._next_id = 1
 
     def next_order_id(self) -> int:
@@ -159,13 +163,32 @@ class ExecutionSimulator:
                 time,
             )
             order.active = False
+            sibling = None
             if order.oco_id is not None:
                 sibling = _find(queue, order.oco_id) or _find(orders, order.oco_id)
                 if sibling is not None:
                     sibling.active = False
             yield fill
+            if sibling is not None:
+                self.notices.append(
+                    OcoCancelled(time, order.strategy, symbol, sibling.id, order.id)
+                )
             if order.role is OrderRole.ENTRY and (order.stop_loss or order.take_profit):
                 children = self._bracket(order, qty, time)
+                stop = next((x for x in children if x.role is OrderRole.STOP_LOSS), None)
+                target = next((x for x in children if x.role is OrderRole.TAKE_PROFIT), None)
+                self.notices.append(
+                    BracketPlaced(
+                        time,
+                        order.strategy,
+                        symbol,
+                        order.id,
+                        None if stop is None else stop.id,
+                        None if stop is None else stop.price,
+                        None if target is None else target.id,
+                        None if target is None else target.price,
+                    )
+                )
                 if self.fill_at == "next_open" and ref == o:
                     queue.extend(children)  # filled at the open: the rest of this bar follows
                 else:

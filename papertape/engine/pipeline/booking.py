@@ -10,6 +10,7 @@ from papertape.engine.execution.orders import Order, OrderRole
 from papertape.engine.pipeline.state import EngineState, Slot
 
 if TYPE_CHECKING:
+    from papertape.engine.events import Event
     from papertape.engine.execution.orders import Fill
 
 __all__ = ["PRUNE_AT", "Booking"]
@@ -50,6 +51,7 @@ class Booking(EngineState):
             float(series.close[r]),
         )
         by_id = self._by_id
+        notices = self.sim.notices
         for fill in self.sim.on_bar(
             series.symbol,
             self.histories[s],
@@ -59,9 +61,19 @@ class Booking(EngineState):
             lambda strat, sym: by_id[strat].portfolio.qty(sym),
             self._buying_power,
         ):
+            if notices:
+                self._notify(notices)
             self._book(by_id[fill.strategy], fill)
+        if notices:
+            self._notify(notices)
         if held:
             self.sim.pending.setdefault(series.symbol, []).extend(held)
+
+    def _notify(self, notices: list[Event]) -> None:
+        """Emit the simulator's bracket and OCO events (in the order it made them)."""
+        for event in notices:
+            self.emit(event)
+        notices.clear()
 
     def _book(self, slot: Slot, fill: Fill) -> None:
         pf = slot.portfolio

@@ -8,8 +8,11 @@ leaves a torn entry and concurrent traders (or processes) never see half a file.
 
 An entry records the whole outcome of the call, failures included (timeout, provider error),
 with the latency, tokens and cost measured when it was made. Replaying from the cache therefore
-reproduces the decision record byte for byte; in ``readwrite`` mode a failed entry is retried
-(and overwritten), in ``replay`` mode it is served as recorded.
+reproduces the decision record byte for byte. A recorded outcome is served as recorded, failures
+included, in ``readwrite`` (the default) and ``replay`` modes: a re-run, a ``--resume`` and a
+journal replay must see exactly what the first run saw, and one retried timeout would change
+every later prompt. Only the opt-in ``retry`` mode asks the model again for a cached failure
+(and overwrites it), at the price of a journal that may differ from the first run's.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from papertape.engine.errors import JournalError
 if TYPE_CHECKING:
     from papertape.plugins.llm.providers.base import LlmRequest
 
-__all__ = ["CacheEntry", "ResponseCache", "request_key"]
+__all__ = ["CACHE_MODES", "CacheEntry", "ResponseCache", "request_key", "serves"]
+
+CACHE_MODES = ("readwrite", "replay", "retry", "off")
 
 
 def request_key(identity: dict[str, Any], request: LlmRequest) -> str:
@@ -78,6 +83,16 @@ class CacheEntry:
 
 
 _FIELDS = frozenset(CacheEntry.__dataclass_fields__)
+
+
+def serves(entry: CacheEntry | None, mode: str) -> bool:
+    """Whether a cached ``entry`` answers the call in cache ``mode`` (no model is asked).
+
+    Every recorded outcome is served, failures included, except a failure in ``retry`` mode.
+    """
+    if entry is None or mode == "off":
+        return False
+    return not (entry.failed and mode == "retry")
 
 
 class ResponseCache:

@@ -33,7 +33,7 @@ from papertape.engine.events import LlmDecision
 from papertape.engine.execution.orders import OrderRole, Signal, Target
 from papertape.engine.strategy import Strategy, StrategyContext
 from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter, estimate_tokens
-from papertape.plugins.llm.cache import CacheEntry, ResponseCache, request_key
+from papertape.plugins.llm.cache import CACHE_MODES, CacheEntry, ResponseCache, request_key, serves
 from papertape.plugins.llm.outcomes import TradeLinker
 from papertape.plugins.llm.prompt import DAY_NS, PERSONAS, ExitPlan, PromptSettings, build_prompt
 from papertape.plugins.llm.providers import PROVIDERS, LlmRequest, Provider, make_provider
@@ -56,7 +56,6 @@ if TYPE_CHECKING:
 __all__ = ["CACHE_ENV", "LlmTrader"]
 
 CACHE_ENV = "PAPERTAPE_LLM_CACHE"
-CACHE_MODES = ("readwrite", "replay", "off")
 EVENTS = ("exit", "regime")
 SCHEMA = decision_schema()
 
@@ -79,7 +78,7 @@ class LlmTrader(Strategy):
         persona, system_prompt, candles, reflect, allow_short: what the prompt says.
         temperature, seed, max_output_tokens, timeout: sampling and the per-call limit.
         budget_calls, budget_tokens, budget_cost, calls_per_minute: limits (0 = none).
-        cache, cache_dir: ``readwrite``/``replay``/``off`` and the cache folder ("" =
+        cache, cache_dir: ``readwrite``/``replay``/``retry``/``off`` and the cache folder ("" =
             ``$PAPERTAPE_LLM_CACHE`` or ``journals/llm-cache``).
         host, base_url, max_retries, n_ctx, n_threads: backend options.
     """
@@ -341,7 +340,7 @@ class LlmTrader(Strategy):
         if spent is not None:
             return _Answer(None, spent, key)
         cached = self.cache.get(key) if self.cache is not None else None
-        if cached is not None and (not cached.failed or self.p.cache == "replay"):
+        if cached is not None and serves(cached, self.p.cache):
             self.counters.cache_hits += 1
             self._charge(cached, spent_now=False)
             return _Answer(cached, None, key)

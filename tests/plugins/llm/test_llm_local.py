@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from papertape.engine.cli.report import result_json
 from papertape.plugins.llm.generate import generate_strategy
 from papertape.plugins.llm.providers import LocalProvider
 from papertape.plugins.llm.providers.base import LlmRequest
-from papertape.plugins.llm.providers.local import grammar_text
+from papertape.plugins.llm.providers.local import grammar_text, load_llama, model_path
 from papertape.plugins.llm.schema import ReasonCode, decision_schema, parse_decision
 from tests.plugins.llm.conftest import SP500, run_llm, trader
 
@@ -148,3 +149,64 @@ def test_generation_with_the_local_model_saves_only_what_validates(
         assert result.saved is not None and saved == [result.saved]
     else:
         assert result.saved is None and saved == []
+
+
+# 60 array items force over a hundred tokens: seconds of generation on a CPU
+LONG_ANSWER = LlmRequest(
+    "Count.",
+    "List 60 integers.",
+    {"type": "array", "items": {"type": "integer"}, "minItems": 60},
+    max_tokens=200,
+)
+
+
+def test_a_timed_out_local_call_lets_go_of_the_model_lock(local_model: Any) -> None:
+    provider = LocalProvider()
+    _, lock = load_llama(model_path(""), 4096, 0)
+
+    async def abandon_then_take_the_lock() -> tuple[bool, float]:
+        call = asyncio.ensure_future(provider.complete(LONG_ANSWER))
+        for _ in range(600):  # until the worker generates (the first call also loads)
+            await asyncio.sleep(0.05)
+            if lock.locked():
+                break
+        await asyncio.sleep(0.3)
+        assert lock.locked() and not call.done()
+        call.cancel()  # what a timeout does to the awaiting task
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        start = time.perf_counter()
+        got = await asyncio.to_thread(lock.acquire, True, 8.0)
+        waited = time.perf_counter() - start
+        if got:
+            lock.release()
+        return got, waited
+
+    got, waited = asyncio.run(abandon_then_take_the_lock())
+
+    # the worker stops at its next token; before, it held the model for all 200 (~15 s+)
+    assert got and waited < 8.0
+    quick = ask(LlmRequest("You are a careful trader. Reply in JSON.", PROMPT, decision_schema()))
+    assert json.loads(quick.text)["action"] in {"BUY", "SELL", "HOLD", "CLOSE"}  # still usable
+
+
+def test_a_call_abandoned_while_waiting_for_the_lock_never_generates(local_model: Any) -> None:
+    provider = LocalProvider()
+    _, lock = load_llama(model_path(""), 4096, 0)
+
+    async def abandon_while_blocked() -> bool:
+        lock.acquire()  # another trader is generating
+        try:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(provider.complete(LONG_ANSWER), 0.2)
+            await asyncio.sleep(0.3)
+        finally:
+            lock.release()
+        await asyncio.sleep(0.3)
+        # an abandoned worker that took the lock now would hold it for seconds
+        got = await asyncio.to_thread(lock.acquire, True, 1.0)
+        if got:
+            lock.release()
+        return got
+
+    assert asyncio.run(abandon_while_blocked())

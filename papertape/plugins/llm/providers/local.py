@@ -16,8 +16,12 @@ A GGUF file without a chat template (the packaged Gemma) gets the ``gemma`` turn
 because Gemma has no system role the system prompt opens the user turn (what Gemma 3's own
 template does). A loaded model is shared by every local trader of the process (per file,
 context size and thread count) and used under a lock: llama.cpp contexts are not thread-safe.
-Generation runs in a worker thread so the event loop (and remote traders) go on meanwhile; a
-call abandoned on timeout finishes in its thread (bounded by the output token limit) first.
+Generation runs in a worker thread so the event loop (and remote traders) go on meanwhile. A
+call abandoned by its caller (a timeout cancels the awaiting task) never keeps the model: the
+worker stops at the next generated token (generation is streamed and checks an abandon flag
+between tokens; llama-cpp's logits processors run in a C callback that cannot raise), and a
+worker still waiting for the lock gives up instead of generating for nobody, so the next
+trader's call starts at once.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ LOCAL_CAPABILITIES = Capabilities(
     seed=True,
     offline=True,
 )
+
+LOCK_POLL_S = 0.05  # how often a worker waiting for the model checks that it is still wanted
 
 _LOADED: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
 _LOADING = threading.Lock()
@@ -155,6 +161,17 @@ def _messages(llm: Any, request: LlmRequest) -> list[dict[str, str]]:
     ]
 
 
+def _acquire(lock: threading.Lock, abandoned: threading.Event) -> bool:
+    """Take ``lock`` unless the call is abandoned first (then return False)."""
+    while not lock.acquire(timeout=LOCK_POLL_S):
+        if abandoned.is_set():
+            return False
+    if abandoned.is_set():
+        lock.release()
+        return False
+    return True
+
+
 class LocalProvider(Provider):
     """Schema-constrained chat completions from a GGUF model in this process.
 
@@ -188,27 +205,59 @@ class LocalProvider(Provider):
             weights = f"{p.name}:{p.stat().st_size if p.is_file() else 0}"
         return {"provider": self.name, "model": self.model, "weights": weights}
 
-    def _generate(self, request: LlmRequest) -> LlmResponse:
+    def _generate(
+        self, request: LlmRequest, abandoned: threading.Event | None = None
+    ) -> LlmResponse:
+        flag = abandoned if abandoned is not None else threading.Event()
         llm, lock = load_llama(model_path(self.model), self.n_ctx, self.n_threads)
-        with lock:
+        if not _acquire(lock, flag):
+            raise TimeoutError("abandoned while waiting for the model")
+        try:
+            return self._stream(llm, request, flag)
+        finally:
+            lock.release()
+
+    def _stream(self, llm: Any, request: LlmRequest, abandoned: threading.Event) -> LlmResponse:
+        """Generate token by token (streamed), so an abandoned call stops at the next token.
+
+        The usage figures equal those of a non-streamed completion: one content chunk per
+        generated token, and the context holds the prompt plus every token but a last one cut
+        by the length limit (which is sampled, not evaluated).
+        """
+        parts: list[str] = []
+        finish = "stop"
+        try:
+            grammar = _grammar(json.dumps(request.schema))  # key order = generation order
+            chunks = llm.create_chat_completion(
+                messages=_messages(llm, request),
+                grammar=grammar,
+                temperature=request.temperature,
+                seed=request.seed,
+                max_tokens=request.max_tokens,
+                stream=True,
+            )
             try:
-                grammar = _grammar(json.dumps(request.schema))  # key order = generation order
-                out = llm.create_chat_completion(
-                    messages=_messages(llm, request),
-                    grammar=grammar,
-                    temperature=request.temperature,
-                    seed=request.seed,
-                    max_tokens=request.max_tokens,
-                )
-            except Exception as exc:  # context overflow, decode failure, grammar error
-                raise ModelError(f"llama.cpp: {type(exc).__name__}: {exc}"[:300]) from exc
-        choice = out["choices"][0]
-        usage = out.get("usage") or {}
-        finish = str(choice.get("finish_reason") or "stop")
+                for chunk in chunks:
+                    if abandoned.is_set():
+                        raise TimeoutError("abandoned during generation")
+                    choice = chunk["choices"][0]
+                    content = choice["delta"].get("content")
+                    if content:
+                        parts.append(content)
+                    if choice.get("finish_reason"):
+                        finish = str(choice["finish_reason"])
+            finally:
+                chunks.close()
+        except TimeoutError:
+            raise
+        except Exception as exc:  # context overflow, decode failure, grammar error
+            raise ModelError(f"llama.cpp: {type(exc).__name__}: {exc}"[:300]) from exc
+        tokens_out = len(parts)
+        tokens_in = int(llm.n_tokens) - tokens_out + (1 if finish == "length" else 0)
         return LlmResponse(
-            text=choice["message"].get("content") or "",
-            tokens_in=int(usage.get("prompt_tokens", 0)),
-            tokens_out=int(usage.get("completion_tokens", 0)),
+            text="".join(parts),
+            tokens_in=max(tokens_in, 0),
+            tokens_out=tokens_out,
             cost=0.0,
             stop_reason=finish,
             truncated=finish == "length",
@@ -216,5 +265,10 @@ class LocalProvider(Provider):
         )
 
     async def complete(self, request: LlmRequest) -> LlmResponse:
-        """Generate in a worker thread (the event loop stays free)."""
-        return await asyncio.to_thread(self._generate, request)
+        """Generate in a worker thread (the event loop stays free); cancelling stops it."""
+        abandoned = threading.Event()
+        try:
+            return await asyncio.to_thread(self._generate, request, abandoned)
+        except asyncio.CancelledError:
+            abandoned.set()  # the worker lets go of the model at its next token
+            raise
