@@ -45,7 +45,7 @@ class BlindTape:
 
 def _shift_for(first: int) -> int:
     target = int(datetime(BLIND_YEAR, 1, 1, tzinfo=UTC).timestamp()) * 10**9
-    weeks = (target - first) // WEEK_NS
+    weeks = -(-(target - first) // WEEK_NS)  # round up: the tape starts in BLIND_YEAR
     return int(weeks * WEEK_NS)
 
 

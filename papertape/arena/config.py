@@ -135,7 +135,7 @@ def parse_arena_config(data: dict[str, Any], base_dir: str | Path = ".") -> Aren
         arena = ArenaSettings.model_validate(section)
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "<root>"
+        key = ".".join(str(p) for p in _real_path(section, err["loc"])) or "<root>"
         value = err.get("input") if err["type"] != "missing" else None
         why = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         raise ConfigError(f"arena.{key}", value, why) from None
@@ -148,6 +148,22 @@ def parse_arena_config(data: dict[str, Any], base_dir: str | Path = ".") -> Aren
                 "a strategy already has this id; rename it or drop the baseline",
             )
     return ArenaConfig(run=run, arena=arena)
+
+
+def _real_path(data: Any, loc: tuple[int | str, ...]) -> list[int | str]:
+    """The part of an error location that exists in the input (drops union-member tags)."""
+    path: list[int | str] = []
+    for part in loc:
+        if (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and part < len(data)
+        ):
+            data = data[part]
+        else:
+            if not path or isinstance(data, dict):
+                path.append(part)  # a missing or unknown key is named too
+            break
+        path.append(part)
+    return path
 
 
 def load_arena_config(path: str | Path) -> ArenaConfig:

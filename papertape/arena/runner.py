@@ -131,7 +131,7 @@ def run_window(
         window,
         blind,
         wconfig.run_id,
-        str(writer.path) if writer is not None else None,
+        str(writer.run_dir) if writer is not None else None,
         times,
         by_symbol,
         traders,
