@@ -154,9 +154,9 @@ def _real_path(data: Any, loc: tuple[int | str, ...]) -> list[int | str]:
     """The part of an error location that exists in the input (drops union-member tags)."""
     path: list[int | str] = []
     for part in loc:
-        if (isinstance(data, dict) and part in data) or (
-            isinstance(data, list) and isinstance(part, int) and part < len(data)
-        ):
+        found = isinstance(data, dict) and part in data
+        found = found or (isinstance(data, list) and isinstance(part, int) and part < len(data))
+        if found:
             data = data[part]
         else:
             if not path or isinstance(data, dict):
