@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from papertape.arena.baselines import is_baseline
 from papertape.arena.calibration import decision_outcomes, score_calibration
+from papertape.engine.errors import PapertapeError
 from papertape.engine.metrics import compute_metrics, periods_per_year_from_times
 
 if TYPE_CHECKING:
@@ -185,6 +186,9 @@ def build_leaderboard(run: ArenaRun, blind: bool) -> dict[str, Any]:
             seed=run.config.seed,
         )
     except ImportError as exc:
+        out["significance_note"] = f"significance not computed: {exc}"
+        return out
+    except PapertapeError as exc:  # e.g. too few bars for a bootstrap
         out["significance_note"] = f"significance not computed: {exc}"
         return out
     if report is not None:

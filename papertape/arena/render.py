@@ -83,7 +83,7 @@ def _significance_table(board: dict[str, Any]) -> Table | None:
         title=f"against the best baseline ({sig['best_baseline']}), 95% bootstrap intervals",
         title_justify="left",
     )
-    for c in ("trader", "ΔSharpe", "Δreturn", "p", "p (Holm)", "verdict"):
+    for c in ("trader", "ΔSharpe", "Δreturn", "p", "p (Romano-Wolf)", "p (Holm)", "verdict"):
         t.add_column(c, justify="left" if c in ("trader", "verdict") else "right")
     for trader, c in sig["comparisons"].items():
         t.add_row(
@@ -92,6 +92,7 @@ def _significance_table(board: dict[str, Any]) -> Table | None:
             _interval(c["total_return_difference"], pct=True),
             _f(c["sharpe_difference"]["p_value"], 3),
             _f(c["p_adjusted"], 3),
+            _f(c["p_holm"], 3),
             c["verdict"],
         )
     return t

@@ -7,10 +7,11 @@ an arena share the same bars, so returns are paired by construction) and, for ea
 2. tests the Sharpe-ratio difference and the total-return difference against it with the
    Ledoit–Wolf studentized circular block bootstrap of :mod:`papertape.analysis.significance`
    (interval and two-sided p-value);
-3. controls the family-wise error over all contestants with Holm's step-down adjustment of the
-   Sharpe p-values, and says ``beats <baseline>`` only where the adjusted p-value is below
-   ``alpha`` and the difference is positive (``worse than <baseline>`` when it is negative);
-   every other row says ``not distinguishable from <baseline>``;
+3. controls the family-wise error over all contestants: ``beats <baseline>`` only where the
+   Romano–Wolf StepM (one joint bootstrap of all traders and the baseline, one-sided, adjusted
+   p-value ``<= alpha``) says so; ``worse than <baseline>`` where the two-sided tests,
+   Holm-adjusted, reject with a negative difference; every other row says
+   ``not distinguishable from <baseline>``;
 4. gives the Deflated Sharpe Ratio of the contestant with the highest Sharpe ratio, deflated
    for the number of contestants tried.
 
@@ -31,7 +32,7 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from papertape.analysis.significance import PairedTest
 
-METHOD = "Ledoit-Wolf studentized circular block bootstrap, Holm step-down"
+METHOD = "Ledoit-Wolf studentized circular block bootstrap; Romano-Wolf StepM"
 
 __all__ = ["Comparison", "SignificanceReport", "compare_to_baselines", "per_bar_sharpe"]
 
@@ -52,7 +53,8 @@ class Comparison:
     baseline: str
     sharpe: PairedTest
     total_return: PairedTest
-    p_adjusted: float
+    p_adjusted: float  # Romano-Wolf, one-sided "beats"
+    p_holm: float  # Holm on the two-sided Sharpe tests
     verdict: str
 
 
@@ -98,6 +100,7 @@ class SignificanceReport:
                     "sharpe_difference": test(c.sharpe),
                     "total_return_difference": test(c.total_return),
                     "p_adjusted": num(c.p_adjusted),
+                    "p_holm": num(c.p_holm),
                     "verdict": c.verdict,
                 }
                 for k, c in self.comparisons.items()
@@ -141,9 +144,11 @@ def compare_to_baselines(
     from papertape.analysis.significance import (
         deflated_sharpe_ratio,
         holm,
+        romano_wolf,
         sharpe_difference,
         total_return_difference,
     )
+    from papertape.engine.errors import DataError
 
     if not baselines or not contestants:
         return None
@@ -157,32 +162,45 @@ def compare_to_baselines(
             total_return_difference(returns[name], base, **kw),
         )
     raw = [t[0].p_value if math.isfinite(t[0].p_value) else 1.0 for t in tests.values()]
-    adjusted = holm(raw)
+    p_holm = holm(raw)
+    family = romano_wolf(
+        np.column_stack([returns[n] for n in contestants]),
+        base,
+        periods_per_year=periods_per_year,
+        reps=reps,
+        seed=seed,
+        alpha=alpha,
+    )
     comparisons = {}
-    for (name, (sr, tr)), p_adj in zip(tests.items(), adjusted, strict=True):
-        if p_adj < alpha and sr.statistic > 0:
+    for i, (name, (sr, tr)) in enumerate(tests.items()):
+        if family.beats[i]:
             verdict = f"beats {best}"
-        elif p_adj < alpha and sr.statistic < 0:
+        elif p_holm[i] <= alpha and sr.statistic < 0:
             verdict = f"worse than {best}"
         else:
             verdict = f"not distinguishable from {best}"
-        comparisons[name] = Comparison(name, best, sr, tr, float(p_adj), verdict)
+        comparisons[name] = Comparison(
+            name, best, sr, tr, float(family.p_values[i]), float(p_holm[i]), verdict
+        )
     sharpes = {n: per_bar_sharpe(returns[n]) for n in contestants}
     winner = max(contestants, key=lambda n: (sharpes[n], -contestants.index(n)))
     dsr = None
     r = np.asarray(returns[winner], dtype=np.float64)
     if len(r) > 2 and len(contestants) > 1:
         skew, kurt = _moments(r)
-        dsr = float(
-            deflated_sharpe_ratio(
-                sharpes[winner],
-                n_trials=len(contestants),
-                n_obs=len(r),
-                skew=skew,
-                kurtosis=kurt,
-                sharpe_std_across_trials=float(np.std(list(sharpes.values()), ddof=1)),
+        try:
+            dsr = float(
+                deflated_sharpe_ratio(
+                    sharpes[winner],
+                    n_trials=len(contestants),
+                    n_obs=len(r),
+                    skew=skew,
+                    kurtosis=kurt,
+                    sharpe_std_across_trials=float(np.std(list(sharpes.values()), ddof=1)),
+                )
             )
-        )
+        except DataError:  # moments that leave the Sharpe ratio no variance: no deflation
+            dsr = None
     return SignificanceReport(
         best,
         alpha,

@@ -93,7 +93,7 @@ def render_report(doc: dict[str, Any]) -> str:
         + ". Every trader saw the same bars with the same costs, fills, sizer and shields, in "
         "its own portfolio. Intervals are 95% studentized circular block bootstrap intervals "
         "of the difference to the best baseline; a verdict says “beats” only where it holds "
-        "after Holm's family-wise correction.</p>",
+        "after Romano–Wolf family-wise correction.</p>",
     ]
     n = 0
     for variant, board in summary["leaderboards"].items():

@@ -56,7 +56,7 @@ def leaderboard_table(board: dict[str, Any]) -> str:
         "long / short / flat",
         "ΔSharpe vs best baseline [95%]",
         "Δreturn [95%]",
-        "p (Holm)",
+        "p (Romano-Wolf)",
         "verdict",
     ]
     rows = []
