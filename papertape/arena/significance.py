@@ -204,7 +204,7 @@ def compare_to_baselines(
     return SignificanceReport(
         best,
         alpha,
-        "Ledoit-Wolf studentized circular block bootstrap; Holm",
+        METHOD,
         comparisons,
         winner,
         dsr,
