@@ -98,36 +98,25 @@ def _significance_table(board: dict[str, Any]) -> Table | None:
     return t
 
 
-def _llm_table(board: dict[str, Any]) -> Table | None:
+def _llm_tables(board: dict[str, Any]) -> list[Table]:
     rows = [r for r in board["rows"] if r.get("llm")]
     if not rows:
-        return None
-    t = Table(title="LLM traders", title_justify="left")
+        return []
+    decisions = Table(title="LLM traders: decisions and calibration", title_justify="left")
     for c in (
-        "trader",
-        "model",
-        "decisions",
-        "invalid (by reason)",
-        "abstained",
-        "mean conf.",
-        "Brier",
-        "ECE",
-        "n cal.",
-        "tokens in/out",
-        "cost",
-        "cost/decision",
-        "latency p50/p95",
-    ):
-        t.add_column(
-            c, justify="left" if c in ("trader", "model", "invalid (by reason)") else "right"
-        )
+        "trader", "decisions", "invalid (by reason)", "abstained", "mean conf.", "Brier",
+        "ECE", "scored",
+    ):  # fmt: skip
+        decisions.add_column(c, justify="left" if c.startswith(("trader", "invalid")) else "right")
+    usage = Table(title="LLM traders: usage", title_justify="left")
+    for c in ("trader", "model", "tokens in/out", "cost", "cost/decision", "latency p50/p95"):
+        usage.add_column(c, justify="left" if c in ("trader", "model") else "right")
     for r in rows:
         m = r["llm"]
         cal = m["calibration"]
         invalid = ", ".join(f"{k}×{v}" for k, v in m["invalid"].items()) or "none"
-        t.add_row(
+        decisions.add_row(
             r["trader"],
-            str(m["model"]),
             str(m["decisions"]),
             invalid,
             str(m["abstained"]),
@@ -135,12 +124,16 @@ def _llm_table(board: dict[str, Any]) -> Table | None:
             _f(cal["brier"], 3),
             _f(cal["ece"], 3),
             str(cal["n"]),
+        )
+        usage.add_row(
+            r["trader"],
+            str(m["model"]),
             f"{m['tokens_in']:,}/{m['tokens_out']:,}",
             f"${m['cost']:.4f}",
             f"${m['cost_per_decision']:.5f}",
             f"{_f(m['latency_ms_p50'], 0)}/{_f(m['latency_ms_p95'], 0)} ms",
         )
-    return t
+    return [decisions, usage]
 
 
 def _windows_table(board: dict[str, Any]) -> Table:
@@ -169,17 +162,16 @@ def print_arena(summary: dict[str, Any], console: Console | None = None) -> None
         if sig_table is not None:
             console.print(sig_table)
         console.print(_windows_table(board))
-        llm = _llm_table(board)
-        if llm is not None:
-            console.print(llm)
+        for table in _llm_tables(board):
+            console.print(table)
         sig = board.get("significance")
         if sig is not None:
             dsr = sig.get("deflated_sharpe")
             console.print(
                 f"best baseline: {sig['best_baseline']} · family-wise α = {sig['alpha']} "
                 f"({sig['method']}) · winner {sig['winner']}: deflated Sharpe "
-                f"{_f(dsr, 3)} (probability its true Sharpe > 0 after trying "
-                f"{len(sig['comparisons'])} traders)",
+                f"{_f(dsr, 3)} (probability its Sharpe is skill, not the luck of the best of "
+                f"{len(sig['comparisons'])} tries; > 0.95 is evidence)",
                 highlight=False,
             )
         elif board.get("significance_note"):

@@ -103,8 +103,9 @@ def render_report(doc: dict[str, Any]) -> str:
         if sig and sig.get("deflated_sharpe") is not None:
             parts.append(
                 f'<p class="note">Winner {escape(str(sig["winner"]))}: deflated Sharpe ratio '
-                f"{sig['deflated_sharpe']:.3f} (probability that its true Sharpe ratio is "
-                f"positive after trying {len(sig['comparisons'])} traders).</p>"
+                f"{sig['deflated_sharpe']:.3f}: the probability that its Sharpe ratio is skill "
+                f"rather than the luck of the best of {len(sig['comparisons'])} tries "
+                "(above 0.95 is evidence).</p>"
             )
         elif board.get("significance_note"):
             parts.append(f'<p class="note">{escape(board["significance_note"])}</p>')
