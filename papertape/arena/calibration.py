@@ -92,7 +92,11 @@ def score_calibration(
 
 
 def _clean(v: Any) -> Any:
-    if isinstance(v, int | float | np.floating | np.integer):
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
         x = float(v)
         return x if np.isfinite(x) else None
     return v
