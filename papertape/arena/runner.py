@@ -121,6 +121,7 @@ def run_window(
             side,
             trades,
             float(sum(f.fee for f in fills)),
+            tuple(fills),
             tuple(tap.decisions.get(slot.id, [])),
             dict(stats) if isinstance(stats, dict) else {},
             window_metrics(curve, times, trades, side),

@@ -92,6 +92,10 @@ def _window(w: WindowRun) -> dict[str, Any]:
                     }
                     for t in r.trades
                 ],
+                "fills": [
+                    {"time": f.time, "symbol": f.symbol, "qty": f.qty, "price": f.price}
+                    for f in r.fills
+                ],
                 "decisions": [
                     {
                         "time": int(d["time"]),

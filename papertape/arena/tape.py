@@ -76,6 +76,7 @@ class TraderRun:
         side: Sign of the net position after each step: +1 long, -1 short, 0 flat.
         trades: Round trips closed in the window.
         fees: Fees paid in the window.
+        fills: Every fill in the window (open positions included).
         decisions: ``llm_decision`` records (empty for other strategies).
         stats: ``Strategy.stats()``.
         metrics: Performance of ``equity``.
@@ -89,6 +90,7 @@ class TraderRun:
     side: NDArray[np.int8]
     trades: tuple[ClosedTrade, ...]
     fees: float
+    fills: tuple[FillRecord, ...]
     decisions: tuple[dict[str, Any], ...]
     stats: dict[str, Any]
     metrics: PerformanceReport

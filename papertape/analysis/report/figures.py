@@ -105,7 +105,7 @@ def equity_figure(window: dict[str, Any], colours: dict[str, str]) -> go.Figure:
 
 
 def price_figure(window: dict[str, Any], colours: dict[str, str]) -> go.Figure:
-    """Closes of each symbol with every trader's entries (▲ long, ▼ short) and exits (✕)."""
+    """Closes of each symbol with every trader's fills (▲ bought, ▼ sold)."""
     fig = go.Figure()
     for sym, p in window["prices"].items():
         fig.add_trace(
@@ -114,38 +114,28 @@ def price_figure(window: dict[str, Any], colours: dict[str, str]) -> go.Figure:
             )
         )
     for tid, t in window["traders"].items():
-        if not t["trades"]:
+        fills = t.get("fills") or []
+        if not fills:
             continue
         c = colours.get(tid, "#333")
-        entries = t["trades"]
         fig.add_trace(
             go.Scatter(
-                x=_dates([e["entry_time"] for e in entries]),
-                y=[e["entry_price"] for e in entries],
+                x=_dates([f["time"] for f in fills]),
+                y=[f["price"] for f in fills],
                 mode="markers",
-                name=f"{tid} entry",
+                name=tid,
                 legendgroup=tid,
                 marker={
-                    "symbol": [
-                        "triangle-up" if e["side"] > 0 else "triangle-down" for e in entries
-                    ],
+                    "symbol": ["triangle-up" if f["qty"] > 0 else "triangle-down" for f in fills],
                     "size": 9,
                     "color": c,
+                    "line": {"width": 0.5, "color": "#222"},
                 },
                 text=[
-                    f"{tid} {'long' if e['side'] > 0 else 'short'} {e['symbol']}" for e in entries
+                    f"{tid} {'bought' if f['qty'] > 0 else 'sold'} {abs(f['qty']):.4g} "
+                    f"{f['symbol']} @ {f['price']:,.2f}"
+                    for f in fills
                 ],
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=_dates([e["exit_time"] for e in entries]),
-                y=[e["exit_price"] for e in entries],
-                mode="markers",
-                name=f"{tid} exit",
-                legendgroup=tid,
-                marker={"symbol": "x", "size": 7, "color": c},
-                text=[f"{tid} exit, P&L {e['pnl']:,.2f}" for e in entries],
             )
         )
     tape = "blind tape" if window["blind"] else "real tape"
