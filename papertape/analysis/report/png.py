@@ -46,13 +46,16 @@ def chromium_command(binary: str, *args: str) -> list[str]:
     ]
 
 
-def write_pngs(report: Path, out_dir: Path, doc: dict[str, Any] | None = None) -> list[Path]:
-    """Screenshot the main charts of an arena (from ``doc``, or the run behind ``report``).
+def write_pngs(report: Path, out_dir: Path, doc: dict[str, Any]) -> list[Path]:
+    """Screenshot the main charts of an arena into ``<out_dir>/<report stem>-<chart>.png``.
 
     Args:
-        report: The HTML report (only used to name the files).
+        report: The HTML report (names the files).
         out_dir: Where the PNGs go.
-        doc: The arena document; required.
+        doc: The arena document (``arena.json``).
+
+    Raises:
+        ConfigError: No Chromium binary on PATH.
 
     Returns:
         The written PNG paths.
@@ -64,8 +67,6 @@ def write_pngs(report: Path, out_dir: Path, doc: dict[str, Any] | None = None) -
         raise ConfigError(
             "--png", str(out_dir), "no Chromium binary on PATH (apt-get install chromium)"
         )
-    if doc is None:
-        raise ConfigError("--png", str(out_dir), "needs the arena document")
     out_dir.mkdir(parents=True, exist_ok=True)
     js = plotly.offline.get_plotlyjs()
     written = []

@@ -60,3 +60,17 @@ def test_chromium_renders_the_charts_and_the_tables(doc: dict, tmp_path: Path) -
     assert dom.count("<tr") > 20
     assert "buy_and_hold" in dom and "flat, so buy" in dom
     assert "decisions shown" in dom  # the filter script ran
+
+
+def test_png_exports_of_the_main_charts(doc: dict, tmp_path: Path) -> None:
+    if chromium_binary() is None:
+        pytest.skip("no Chromium binary on PATH (apt-get install chromium) to screenshot charts")
+    from papertape.analysis.report import write_pngs
+
+    pngs = write_pngs(tmp_path / "arena.html", tmp_path / "img", doc)
+    assert [p.name for p in pngs] == [
+        "arena-equity.png", "arena-trades.png", "arena-leaderboard.png", "arena-calibration.png",
+    ]  # fmt: skip
+    for p in pngs:
+        data = p.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
