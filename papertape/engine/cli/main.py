@@ -15,11 +15,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from papertape.engine.cli import (
+    arena,
     backtest,
     bench,
     data,
     feed,
     generate,
+    html_report,
     journal,
     regime,
     strategies,
@@ -29,7 +31,19 @@ from papertape.engine.errors import PapertapeError, RunInterrupted
 
 __all__ = ["build_parser", "main"]
 
-COMMAND_GROUPS = (backtest, bench, data, feed, generate, journal, strategies, train, regime)
+COMMAND_GROUPS = (
+    backtest,
+    bench,
+    arena,
+    data,
+    feed,
+    generate,
+    journal,
+    html_report,
+    strategies,
+    train,
+    regime,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

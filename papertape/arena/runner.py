@@ -1,0 +1,185 @@
+"""Run an arena: every window (and, in blind mode, every variant) as one engine session.
+
+One window is one session on the shared session API: the window's bars (with warm-up history
+in front) are passed to :func:`~papertape.engine.session.build_engine` as ``series``, each
+strategy is wrapped in a :class:`~papertape.arena.windows.WindowGate`, and the window's config
+gets its own run name (``<name>-w<i>``, ``-blind``), so windows never share a journal. All
+traders of a window run on one stream with identical costs, in isolated portfolios; LLM calls
+of one decision round run concurrently (the engine awaits them together).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from papertape.arena.baselines import add_baselines
+from papertape.arena.blind import blind_config, blind_series
+from papertape.arena.tape import EventTap, TraderRun, positions_by_step, window_metrics
+from papertape.arena.windows import Window, WindowGate, plan_windows, slice_window
+from papertape.engine.session import build_engine, load_series
+
+if TYPE_CHECKING:
+    from papertape.arena.config import ArenaConfig
+    from papertape.engine.config import RunConfig
+    from papertape.engine.feeds.base import BarSeries
+
+__all__ = ["ArenaRun", "WindowRun", "arena_id", "run_arena", "run_window"]
+
+log = logging.getLogger("papertape.arena")
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRun:
+    """The outcome of one window in one variant (blind or not)."""
+
+    window: Window
+    blind: bool
+    run_id: str
+    journal: str | None
+    times: NDArray[np.int64]  # the window's steps
+    series: dict[str, BarSeries]  # the bars the traders saw (warm-up included), by symbol
+    traders: dict[str, TraderRun]
+    regimes: tuple[dict[str, Any], ...]
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class ArenaRun:
+    """Everything an arena produced."""
+
+    arena_id: str
+    config: ArenaConfig
+    contestants: tuple[str, ...]
+    baselines: tuple[str, ...]
+    windows: tuple[WindowRun, ...]
+    seconds: float
+
+    def variant(self, blind: bool) -> list[WindowRun]:
+        """The windows of one variant, in order."""
+        return [w for w in self.windows if w.blind is blind]
+
+
+def arena_id(config: ArenaConfig) -> str:
+    """``<run name>-arena-<hash of the run config and the arena settings>``."""
+    blob = json.dumps(
+        {"run": config.run.config_hash, "arena": config.arena.model_dump(mode="json")},
+        sort_keys=True,
+    )
+    return f"{config.run.run.name}-arena-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
+
+
+def _window_config(config: RunConfig, window: Window, blind: bool) -> RunConfig:
+    name = f"{config.run.name}-w{window.index}" + ("-blind" if blind else "")
+    return config.model_copy(update={"run": config.run.model_copy(update={"name": name})})
+
+
+def run_window(
+    config: RunConfig, series: Sequence[BarSeries], window: Window, warmup_bars: int, blind: bool
+) -> WindowRun:
+    """Run every strategy of ``config`` over one window (see the module docstring).
+
+    ``series`` and ``config`` are already blinded for a blind variant (``blind`` names it).
+    """
+    sliced = slice_window(series, window, warmup_bars)
+    start = window.start
+    wconfig = _window_config(config, window, blind)
+    tap = EventTap()
+    engine, writer = build_engine(wconfig, sliced, extra_plugins=[tap])
+    for slot in engine.slots:
+        slot.strategy = WindowGate(slot.strategy, start)
+    t0 = time.perf_counter()
+    try:
+        engine.run_sync()
+    finally:
+        if writer is not None:
+            writer.close()
+    seconds = time.perf_counter() - t0
+    steps = np.frombuffer(engine.step_times, dtype=np.int64).copy()
+    k0 = int(np.searchsorted(steps, start, side="left"))
+    times = steps[k0:]
+    by_symbol = {s.symbol: s for s in sliced}
+    traders: dict[str, TraderRun] = {}
+    for slot in engine.slots:
+        curve = np.frombuffer(slot.portfolio.curve, dtype=np.float64)[k0:].copy()
+        fills = tap.fills.get(slot.id, [])
+        side = positions_by_step(fills, times, by_symbol)
+        trades = tuple(slot.portfolio.trades)
+        stats = slot.strategy.stats()
+        traders[slot.id] = TraderRun(
+            slot.id,
+            slot.strategy.name,
+            curve,
+            side,
+            trades,
+            float(sum(f.fee for f in fills)),
+            tuple(fills),
+            tuple(tap.decisions.get(slot.id, [])),
+            dict(stats) if isinstance(stats, dict) else {},
+            window_metrics(curve, times, trades, side),
+            slot.errors,
+            slot.enabled,
+        )
+    return WindowRun(
+        window,
+        blind,
+        wconfig.run_id,
+        str(writer.run_dir) if writer is not None else None,
+        times,
+        by_symbol,
+        traders,
+        tuple(tap.regimes),
+        seconds,
+    )
+
+
+def run_arena(
+    config: ArenaConfig,
+    series: Sequence[BarSeries] | None = None,
+    windows: int | None = None,
+) -> ArenaRun:
+    """Run the arena: baselines added, every window, every blind variant.
+
+    Args:
+        config: The arena config.
+        series: Bars to use instead of the config's data files.
+        windows: Overrides ``[arena] windows`` with N equal windows (``--windows``).
+    """
+    settings = config.arena
+    if windows is not None:
+        settings = settings.model_copy(update={"windows": windows})
+        config = config.model_copy(update={"arena": settings})
+    data = list(series) if series is not None else load_series(config.run)
+    planned = plan_windows(data, settings.windows, settings.warmup_bars)
+    contestants = tuple(s.slot_id for s in config.run.strategies)
+    t0 = time.perf_counter()
+    runs = []
+    for blind in settings.blind_modes:
+        tape, cfg, plan = data, config.run, planned
+        if blind:  # one transformation for the whole tape, so windows pool like the real ones
+            blinded = blind_series(data)
+            tape, cfg = blinded.series, blind_config(config.run, blinded.aliases)
+            plan = [
+                replace(w, start=w.start + blinded.shift_ns, end=w.end + blinded.shift_ns)
+                for w in planned
+            ]
+        for window in plan:
+            wcfg = add_baselines(cfg, settings.baselines, config.seed + window.index)
+            log.info("arena window %s%s", window.label, " (blind)" if blind else "")
+            runs.append(run_window(wcfg, tape, window, settings.warmup_bars, blind))
+    return ArenaRun(
+        arena_id(config),
+        config,
+        contestants,
+        tuple(settings.baselines),
+        tuple(runs),
+        time.perf_counter() - t0,
+    )

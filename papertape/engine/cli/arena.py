@@ -1,0 +1,80 @@
+"""``papertape arena``: traders and baselines on one tape, over windows, with a leaderboard."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from papertape.engine.cli.report import dumps
+
+__all__ = ["register"]
+
+ARENA_HELP = """\
+Run an arena: every [[strategies]] entry of CONFIG (LLM traders, rule-based and drop-in
+strategies) plus the baselines (buy-and-hold, always-flat, a seeded random trader on the LLM
+traders' schedule) trade one identical tape with identical costs, fills, sizer and shields,
+each in its own portfolio, over one or more disjoint windows (each with warm-up history), and
+optionally on a blind tape (rebased prices, shifted dates, hidden ticker).
+
+Prints a leaderboard per variant (return before/after fees, Sharpe, Sortino, Calmar, drawdown,
+trades, win rate, profit factor, time long/short/flat, and for LLM traders decisions, invalid
+and abstained decisions, confidence, calibration, tokens, cost, latency) and, per contestant,
+the Sharpe difference to the best baseline with a bootstrap interval and a family-wise
+corrected verdict. The run folder (arena.json, one journal per window) feeds `papertape report`.
+
+  papertape arena configs/arena.toml
+  papertape arena configs/arena.toml --windows 5 --json
+  papertape arena configs/arena.toml --report arena.html
+"""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``arena`` subcommand."""
+    p = sub.add_parser(
+        "arena",
+        help="run traders and baselines side by side and rank them honestly",
+        description=ARENA_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("config", help="TOML run config with an [arena] section")
+    p.add_argument("--json", action="store_true", help="print the leaderboards as one JSON object")
+    p.add_argument("--report", metavar="FILE.html", help="also write the HTML report")
+    p.add_argument(
+        "--windows", type=int, metavar="N", help="N equal windows (overrides [arena] windows)"
+    )
+    p.set_defaults(handler=_arena)
+
+
+def _arena(args: argparse.Namespace) -> int:
+    from papertape.arena import arena_document, load_arena_config, run_arena, write_arena
+    from papertape.engine.errors import ConfigError
+
+    if args.windows is not None and args.windows < 1:
+        raise ConfigError("--windows", args.windows, "must be >= 1")
+    config = load_arena_config(args.config)
+    t0 = time.perf_counter()
+    run = run_arena(config, windows=args.windows)
+    doc = arena_document(run)
+    folder = write_arena(doc, config.run.journal.dir)
+    summary: dict[str, Any] = doc["summary"]
+    err = Console(stderr=True)
+    if args.json:
+        print(dumps(summary))
+    else:
+        from papertape.arena.render import print_arena
+
+        print_arena(summary)
+    if args.report:
+        from papertape.analysis.report import write_report
+
+        out = write_report(doc, Path(args.report))
+        err.print(f"report: {out}", highlight=False)
+    err.print(
+        f"arena: {folder} · {len(run.windows)} sessions in {time.perf_counter() - t0:.1f}s",
+        highlight=False,
+    )
+    return 0
