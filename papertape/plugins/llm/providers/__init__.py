@@ -24,12 +24,15 @@ from papertape.engine.errors import ConfigError
 from papertape.plugins.llm.providers.anthropic import AnthropicProvider
 from papertape.plugins.llm.providers.base import Capabilities, LlmRequest, LlmResponse, Provider
 from papertape.plugins.llm.providers.local import LOCAL_CAPABILITIES, LocalProvider
+from papertape.plugins.llm.providers.local_fewshot import DECODERS, FewShotLocalProvider
 from papertape.plugins.llm.providers.ollama import OLLAMA_CAPABILITIES, OllamaProvider
 
 __all__ = [
+    "DECODERS",
     "PROVIDERS",
     "AnthropicProvider",
     "Capabilities",
+    "FewShotLocalProvider",
     "LlmRequest",
     "LlmResponse",
     "LocalProvider",
@@ -56,6 +59,7 @@ def make_provider(
     max_retries: int = 2,
     n_ctx: int = 4096,
     n_threads: int = 0,
+    decode: str = "chat",
 ) -> Provider:
     """Create the backend ``name`` (no model is loaded and no connection is made yet).
 
@@ -68,10 +72,14 @@ def make_provider(
         max_retries: Anthropic SDK retries.
         n_ctx: llama.cpp context length (local).
         n_threads: llama.cpp threads, 0 = automatic (local).
+        decode: Local decoder: ``chat`` (chat turn, JSON grammar), ``fewshot`` or
+            ``calibrated`` (few-shot completion; see ``local_fewshot``).
 
     Raises:
         ConfigError: For an unknown backend name.
     """
+    if name == "local" and decode in DECODERS:
+        return FewShotLocalProvider(model, decode=decode, n_ctx=n_ctx, n_threads=n_threads)
     if name == "local":
         return LocalProvider(model, n_ctx=n_ctx, n_threads=n_threads)
     if name == "ollama":
