@@ -95,6 +95,9 @@ class LlmTrader(Strategy):
         cache, cache_dir: ``readwrite``/``replay``/``off`` and the cache folder ("" =
             ``$PAPERTAPE_LLM_CACHE`` or ``journals/llm-cache``).
         host, base_url, max_retries, n_ctx, n_threads: backend options.
+        api_key_env, structured, price_in, price_out: OpenAI-compatible options (the name of
+            the key's environment variable, ``auto``/``json_schema``/``json_object``, USD
+            per million tokens overriding the price table).
         decode: how a local model decides: ``chat`` (chat prompt, JSON grammar), ``fewshot``
             (few-shot completion, grammar), ``calibrated`` (few-shot, action scored and
             calibrated); ``auto`` = ``calibrated`` for the packaged base model, else ``chat``.
@@ -128,6 +131,10 @@ class LlmTrader(Strategy):
         "n_ctx": 4096,
         "n_threads": 0,
         "decode": "auto",
+        "api_key_env": "OPENAI_API_KEY",
+        "structured": "auto",
+        "price_in": -1.0,
+        "price_out": -1.0,
     }
 
     def validate(self) -> None:
@@ -169,6 +176,13 @@ class LlmTrader(Strategy):
                 "params.provider",
                 "anthropic",
                 "set ANTHROPIC_API_KEY in the environment (the key is read from there only)",
+            )
+        if p.provider == "openai" and p.api_key_env and not os.environ.get(p.api_key_env):
+            raise ConfigError(
+                "params.api_key_env",
+                p.api_key_env,
+                "is not set in the environment (the key is read from there only; "
+                'api_key_env = "" for a keyless local server)',
             )
         if p.provider == "local" and importlib.util.find_spec("llama_cpp") is None:
             raise ConfigError(
@@ -216,6 +230,10 @@ class LlmTrader(Strategy):
             n_ctx=p.n_ctx,
             n_threads=p.n_threads,
             decode=self._decoder(),
+            api_key_env=p.api_key_env,
+            structured=p.structured,
+            price_in=p.price_in,
+            price_out=p.price_out,
         )
         self._completion = self._decoder() in DECODERS
         self._identity = self.provider.identity()

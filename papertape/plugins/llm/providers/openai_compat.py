@@ -211,7 +211,7 @@ class OpenAIProvider(Provider):
         else:  # JSON mode: llama.cpp's server reads "schema"; others see it in the prompt
             fmt = {"type": "json_object", "schema": dict(request.schema)}
             schema_text = json.dumps(request.schema, separators=(",", ":"))
-            system = f"{system}\n\nReply with one JSON object matching this JSON schema: {schema_text}"
+            system = f"{system}\n\nReply with one JSON object following this schema: {schema_text}"
         return {
             "model": self.model,
             "messages": [
@@ -237,7 +237,7 @@ class OpenAIProvider(Provider):
                 if not (self._probing and exc.status_code in (400, 422)):
                     raise
                 # the server does not take json_schema (llama.cpp's): JSON mode from now on
-                log.info("%s rejected json_schema (HTTP %s); using JSON mode", self.base_url, exc.status_code)
+                log.info("%s rejected json_schema (HTTP %s)", self.base_url, exc.status_code)
                 self._probing, self.mode = False, "json_object"
                 out = await client.chat.completions.create(**self._params(request, "json_object"))
             else:
@@ -246,7 +246,8 @@ class OpenAIProvider(Provider):
         except openai.APITimeoutError:
             raise TimeoutError(f"openai did not answer within {self.timeout}s") from None
         except openai.APIStatusError as exc:
-            raise ModelError(f"openai HTTP {exc.status_code}: {_error_of(exc.body)}"[:300]) from None
+            why = f"openai HTTP {exc.status_code}: {_error_of(exc.body)}"
+            raise ModelError(why[:300]) from None
         except openai.APIError as exc:
             raise ModelError(f"openai: {type(exc).__name__}: {exc.message}"[:300]) from None
         except ValueError as exc:  # a body that is not the documented JSON
