@@ -73,16 +73,23 @@ def test_openai_json_schema_request_and_priced_answer(keyed: WireServer) -> None
     assert resp.model == "gpt-4.1-mini-2025-04-14" and not resp.refusal
 
 
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (400, "json_schema not supported"),
+        (500, "body.response_format.type: Input should be 'text' or 'json_object'"),  # llama.cpp
+    ],
+)
 def test_a_server_that_rejects_json_schema_gets_json_mode_with_the_schema(
-    keyed: WireServer,
+    keyed: WireServer, status: int, message: str
 ) -> None:
     def answer(seen: Seen) -> Reply:
         if seen.json["response_format"]["type"] == "json_schema":
-            return Reply(400, {"error": {"message": "json_schema not supported", "type": "x"}})
+            return Reply(status, {"error": {"message": message, "type": "x"}})
         return Reply(200, body("openai_chat.json"))
 
     keyed.on(CHAT, answer)
-    p = provider(keyed)
+    p = provider(keyed, max_retries=0)
 
     first, second = ask(p), ask(p)
 

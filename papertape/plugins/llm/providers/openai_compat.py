@@ -11,8 +11,9 @@ Structured output differs by endpoint, so :data:`STRUCTURED_OUTPUT` is a capabil
 host: ``json_schema`` (``response_format`` with a strict JSON schema) where supported,
 ``json_object`` (JSON mode, with the schema both in ``response_format.schema`` — which
 llama.cpp's server enforces as a grammar — and in the system prompt) where not. An unknown
-host starts with ``json_schema`` and, if the server rejects it (HTTP 400/422, as llama.cpp's
-server does), falls back to ``json_object`` for the rest of the run. The answer is validated
+host starts with ``json_schema`` and, if the server rejects it (HTTP 400/422, or an error
+naming ``response_format`` / ``json_schema`` — llama.cpp's server answers HTTP 500 with a
+validation error), falls back to ``json_object`` for the rest of the run. The answer is validated
 again by the trader either way.
 
 Cost: :data:`OPENAI_PRICES` (USD per million input / output tokens, by model-name prefix,
@@ -234,7 +235,7 @@ class OpenAIProvider(Provider):
             try:
                 out = await client.chat.completions.create(**self._params(request, mode))
             except openai.APIStatusError as exc:
-                if not (self._probing and exc.status_code in (400, 422)):
+                if not (self._probing and _rejects_schema(exc)):
                     raise
                 # the server does not take json_schema (llama.cpp's): JSON mode from now on
                 log.info("%s rejected json_schema (HTTP %s)", self.base_url, exc.status_code)
@@ -280,6 +281,12 @@ class OpenAIProvider(Provider):
     def __repr__(self) -> str:
         key = f"<from {self.api_key_env}, masked>" if self.api_key_env else "<none>"
         return f"OpenAIProvider(model={self.model!r}, base_url={self.base_url!r}, key={key})"
+
+
+def _rejects_schema(exc: openai.APIStatusError) -> bool:
+    """A rejection of ``response_format`` json_schema (llama.cpp's server answers HTTP 500)."""
+    text = f"{_error_of(exc.body)} {exc.message}"
+    return exc.status_code in (400, 422) or "json_schema" in text or "response_format" in text
 
 
 def _error_of(body: object) -> str:
