@@ -72,7 +72,7 @@ if TYPE_CHECKING:
     from papertape.engine.portfolio import PortfolioView
     from papertape.engine.snapshot import Snapshot
 
-__all__ = ["CACHE_ENV", "LlmTrader"]
+__all__ = ["CACHE_ENV", "Consulted", "LlmTrader"]
 
 CACHE_ENV = "PAPERTAPE_LLM_CACHE"
 CACHE_MODES = ("readwrite", "replay", "off")
@@ -86,6 +86,19 @@ class _Answer:
     entry: CacheEntry | None  # None when no call happened (budget, cache miss)
     code: ReasonCode | None  # set when no call happened
     key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Consulted:
+    """The model answer a decision goes with (see :meth:`LlmTrader._consult`)."""
+
+    link: ModelLink
+    prompt: Prompt
+    request: LlmRequest
+    answer: _Answer
+    code: ReasonCode
+    detail: str
+    decision: TradeDecision | None
 
 
 class LlmTrader(Strategy):
@@ -328,22 +341,15 @@ class LlmTrader(Strategy):
         turn.started = True
         t0 = time.perf_counter()
         try:
-            failed: list[str] = []
-            for link in self.chain:
-                prompt, request = self._request(link, snap, portfolio)
-                answer = await self._answer(request, link)
-                code, detail, decision = self._judge(answer)
-                if code not in FALLBACK_CODES or link is self.chain[-1]:
-                    break
-                failed.append(f"{link.label} {code.value} ({detail[:80]})")
-            if failed:
-                detail = f"answered by {link.label} after: {'; '.join(failed)}. {detail}".strip()
+            got = await self._consult(snap, portfolio)
+            link, prompt, request, answer = got.link, got.prompt, got.request, got.answer
+            code, detail, decision = got.code, got.detail, got.decision
             if decision is not None and code is ReasonCode.OK:
                 code, detail = self._confident(decision, detail)
             signal = None
-            if decision is not None and code is ReasonCode.OK:
+            acted = decision is not None and code in (ReasonCode.OK, ReasonCode.RULE_BASED)
+            if decision is not None and acted:
                 signal = self._signal(decision, snap, portfolio, decision_id)
-            acted = decision is not None and code is ReasonCode.OK
             action = decision.action.value if acted and decision else Action.HOLD.value
             entry = answer.entry or CacheEntry("")
             record = LlmDecision(
@@ -374,6 +380,20 @@ class LlmTrader(Strategy):
         finally:
             turn.finish()
             self.counters.decision_ms.append((time.perf_counter() - t0) * 1e3)
+
+    async def _consult(self, snap: Snapshot, portfolio: PortfolioView) -> Consulted:
+        """Ask the chain in turn until a model answers (a fallback skips provider failures)."""
+        failed: list[str] = []
+        for link in self.chain:
+            prompt, request = self._request(link, snap, portfolio)
+            answer = await self._answer(request, link)
+            code, detail, decision = self._judge(answer)
+            if code not in FALLBACK_CODES or link is self.chain[-1]:
+                break
+            failed.append(f"{link.label} {code.value} ({detail[:80]})")
+        if failed:
+            detail = f"answered by {link.label} after: {'; '.join(failed)}. {detail}".strip()
+        return Consulted(link, prompt, request, answer, code, detail, decision)
 
     def _request(
         self, link: ModelLink, snap: Snapshot, portfolio: PortfolioView
