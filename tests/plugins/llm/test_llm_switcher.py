@@ -128,3 +128,26 @@ def test_hysteresis_keeps_a_close_second_from_taking_over() -> None:
 def test_the_switcher_needs_two_models(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="two or more"):
         run_llm(uptrend(tmp_path), tmp_path / "j", switcher(["local"], tmp_path))
+
+
+ARENA = Path(__file__).resolve().parents[3] / "configs" / "arena-models.toml"
+
+
+def test_the_model_arena_config_builds_every_kind_of_trader(
+    wire: WireServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papertape.engine.config import load_config
+    from papertape.engine.session import build_engine
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("DEEPSEEK_API_KEY", SECRET)
+
+    engine, _ = build_engine(load_config(ARENA), journal=False)
+
+    kinds = {s.strategy.name for s in engine.slots}
+    assert kinds == {"llm_trader", "llm_switcher", "sma_cross"}
+    providers = {s.strategy.p.provider for s in engine.slots if s.strategy.name == "llm_trader"}
+    assert providers == {"openai", "anthropic", "ollama", "local"}
+    monkeypatch.delenv("DEEPSEEK_API_KEY")
+    with pytest.raises(ConfigError, match="DEEPSEEK_API_KEY"):
+        build_engine(load_config(ARENA), journal=False)
