@@ -9,6 +9,7 @@ configuration and the journal.
 from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter
 from papertape.plugins.llm.cache import CacheEntry, ResponseCache, request_key
 from papertape.plugins.llm.chain import FALLBACK_CODES, ModelLink
+from papertape.plugins.llm.multi_agent import MultiAgentTrader
 from papertape.plugins.llm.prompt import PERSONAS, Prompt, PromptSettings, build_prompt
 from papertape.plugins.llm.providers import (
     AnthropicProvider,
@@ -48,6 +49,7 @@ __all__ = [
     "LlmTrader",
     "LocalProvider",
     "ModelLink",
+    "MultiAgentTrader",
     "OllamaProvider",
     "OpenAIProvider",
     "Prompt",

@@ -182,7 +182,9 @@ class SwitcherTrader(LlmTrader):
             raise ConfigError("params.models", self.p.models, "models must differ")
         self.router = ModelRouter(labels, self.p.window, self.p.min_eval, self.p.hysteresis)
 
-    async def _consult(self, snap: Snapshot, portfolio: PortfolioView) -> Consulted:
+    async def _consult(
+        self, snap: Snapshot, portfolio: PortfolioView, decision_id: str
+    ) -> Consulted:
         asked = []
         for link in self.chain:
             prompt, request = self._request(link, snap, portfolio)

@@ -99,6 +99,7 @@ class Consulted:
     code: ReasonCode
     detail: str
     decision: TradeDecision | None
+    notes: tuple[LlmDecision, ...] = ()  # calls that led here (multi-agent roles), journaled first
 
 
 class LlmTrader(Strategy):
@@ -341,7 +342,7 @@ class LlmTrader(Strategy):
         turn.started = True
         t0 = time.perf_counter()
         try:
-            got = await self._consult(snap, portfolio)
+            got = await self._consult(snap, portfolio, decision_id)
             link, prompt, request, answer = got.link, got.prompt, got.request, got.answer
             code, detail, decision = got.code, got.detail, got.decision
             if decision is not None and code is ReasonCode.OK:
@@ -374,6 +375,8 @@ class LlmTrader(Strategy):
             )
             self.counters.record(code, action)
             await turn.wait()
+            for note in got.notes:
+                self._publish(note)
             self._publish(record)
             self.records.append(record)
             return signal
@@ -381,7 +384,9 @@ class LlmTrader(Strategy):
             turn.finish()
             self.counters.decision_ms.append((time.perf_counter() - t0) * 1e3)
 
-    async def _consult(self, snap: Snapshot, portfolio: PortfolioView) -> Consulted:
+    async def _consult(
+        self, snap: Snapshot, portfolio: PortfolioView, decision_id: str
+    ) -> Consulted:
         """Ask the chain in turn until a model answers (a fallback skips provider failures)."""
         failed: list[str] = []
         for link in self.chain:

@@ -145,7 +145,7 @@ def test_the_model_arena_config_builds_every_kind_of_trader(
     engine, _ = build_engine(load_config(ARENA), journal=False)
 
     kinds = {s.strategy.name for s in engine.slots}
-    assert kinds == {"llm_trader", "llm_switcher", "sma_cross"}
+    assert kinds == {"llm_trader", "llm_switcher", "llm_multi_agent", "sma_cross"}
     providers = {s.strategy.p.provider for s in engine.slots if s.strategy.name == "llm_trader"}
     assert providers == {"openai", "anthropic", "ollama", "local"}
     monkeypatch.delenv("DEEPSEEK_API_KEY")
