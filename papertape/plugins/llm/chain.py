@@ -80,12 +80,15 @@ def link_specs(
 
     Args:
         own: The trader's resolved params (the chain when ``models`` is empty).
-        models: The ``models`` param: strings ``provider:model`` or tables.
+        models: The ``models`` param: strings ``provider:model`` or tables (from the command
+            line, one comma-separated string: ``--param models=openai:gpt-4.1-mini,local``).
         defaults: The trader's declared defaults (what an entry does not set).
 
     Raises:
         ConfigError: For an entry of the wrong type, an unknown key or provider.
     """
+    if isinstance(models, str):
+        models = [m.strip() for m in models.split(",") if m.strip()]
     if not models:
         return [{k: own[k] for k in LINK_KEYS}]
     base = {k: defaults[k] for k in LINK_KEYS}

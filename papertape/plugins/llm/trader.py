@@ -185,7 +185,7 @@ class LlmTrader(Strategy):
             ("n_ctx", p.n_ctx >= 512, "must be >= 512"),
             ("decode", p.decode in DECODE_MODES, f"must be one of {', '.join(DECODE_MODES)}"),
             ("min_confidence", 0.0 <= p.min_confidence <= 1.0, "must be in [0, 1]"),
-            ("models", isinstance(p.models, (list, tuple)), "must be a list of models"),
+            ("models", isinstance(p.models, (list, tuple, str)), "must be a list of models"),
             (
                 "decode",
                 p.provider == "local" or p.decode in ("auto", "chat"),
@@ -195,6 +195,8 @@ class LlmTrader(Strategy):
         for key, ok, why in checks:
             if not ok:
                 raise ConfigError(f"params.{key}", getattr(p, key), why)
+        if isinstance(p.models, str):  # from the command line: a comma-separated list
+            p.models = [m.strip() for m in p.models.split(",") if m.strip()]
         link_specs(vars(p), p.models, self.defaults)  # raises on a malformed chain
         bad = [e for e in self._events() if e not in EVENTS]
         if bad:

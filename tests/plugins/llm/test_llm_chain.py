@@ -115,6 +115,8 @@ def test_chain_entries_are_self_contained_and_checked() -> None:
         ("openai", "x"),
     ]
     assert all(s["base_url"] == "" for s in specs)  # never another provider's endpoint
+    cli = link_specs(own, "local, ollama:llama3.2", LlmTrader.defaults)
+    assert [(s["provider"], s["model"]) for s in cli] == [("local", ""), ("ollama", "llama3.2")]
     assert link_specs(own, [], LlmTrader.defaults)[0]["base_url"] == "https://api.deepseek.com"
     for bad, match in [
         (["nope:x"], "provider must be"),
