@@ -73,6 +73,18 @@ def test_openai_json_schema_request_and_priced_answer(keyed: WireServer) -> None
     assert resp.model == "gpt-4.1-mini-2025-04-14" and not resp.refusal
 
 
+def test_reasoning_models_get_max_completion_tokens_and_no_temperature(
+    keyed: WireServer,
+) -> None:
+    keyed.on(CHAT, Reply(200, body("openai_chat.json")))
+
+    ask(OpenAIProvider("gpt-5-mini", base_url=f"{keyed.url}/v1", api_key_env=KEY_ENV))
+
+    sent = keyed.requests(CHAT)[0].json
+    assert sent["max_completion_tokens"] == 300
+    assert "max_tokens" not in sent and "temperature" not in sent
+
+
 @pytest.mark.parametrize(
     ("status", "message"),
     [

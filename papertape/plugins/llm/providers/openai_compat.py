@@ -86,6 +86,8 @@ STRUCTURED_OUTPUT: dict[str, str] = {
     "dashscope-intl.aliyuncs.com": "json_object",
 }
 MODES = ("auto", "json_schema", "json_object")
+# OpenAI's reasoning models take max_completion_tokens and only the default temperature
+REASONING_PREFIXES = ("gpt-5", "o1", "o3", "o4")
 
 
 def register_price(prefix: str, usd_in_per_mtok: float, usd_out_per_mtok: float) -> None:
@@ -213,17 +215,21 @@ class OpenAIProvider(Provider):
             fmt = {"type": "json_object", "schema": dict(request.schema)}
             schema_text = json.dumps(request.schema, separators=(",", ":"))
             system = f"{system}\n\nReply with one JSON object following this schema: {schema_text}"
-        return {
+        params: dict[str, Any] = {
             "model": self.model,
             "messages": [
                 {"role": "system", "content": system},
                 {"role": "user", "content": request.prompt},
             ],
             "response_format": fmt,
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
             "seed": request.seed,
         }
+        if self.model.startswith(REASONING_PREFIXES):
+            params["max_completion_tokens"] = request.max_tokens
+        else:
+            params["max_tokens"] = request.max_tokens
+            params["temperature"] = request.temperature
+        return params
 
     async def complete(self, request: LlmRequest) -> LlmResponse:
         """One ``chat.completions.create`` call with structured output."""
