@@ -1,19 +1,25 @@
 """LLM-as-trader: providers, typed decisions, exact replay cache, budgets, strategy generation.
 
 The trader itself is :class:`~plugins.llm.trader.LlmTrader` (registered as ``llm_trader``
-through ``strategies/llm_trader.py``); see ``docs/llm.md`` for configuration and the journal.
+through ``strategies/llm_trader.py``), the model router
+:class:`~plugins.llm.switcher.SwitcherTrader` (``llm_switcher``); see ``docs/llm.md`` for
+configuration and the journal.
 """
 
 from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter
 from papertape.plugins.llm.cache import CacheEntry, ResponseCache, request_key
+from papertape.plugins.llm.chain import FALLBACK_CODES, ModelLink
+from papertape.plugins.llm.multi_agent import MultiAgentTrader
 from papertape.plugins.llm.prompt import PERSONAS, Prompt, PromptSettings, build_prompt
 from papertape.plugins.llm.providers import (
     AnthropicProvider,
     Capabilities,
+    FewShotLocalProvider,
     LlmRequest,
     LlmResponse,
     LocalProvider,
     OllamaProvider,
+    OpenAIProvider,
     Provider,
     capability_table,
     make_provider,
@@ -25,9 +31,11 @@ from papertape.plugins.llm.schema import (
     decision_schema,
     parse_decision,
 )
+from papertape.plugins.llm.switcher import SwitcherTrader
 from papertape.plugins.llm.trader import LlmTrader
 
 __all__ = [
+    "FALLBACK_CODES",
     "PERSONAS",
     "Action",
     "AnthropicProvider",
@@ -35,17 +43,22 @@ __all__ = [
     "BudgetTracker",
     "CacheEntry",
     "Capabilities",
+    "FewShotLocalProvider",
     "LlmRequest",
     "LlmResponse",
     "LlmTrader",
     "LocalProvider",
+    "ModelLink",
+    "MultiAgentTrader",
     "OllamaProvider",
+    "OpenAIProvider",
     "Prompt",
     "PromptSettings",
     "Provider",
     "RateLimiter",
     "ReasonCode",
     "ResponseCache",
+    "SwitcherTrader",
     "TradeDecision",
     "build_prompt",
     "capability_table",

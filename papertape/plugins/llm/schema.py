@@ -54,6 +54,8 @@ class ReasonCode(enum.StrEnum):
     BUDGET_CALLS = "budget_calls"
     BUDGET_TOKENS = "budget_tokens"
     BUDGET_COST = "budget_cost"
+    LOW_CONFIDENCE = "low_confidence"  # valid, but less confident than min_confidence
+    RULE_BASED = "rule_based"  # every model was down; a rule decided (the switcher)
 
 
 INVALID_CODES = frozenset(

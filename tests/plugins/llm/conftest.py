@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +31,9 @@ from papertape.engine.session import SessionResult, run_session
 DATA = Path(__file__).parent / "data"
 SP500 = Path(__file__).resolve().parents[3] / "papertape" / "engine" / "data" / "sp500_daily.csv"
 HAVE_LLAMA = importlib.util.find_spec("llama_cpp") is not None
+HAVE_LLAMA_SERVER = HAVE_LLAMA and all(
+    importlib.util.find_spec(m) is not None for m in ("fastapi", "uvicorn", "sse_starlette")
+)
 
 
 def body(name: str) -> Any:
@@ -199,3 +208,53 @@ def local_model() -> Any:
 
     llm, _ = load_llama(model_path(""), 4096, 0)
     return llm
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server with the packaged GGUF, on loopback.
+
+    Yields the base URL (``http://127.0.0.1:<port>/v1``); the process is stopped afterwards.
+    """
+    if not HAVE_LLAMA_SERVER:
+        pytest.skip("llama_cpp.server needs pip install 'llama-cpp-python[server]'")
+    from papertape.plugins.llm.providers.local import model_path
+
+    port = _free_port()
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    cmd = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model_path("")),
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
+        "--model_alias", "gemma3-270m",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 240.0
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log.read_text()[-800:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/models", timeout=2.0) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server did not start: {log.read_text()[-800:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

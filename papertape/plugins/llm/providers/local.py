@@ -9,8 +9,9 @@ own converter, so the output is always JSON of the right shape. Two rules of the
 output are tightened: string characters exclude raw control characters (which JSON forbids
 and the converter lets through, so a newline inside ``reasoning`` made unparseable output),
 and numbers may have at most six integral and four decimal digits and no exponent (a small
-model otherwise spends its token budget on ``0.0000000000000000``). Numeric ranges, which GBNF
-cannot express for decimals, are left to validation.
+model otherwise spends its token budget on ``0.0000000000000000``). Numeric ranges from 0 to a
+whole number (size, confidence, stop and target percentages) are written into the grammar
+digit by digit (:func:`plugins.llm.grammar.bound_ranges`); validation checks them again.
 
 A GGUF file without a chat template (the packaged Gemma) gets the ``gemma`` turn format, and
 because Gemma has no system role the system prompt opens the user turn (what Gemma 3's own
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from papertape.engine.errors import ModelError
+from papertape.plugins.llm.grammar import bound_ranges
 from papertape.plugins.llm.providers.base import Capabilities, LlmRequest, LlmResponse, Provider
 
 __all__ = [
@@ -101,8 +103,7 @@ def grammar_text(schema_json: str) -> str:
         rule = line.split(" ::= ", 1)[0]
         if rule in _TIGHTER_RULES:
             lines[i] = f"{rule} ::= {_TIGHTER_RULES[rule]}"
-    gbnf = "\n".join(lines) + "\n"
-    return gbnf
+    return bound_ranges("\n".join(lines) + "\n", json.loads(schema_json))
 
 
 @functools.lru_cache(maxsize=16)
