@@ -44,25 +44,26 @@ class EventTap:
     regimes: list[dict[str, Any]] = field(default_factory=list)
 
     @hookimpl
-    def papertape_event(self, event: Event) -> None:
-        """Keep the events the leaderboard and the report read."""
-        kind = event.kind
-        if kind == "fill":
-            rec = event.record()
-            self.fills.setdefault(rec["strategy"], []).append(
-                FillRecord(
-                    event.time,
-                    rec["symbol"],
-                    float(rec["qty"]) * int(rec["side"]),
-                    float(rec["price"]),
-                    float(rec["fee"]),
+    def papertape_events(self, events: Sequence[Event]) -> None:
+        """Keep the events the leaderboard and the report read (one call per tick)."""
+        for event in events:
+            kind = event.kind
+            if kind == "fill":
+                rec = event.record()
+                self.fills.setdefault(rec["strategy"], []).append(
+                    FillRecord(
+                        event.time,
+                        rec["symbol"],
+                        float(rec["qty"]) * int(rec["side"]),
+                        float(rec["price"]),
+                        float(rec["fee"]),
+                    )
                 )
-            )
-        elif kind == "llm_decision":
-            rec = event.record()
-            self.decisions.setdefault(rec["strategy"], []).append(rec)
-        elif kind == "regime_changed":
-            self.regimes.append(event.record())
+            elif kind == "llm_decision":
+                rec = event.record()
+                self.decisions.setdefault(rec["strategy"], []).append(rec)
+            elif kind == "regime_changed":
+                self.regimes.append(event.record())
 
 
 @dataclass(frozen=True, slots=True)

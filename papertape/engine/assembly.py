@@ -17,17 +17,16 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pluggy
 
 from papertape.engine.containment import CONTAINED
-from papertape.engine.errors import ConfigError
+from papertape.engine.errors import ConfigError, PluginError
 from papertape.engine.loop import Engine, SlotSpec
 from papertape.engine.metrics import ClosedTrade, PerformanceReport, compute_metrics
 from papertape.engine.registry import Catalog, build_catalog, make_plugin_manager
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    import pluggy
 
     from papertape.engine.config import RunConfig
     from papertape.engine.feeds.base import BarSeries
@@ -159,6 +158,12 @@ def assemble(
         pm.register(writer, "papertape.journal")
     for i, plugin in enumerate(extra_plugins):
         pm.register(plugin, f"papertape.extra.{i}")
+    try:
+        pm.check_pending()  # an extra plugin's misspelt (or retired) hook fails here, loudly
+    except pluggy.PluginValidationError as exc:
+        if writer is not None:
+            writer.close()
+        raise PluginError(f"a plugin implements an unknown hook (misspelt?): {exc}") from None
     return Assembly(pm, slots, global_shields, writer)
 
 

@@ -1,7 +1,8 @@
 """The event stream: every decision and consequence of a run, in order.
 
-Events are frozen, slotted values. The engine hands each one to the ``papertape_event`` hook,
-where the journal writer, metrics consumers and (later) the TUI monitor read the same stream.
+Events are frozen, slotted values. The engine hands each tick's events to the
+``papertape_events`` hook in one call, where the journal writer, metrics consumers and
+monitors read the same stream.
 Events never carry wall-clock time, so a replay journal is byte-identical across runs.
 Live feeds add their health to the same stream (connections, staleness, gaps, refused
 messages, book resyncs), so a monitor reads one vocabulary whatever the source.

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from papertape.engine.containment import CONTAINED
 from papertape.engine.errors import ExecutionError
 from papertape.engine.execution.book_fills import BookFillSimulator, DepthBook, TradePrint
 from papertape.engine.feeds.base import BarSeries
@@ -259,12 +260,12 @@ class LiveEngine(Engine):
     ) -> None:
         try:
             res = await decision
-        except Exception as exc:
+        except CONTAINED as exc:  # user code: sys.exit() in a slow trader is its own failure
             res = exc
         if before is not None and not before.done():
             # this trader's earlier decision goes first (it keeps thinking meanwhile)
             await asyncio.wait([before])
-        if isinstance(res, Exception):
+        if isinstance(res, CONTAINED):
             self._fail(slot, res, snap.time)
             self.settle()
             return
