@@ -86,6 +86,10 @@ class Engine(ReplayDriver, OrderDesk, Booking, Marking, StrategyGuard):
     its life cycle (start, finish) and the event batch.
     """
 
+    # Live engines act on each slow decision when it arrives instead of waiting for a round;
+    # strategies learn it as ``ctx.live`` (an LLM trader then orders only its own records).
+    live: bool = False
+
     def __init__(
         self,
         series: Sequence[BarSeries],
@@ -279,6 +283,7 @@ class Engine(ReplayDriver, OrderDesk, Booking, Marking, StrategyGuard):
                 interval_ns=self.series[slot.symbol_ids[0]].interval_ns,
             )
             ctx.emit = self.emit
+            ctx.live = self.live
             try:
                 slot.strategy.on_start(ctx)
             except CONTAINED as exc:

@@ -30,6 +30,8 @@ Decision: TypeAlias = "Signal | Sequence[Signal] | None"
 class StrategyContext(SimpleNamespace):
     """What a strategy learns at start: ``id``, ``symbols``, ``interval_ns``, ``journal_dir``.
 
+    ``live`` is True in a live engine, where slow decisions are acted on as they arrive.
+
     ``emit`` (when the engine provides it) hands an :class:`~engine.events.Event` to the
     journal and every other event consumer; strategies use it for their own records (an LLM
     trader's decisions).

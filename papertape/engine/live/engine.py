@@ -74,6 +74,8 @@ def _never_stale(symbol: str) -> str:
 class LiveEngine(Engine):
     """An :class:`~engine.loop.Engine` driven bar by bar from a live feed.
 
+    Class attribute ``live`` is True: slow decisions are acted on as they arrive.
+
     Args:
         symbols: Symbols of the session, in feed order.
         slots: Strategy instances with sizers and shields.
@@ -86,6 +88,8 @@ class LiveEngine(Engine):
         stale_reason: Why a symbol's data is stale now (``""`` when fresh).
         clock: Current market time in ns (fill times for decisions and late decisions).
     """
+
+    live = True
 
     def __init__(
         self,

@@ -63,7 +63,7 @@ from papertape.plugins.llm.schema import (
     decision_schema,
     parse_decision,
 )
-from papertape.plugins.llm.sequencer import Turn, sequencer_for
+from papertape.plugins.llm.sequencer import EmitSequencer, Turn, sequencer_for
 from papertape.plugins.llm.stats import TraderStats
 
 if TYPE_CHECKING:
@@ -240,7 +240,11 @@ class LlmTrader(Strategy):
         p = self.p
         self.id = str(ctx.id)
         self._emit: Callable[[Event], None] | None = getattr(ctx, "emit", None)
-        self._sequencer = sequencer_for(self._emit)
+        # Replay: one order for every trader of the engine, so a cached replay journals what a
+        # live-model run did, in the same order. Live: each trader orders only its own records,
+        # so a fast trader never waits behind a slow one (issue 9 §2).
+        live = bool(getattr(ctx, "live", False))
+        self._sequencer = EmitSequencer() if live else sequencer_for(self._emit)
         self._settings = PromptSettings(
             p.persona,
             p.system_prompt,

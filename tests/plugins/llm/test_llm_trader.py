@@ -390,3 +390,41 @@ def test_a_huge_answer_is_journaled_capped_but_validated_whole(
     assert kinds(records, "signal")[0]["size"] == 0.5
     second = kinds(records, "llm_decision")[1]
     assert second["raw_truncated"] is False and second["raw_length"] == len(second["raw"])
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_live_traders_order_only_their_own_records(live: bool, tmp_path: Path) -> None:
+    """Replay: one emission order per engine (a deterministic journal). Live: one per trader,
+    so a fast trader's decision is journaled and acted on without waiting for a slow one."""
+    import asyncio
+
+    from papertape.engine.strategy import StrategyContext
+    from papertape.strategies.llm_trader import LlmTrader
+
+    class Owner:
+        def emit(self, event: Any) -> None:
+            pass
+
+    owner = Owner()
+    slow, fast = (
+        LlmTrader(provider="ollama", model="m", cache_dir=str(tmp_path)) for _ in range(2)
+    )
+    for sid, t in (("slow", slow), ("fast", fast)):
+        t.on_start(
+            StrategyContext(id=sid, symbols=("SPX",), interval_ns=1, emit=owner.emit, live=live)
+        )
+
+    async def fast_waits_for_slow() -> bool:
+        first, second = slow._sequencer.turn(), fast._sequencer.turn()
+        first.started = second.started = True  # the slow call is still running
+        try:
+            await asyncio.wait_for(second.wait(), 0.2)
+        except TimeoutError:
+            return True
+        finally:
+            first.finish()
+            second.finish()
+        return False
+
+    assert (slow._sequencer is fast._sequencer) is not live
+    assert asyncio.run(fast_waits_for_slow()) is not live
