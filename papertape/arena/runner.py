@@ -25,6 +25,7 @@ from papertape.arena.baselines import add_baselines
 from papertape.arena.blind import blind_config, blind_series
 from papertape.arena.tape import EventTap, TraderRun, positions_by_step, window_metrics
 from papertape.arena.windows import Window, WindowGate, plan_windows, slice_window
+from papertape.engine.errors import ConfigError
 from papertape.engine.session import build_engine, load_series
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ class ArenaRun:
     baselines: tuple[str, ...]
     windows: tuple[WindowRun, ...]
     seconds: float
+    skipped: tuple[tuple[str, str], ...] = ()  # (slot id, why) of traders that could not run
 
     def variant(self, blind: bool) -> list[WindowRun]:
         """The windows of one variant, in order."""
@@ -141,6 +143,34 @@ def run_window(
     )
 
 
+def _without_unreachable(config: ArenaConfig) -> tuple[ArenaConfig, tuple[tuple[str, str], ...]]:
+    """Leave out LLM traders whose provider needs a key that is not set, saying why.
+
+    A trader with a fallback chain (``models``) is kept: its chain falls back past a model it
+    cannot reach. Nothing is left out when every trader can run.
+    """
+    from papertape.plugins.llm.trader import missing_credential
+
+    keep, skipped = [], []
+    for sc in config.run.strategies:
+        params = sc.params
+        why = ""
+        if sc.name.startswith("llm_") and not params.get("models"):
+            provider = str(params.get("provider", "local"))
+            why = missing_credential(provider, str(params.get("api_key_env", "OPENAI_API_KEY")))
+        if why:
+            skipped.append((sc.slot_id, f"{params.get('provider')}: {why}"))
+            log.warning("arena: skipping trader %s (%s)", sc.slot_id, why)
+        else:
+            keep.append(sc)
+    if not skipped:
+        return config, ()
+    if not keep:
+        raise ConfigError("strategies", [s for s, _ in skipped], "no trader can run here")
+    run = config.run.model_copy(update={"strategies": keep})
+    return config.model_copy(update={"run": run}), tuple(skipped)
+
+
 def run_arena(
     config: ArenaConfig,
     series: Sequence[BarSeries] | None = None,
@@ -157,6 +187,7 @@ def run_arena(
     if windows is not None:
         settings = settings.model_copy(update={"windows": windows})
         config = config.model_copy(update={"arena": settings})
+    config, skipped = _without_unreachable(config)
     data = list(series) if series is not None else load_series(config.run)
     planned = plan_windows(data, settings.windows, settings.warmup_bars)
     contestants = tuple(s.slot_id for s in config.run.strategies)
@@ -182,4 +213,5 @@ def run_arena(
         tuple(settings.baselines),
         tuple(runs),
         time.perf_counter() - t0,
+        skipped,
     )

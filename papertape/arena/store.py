@@ -41,6 +41,7 @@ def summary(run: ArenaRun) -> dict[str, Any]:
         "arena_id": run.arena_id,
         "contestants": list(run.contestants),
         "baselines": list(run.baselines),
+        "skipped": {sid: why for sid, why in run.skipped},
         "windows": [w.window.label for w in run.variant(run.windows[0].blind)],
         "journals": [w.journal for w in run.windows],
         "leaderboards": boards,

@@ -62,6 +62,8 @@ def _arena(args: argparse.Namespace) -> int:
     folder = write_arena(doc, config.run.journal.dir)
     summary: dict[str, Any] = doc["summary"]
     err = Console(stderr=True)
+    for sid, why in run.skipped:
+        err.print(f"skipped trader {sid}: {why}", highlight=False)
     if args.json:
         print(dumps(summary))
     else:

@@ -101,6 +101,19 @@ class Consulted:
     notes: tuple[LlmDecision, ...] = ()  # calls that led here (multi-agent roles), journaled first
 
 
+def missing_credential(provider: str, api_key_env: str = "OPENAI_API_KEY") -> str:
+    """Why a trader on ``provider`` cannot call its model here ("" when it can).
+
+    Only keys are checked (they are read from the environment, never from configs); a server
+    that is down shows up later, as a HOLD with reason code ``provider_error``.
+    """
+    if provider == "anthropic" and not os.environ.get("ANTHROPIC_API_KEY"):
+        return "ANTHROPIC_API_KEY is not set"
+    if provider == "openai" and api_key_env and not os.environ.get(api_key_env):
+        return f"{api_key_env} is not set"
+    return ""
+
+
 class LlmTrader(Strategy):
     """An LLM trades from a compact market context every N bars (local, Ollama or Anthropic).
 
@@ -204,13 +217,13 @@ class LlmTrader(Strategy):
             raise ConfigError("params.decide_on", p.decide_on, f"events are {', '.join(EVENTS)}")
         if p.cache == "replay" or p.models:
             return  # a pure replay needs no backend; a chain falls back past a missing one
-        if p.provider == "anthropic" and not os.environ.get("ANTHROPIC_API_KEY"):
-            raise ConfigError(
-                "params.provider",
-                "anthropic",
-                "set ANTHROPIC_API_KEY in the environment (the key is read from there only)",
-            )
-        if p.provider == "openai" and p.api_key_env and not os.environ.get(p.api_key_env):
+        if missing_credential(p.provider, p.api_key_env):
+            if p.provider == "anthropic":
+                raise ConfigError(
+                    "params.provider",
+                    "anthropic",
+                    "set ANTHROPIC_API_KEY in the environment (the key is read from there only)",
+                )
             raise ConfigError(
                 "params.api_key_env",
                 p.api_key_env,
