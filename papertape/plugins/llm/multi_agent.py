@@ -141,6 +141,7 @@ class MultiAgentTrader(LlmTrader):
         code, detail, decision = self._judge(answer)
         prompt = Prompt(system, user, context.data_time)
         entry = answer.entry or CacheEntry("")
+        cap = self.p.journal_raw_chars
         event = LlmDecision(
             snap.time,
             self.id,
@@ -151,7 +152,7 @@ class MultiAgentTrader(LlmTrader):
             request.params(),
             prompt.sha256,
             answer.key,
-            entry.text,
+            entry.text[:cap],  # the whole answer was validated; the journal keeps the cap
             None if decision is None else decision.model_dump(mode="json"),
             decision.action.value if decision is not None else Action.HOLD.value,
             code.value,
@@ -160,6 +161,8 @@ class MultiAgentTrader(LlmTrader):
             entry.tokens_in,
             entry.tokens_out,
             round(entry.cost, 8),
+            len(entry.text),
+            len(entry.text) > cap,
         )
         return Consulted(link, prompt, request, answer, code, detail, decision), event
 

@@ -103,3 +103,26 @@ def test_the_risk_manager_vetoes(keyed: WireServer, sp500_slice: Any, tmp_path: 
 def test_unknown_roles_are_refused(keyed: WireServer, sp500_slice: Any, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="analysts"):
         run_llm(sp500_slice(60), tmp_path / "j", entry(keyed, tmp_path, analysts="astrology"))
+
+
+def test_every_roles_raw_answer_is_capped_in_the_journal(
+    keyed: WireServer, sp500_slice: Any, tmp_path: Path
+) -> None:
+    """A 20 KB answer is validated whole but journaled to ``journal_raw_chars`` per role."""
+    plain = desk(("BUY", 0.2))
+
+    def long_answer(seen: Seen) -> Reply:
+        reply = plain(seen)
+        msg = reply.payload["choices"][0]["message"]
+        msg["content"] += " " * 20_000  # still one valid JSON document, 20 KB long
+        return reply
+
+    keyed.on(CHAT, long_answer)
+    params = {"cache": "off", "journal_raw_chars": 512}
+    _, records = run_llm(sp500_slice(60), tmp_path / "j", entry(keyed, tmp_path, **params))
+
+    roles = [r for r in records if r["kind"] == "llm_decision" and ":" in r["decision_id"]]
+    assert len(roles) == 5
+    for r in roles:
+        assert len(r["raw"]) == 512 and r["raw_truncated"] is True
+        assert r["raw_length"] > 20_000 and r["reason_code"] == "ok"
