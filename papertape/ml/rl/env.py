@@ -134,6 +134,11 @@ class SizingEnv(gym.Env[NDArray[np.float32], NDArray[np.float32]]):
             worker.join(timeout=_TIMEOUT_S)
         self._worker = None
 
+    @property
+    def done(self) -> bool:
+        """Whether the episode is over (also right after a reset on data with no decision)."""
+        return self._done
+
     # -- gymnasium ---------------------------------------------------------------------------
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
