@@ -15,7 +15,6 @@ the two threads run in lockstep, so results are deterministic.
 
 from __future__ import annotations
 
-import math
 import queue
 import threading
 from collections.abc import Callable
@@ -26,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from papertape.engine.errors import ModelError
-from papertape.ml.rl.observation import FEATURES, PolicySizer, RewardSpec
+from papertape.ml.rl.observation import FEATURES, PolicySizer, RewardSpec, to_fraction
 
 if TYPE_CHECKING:
     from papertape.engine.loop import Engine
@@ -66,7 +65,8 @@ class SizingEnv(gym.Env[NDArray[np.float32], NDArray[np.float32]]):
         build: Makes a fresh engine whose one strategy slot uses the given sizer.
         slot_id: The id of that slot.
         reward: The reward definition (see :class:`RewardSpec`).
-        max_fraction: Upper bound of the action (fraction of equity; 1 = fully invested).
+        max_fraction: Largest size (fraction of equity; 1 = fully invested). The action is in
+            ``[-1, 1]`` and maps linearly onto ``[0, max_fraction]``.
     """
 
     metadata: dict[str, Any] = {"render_modes": []}
@@ -82,7 +82,7 @@ class SizingEnv(gym.Env[NDArray[np.float32], NDArray[np.float32]]):
         self.slot_id = slot_id
         self.reward_spec = reward or RewardSpec()
         self.max_fraction = float(max_fraction)
-        self.action_space = gym.spaces.Box(0.0, self.max_fraction, shape=(1,), dtype=np.float32)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
         self.observation_space = gym.spaces.Box(
             -np.inf, np.inf, shape=(len(FEATURES),), dtype=np.float32
         )
@@ -169,9 +169,8 @@ class SizingEnv(gym.Env[NDArray[np.float32], NDArray[np.float32]]):
         """Size the pending signal with ``action`` and run the replay to the next decision."""
         if self._done:
             raise ModelError("the episode is over: call reset()")
-        frac = float(np.asarray(action, dtype=np.float64).reshape(-1)[0])
-        frac = min(max(frac if math.isfinite(frac) else 0.0, 0.0), self.max_fraction)
-        self._actions.put(frac)
+        raw = float(np.asarray(action, dtype=np.float64).reshape(-1)[0])
+        self._actions.put(raw)
         kind, obs, equity = self._next_event()
         self._peak = max(self._peak, equity)
         dd = 1.0 - equity / self._peak if self._peak > 0.0 else 0.0
@@ -181,7 +180,13 @@ class SizingEnv(gym.Env[NDArray[np.float32], NDArray[np.float32]]):
         if self._done:
             obs = np.zeros(len(FEATURES), dtype=np.float32)
             self._worker = None
-        return obs, reward, self._done, False, {"equity": equity, "fraction": frac}
+        return (
+            obs,
+            reward,
+            self._done,
+            False,
+            {"equity": equity, "fraction": to_fraction(raw, self.max_fraction)},
+        )
 
     def close(self) -> None:
         """Drop a running replay."""

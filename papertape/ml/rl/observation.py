@@ -31,6 +31,7 @@ __all__ = [
     "PolicySizer",
     "RewardSpec",
     "observe",
+    "to_fraction",
 ]
 
 #: The observation's fields, in order (also written into model metadata).
@@ -115,6 +116,18 @@ def observe(
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
 
 
+def to_fraction(action: float, max_fraction: float) -> float:
+    """Map a policy's action in ``[-1, 1]`` linearly onto ``[0, max_fraction]`` of equity.
+
+    A symmetric action range keeps PPO's initial Gaussian (mean 0) at half size instead of
+    clipping half its samples to zero; non-finite actions count as -1 (no position). The
+    action is first rounded to float32, as policies act in float32, so an action handed
+    through the environment and one computed in ``run()`` give the same units.
+    """
+    a = float(np.float32(action)) if math.isfinite(action) else -1.0
+    return (min(max(a, -1.0), 1.0) + 1.0) * 0.5 * max_fraction
+
+
 @dataclass(frozen=True, slots=True)
 class RewardSpec:
     """Reward of one decision interval: risk-adjusted return with a drawdown penalty.
@@ -154,7 +167,8 @@ class PolicySizer(Sizer):
     """A sizer whose fraction of equity comes from a policy over :func:`observe`.
 
     ``policy`` is set after construction (training: the environment; inference: a loaded
-    model). The fraction is clipped to ``[0, max_fraction]``; units = fraction × equity / price.
+    model) and returns an action in ``[-1, 1]`` (see :func:`to_fraction`); units = fraction ×
+    equity / price.
     """
 
     name: ClassVar[str] = "policy"
@@ -173,11 +187,7 @@ class PolicySizer(Sizer):
         equity = portfolio.equity
         self.peak = max(self.peak, equity)
         obs = observe(signal, snap, portfolio, price, self.peak)
-        raw = float(self.policy(obs))
-        frac = min(max(raw if math.isfinite(raw) else 0.0, 0.0), float(self.p.max_fraction))
-        # Policies act in float32 (gymnasium's Box): round here too, so a fraction handed
-        # through the environment and one computed in run() give the same units.
-        frac = float(np.float32(frac))
+        frac = to_fraction(float(self.policy(obs)), float(self.p.max_fraction))
         qty = frac * max(equity, 0.0) / price if price > 0.0 else 0.0
         self.decisions.append(Decision(snap.time, frac, qty, equity))
         return qty

@@ -172,7 +172,11 @@ def train_sizer(
         "algorithm": "PPO",
         "data": setup.describe(),
         "features": list(FEATURES),
-        "action": {"meaning": "fraction of equity", "low": 0.0, "high": hyper.max_fraction},
+        "action": {
+            "range": [-1.0, 1.0],
+            "maps_to": "fraction of equity, linearly onto [0, max_fraction]",
+            "max_fraction": hyper.max_fraction,
+        },
         "reward": {"formula": "scale*(log(E1/E0) - drawdown_penalty*max(0, DD1-DD0))"}
         | asdict(reward),
         "hyperparameters": asdict(hyper),
