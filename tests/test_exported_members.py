@@ -17,6 +17,7 @@ PACKAGES = [
     "papertape.engine.live",
     "papertape.ml",
     "papertape.ml.regime",
+    "papertape.ml.rl",
     "papertape.plugins.llm",
     "papertape.plugins.llm.providers",
 ]
