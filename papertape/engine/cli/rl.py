@@ -1,4 +1,4 @@
-"""``papertape train sizer`` and ``papertape evaluate sizer``: the RL position sizer.
+"""``papertape train sizer`` / ``evaluate sizer`` (RL position sizer) and ``train lstm``.
 
 stable-baselines3, gymnasium and torch are imported only when a command runs.
 """
@@ -42,6 +42,16 @@ example:
       --timesteps 5000 --seeds 1,2,3
 """
 
+LSTM_HELP = """\
+Train an LSTM that gives P(close N bars ahead > close now) from causal OHLCV features. First a
+walk-forward evaluation (train before each test year, predict the year: accuracy, AUC, Brier),
+then a final fit on the bars up to --train-end, saved in the model registry. Trade it with the
+`lstm_direction` strategy (params: model, enter, exit).
+
+example:
+  papertape train lstm --data sp500_daily.csv --test-years 2012-2016 --train-end 2016-12-31
+"""
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -82,6 +92,25 @@ def register_train(tsub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--seeds", type=int, default=1, help="train seeds 1..K, one version each")
     p.add_argument("--out", metavar="DIR", help="model folder (default: models/rl-sizer-<sym>)")
     p.set_defaults(handler=_train)
+
+    lp = tsub.add_parser(
+        "lstm",
+        help="train an LSTM direction model (walk-forward metrics, then a final fit)",
+        description=LSTM_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    lp.add_argument("--data", default="sp500_daily.csv", metavar="FILE", help="OHLCV file")
+    lp.add_argument("--symbol", metavar="NAME", help="symbol name (default: the file name)")
+    lp.add_argument("--train-end", metavar="DATE", help="last date of the final fit, inclusive")
+    lp.add_argument("--test-years", default="2012-2016", metavar="Y1-Y2", help="OOS years")
+    lp.add_argument("--lookback", type=int, default=30, help="bars per input sequence")
+    lp.add_argument("--horizon", type=int, default=5, help="predict the move N bars ahead")
+    lp.add_argument("--hidden", type=int, default=16, help="LSTM units")
+    lp.add_argument("--epochs", type=int, default=5, help="training epochs")
+    lp.add_argument("--seed", type=int, default=7, help="seed of torch and numpy")
+    lp.add_argument("--out", metavar="DIR", help="model folder (default: models/lstm-<sym>)")
+    lp.add_argument("--json", action="store_true", help="print JSON")
+    lp.set_defaults(handler=_train_lstm)
 
 
 def register_evaluate(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -223,5 +252,39 @@ def _evaluate(args: argparse.Namespace) -> int:
             "" if r["sharpe_minus_best_fixed"] is None else f"{r['sharpe_minus_best_fixed']:+.2f}",
             "" if r["p_value"] is None else f"{r['p_value']:.3f}",
         )
+    Console().print(table)
+    return 0
+
+
+def _train_lstm(args: argparse.Namespace) -> int:
+    from papertape.engine.config import resolve_data_path
+    from papertape.engine.feeds.loader import load_bars
+    from papertape.ml.lstm.model import train_direction, walk_forward
+    from papertape.ml.rl.setup import DAY_NS, date_ns
+
+    series = load_bars(resolve_data_path(args.data, Path.cwd()), symbol=args.symbol)
+    settings = {
+        "lookback": args.lookback,
+        "horizon": args.horizon,
+        "hidden": args.hidden,
+        "epochs": args.epochs,
+        "seed": args.seed,
+    }
+    years = _years(args.test_years)
+    oos = walk_forward(series, years, **settings)
+    end = date_ns(args.train_end) + DAY_NS if args.train_end else None
+    model = train_direction(series, end, **settings)
+    out = args.out or f"models/lstm-{series.symbol.lower()}"
+    saved = model.save(out, {"oos": {"test_years": years, **oos}, "source": series.source})
+    if args.json:
+        print(json.dumps({"path": str(saved), "oos": oos, **model.metadata}, indent=2))
+        return 0
+    table = Table(title=f"LSTM direction → {saved}", title_justify="left", show_header=False)
+    table.add_column("key")
+    table.add_column("value")
+    table.add_row("out of sample", f"{years[0]}–{years[-1]}, {int(oos['n'])} bars")
+    for k in ("accuracy", "auc", "brier", "base_rate_up"):
+        table.add_row(k, f"{oos[k]:.4f}")
+    table.add_row("final fit up to", str(model.metadata["train_last"])[:10])
     Console().print(table)
     return 0
