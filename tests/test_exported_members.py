@@ -18,6 +18,7 @@ PACKAGES = [
     "papertape.ml",
     "papertape.ml.regime",
     "papertape.ml.rl",
+    "papertape.ml.lstm",
     "papertape.plugins.llm",
     "papertape.plugins.llm.providers",
 ]
