@@ -138,3 +138,31 @@ def test_reset_mid_episode_drops_the_old_replay_and_starts_over() -> None:
     np.testing.assert_array_equal(first, again)
     env.close()
     assert env._worker is None
+
+
+def test_the_observation_carries_the_annotated_regime_probabilities() -> None:
+    from types import MappingProxyType
+
+    from papertape.ml.rl.observation import observe
+
+    seen: list[Any] = []
+
+    class Probe(Sizer):
+        name = "probe"
+
+        def size(self, signal: Any, snap: Snapshot, portfolio: Any, price: float) -> float:
+            probs = MappingProxyType({"calm": 0.7, "transition": 0.2, "volatile": 0.1})
+            seen.append(
+                observe(
+                    signal, snap.with_annotations({"regime_probs": probs}), portfolio, price, 1.0
+                )
+            )
+            seen.append(observe(signal, snap, portfolio, price, 1.0))
+            return 1.0
+
+    engine, _ = make_engine(_series(CLOSES), Stance(), sizer=Probe())
+    engine.run_sync()
+    names = list(FEATURES)
+    tail = [names.index(n) for n in ("regime_calm", "regime_transition", "regime_volatile")]
+    np.testing.assert_allclose(seen[0][tail], [0.7, 0.2, 0.1], rtol=1e-6)
+    assert list(seen[1][tail]) == [0.0, 0.0, 0.0]

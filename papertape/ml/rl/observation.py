@@ -9,7 +9,7 @@ policy) and inference (a trained policy answers), so the two cannot drift apart.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -44,7 +44,7 @@ FEATURES: tuple[str, ...] = (
     "atr_pct",  # 14-bar average true range / close
     "signal",  # +1 long, -1 short
     "strength",  # the signal's own size hint (1 when absent)
-    "regime_calm",  # regime probabilities when an annotator supplies them, else 0
+    "regime_calm",  # the regime annotator's regime_probs when present, else 0
     "regime_transition",
     "regime_volatile",
 )
@@ -54,16 +54,17 @@ Policy = Callable[[NDArray[np.float32]], float]
 
 
 def _regime_probs(snap: Snapshot) -> tuple[float, float, float]:
+    """(calm, transition, volatile) from the regime annotator's ``regime_probs``, else zeros.
+
+    With 2 regimes there is no transition (0); with 4, "normal" is counted as transition.
+    """
     ann = snap.annotations
-    probs = ann.get("regime_probabilities") if ann else None
-    if isinstance(probs, dict):
-        vals = [float(v) for v in probs.values()]
-    elif isinstance(probs, Sequence) and not isinstance(probs, str):
-        vals = [float(v) for v in probs]
-    else:
+    probs = ann.get("regime_probs") if ann else None
+    if not isinstance(probs, Mapping):
         return (0.0, 0.0, 0.0)
-    vals = [*vals, 0.0, 0.0, 0.0][:3]
-    return (vals[0], vals[1], vals[2])
+    calm = float(probs.get("calm", 0.0))
+    transition = float(probs.get("transition", 0.0)) + float(probs.get("normal", 0.0))
+    return (calm, transition, float(probs.get("volatile", 0.0)))
 
 
 def observe(
