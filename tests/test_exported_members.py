@@ -17,6 +17,8 @@ PACKAGES = [
     "papertape.engine.live",
     "papertape.ml",
     "papertape.ml.regime",
+    "papertape.ml.rl",
+    "papertape.ml.lstm",
     "papertape.plugins.llm",
     "papertape.plugins.llm.providers",
 ]

@@ -99,6 +99,7 @@ def make_plugin_manager(
     pm.register(builtin_sizers, "papertape.sizers")
     pm.register(builtin_shields, "papertape.shields")
     pm.register(importlib.import_module("papertape.plugins.regime"), "papertape.regime")
+    pm.register(importlib.import_module("papertape.plugins.rl_sizer"), "papertape.rl_sizer")
     builtin_dir: Path | None = None
     for mod in _builtin_strategy_modules():
         pm.register(DropInModule(mod), f"papertape.strategies.{mod.__name__}")

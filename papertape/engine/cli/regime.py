@@ -70,6 +70,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "evaluate", help="evaluate models out of sample", description="Out-of-sample evaluations."
     )
     esub = ev.add_subparsers(dest="evaluate_command", metavar="MODEL_FAMILY", required=True)
+    from papertape.engine.cli.rl import register_evaluate
+
+    register_evaluate(esub)
     ep = esub.add_parser(
         "regime",
         help="walk-forward evaluation of regime detectors",

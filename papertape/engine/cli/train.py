@@ -86,6 +86,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object (the metadata)")
     p.set_defaults(handler=_train)
+    from papertape.engine.cli.rl import register_train
+
+    register_train(tsub)
 
     models = sub.add_parser(
         "models", help="list trained models", description="Inspect the model registry."
