@@ -95,6 +95,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     add_replay(cmds)
 
+    from papertape.engine.cli.journal_whatif import add_whatif
+
+    add_whatif(cmds)
+
 
 def _dsn_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dsn", help="PostgreSQL DSN (default: the environment variable --dsn-env)")
