@@ -99,6 +99,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     add_whatif(cmds)
 
+    from papertape.engine.cli.journal_stats import add_stats
+
+    add_stats(cmds)
+
 
 def _dsn_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dsn", help="PostgreSQL DSN (default: the environment variable --dsn-env)")
