@@ -2,6 +2,30 @@
 
 from __future__ import annotations
 
+from papertape.analysis.journal.search import SearchHit, search_journal, searchable_text
+from papertape.analysis.journal.stats import (
+    Attribution,
+    Calibration,
+    Group,
+    JournalStats,
+    closes_of,
+    journal_stats,
+)
 from papertape.analysis.journal.whatif import TradeRow, WhatIf, parse_when, trades_of, what_if
 
-__all__ = ["TradeRow", "WhatIf", "parse_when", "trades_of", "what_if"]
+__all__ = [
+    "Attribution",
+    "Calibration",
+    "Group",
+    "JournalStats",
+    "SearchHit",
+    "TradeRow",
+    "WhatIf",
+    "closes_of",
+    "journal_stats",
+    "parse_when",
+    "search_journal",
+    "searchable_text",
+    "trades_of",
+    "what_if",
+]
