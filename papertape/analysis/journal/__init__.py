@@ -11,7 +11,14 @@ from papertape.analysis.journal.stats import (
     closes_of,
     journal_stats,
 )
-from papertape.analysis.journal.whatif import TradeRow, WhatIf, parse_when, trades_of, what_if
+from papertape.analysis.journal.whatif import (
+    TradeRow,
+    WhatIf,
+    compare_trades,
+    parse_when,
+    trades_of,
+    what_if,
+)
 
 __all__ = [
     "Attribution",
@@ -22,6 +29,7 @@ __all__ = [
     "TradeRow",
     "WhatIf",
     "closes_of",
+    "compare_trades",
     "journal_stats",
     "parse_when",
     "search_journal",

@@ -21,7 +21,7 @@ from typing import Any
 from papertape.engine.errors import ConfigError
 from papertape.engine.journal.jsonl import read_journal
 
-__all__ = ["TradeRow", "WhatIf", "parse_when", "trades_of", "what_if"]
+__all__ = ["TradeRow", "WhatIf", "compare_trades", "parse_when", "trades_of", "what_if"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,8 @@ class WhatIf:
         replayed: The same for the what-if replay.
         removed: Round trips of swapped slots that only the recorded run has.
         added: Round trips of swapped slots that only the what-if has.
+        resized: ``(recorded, what-if)`` pairs of round trips with the same side, entry and
+            exit times but another quantity or P&L (a sizer working from other equity).
         journal: The what-if replay's event log.
     """
 
@@ -73,6 +75,7 @@ class WhatIf:
     replayed: dict[str, dict[str, Any]]
     removed: tuple[TradeRow, ...]
     added: tuple[TradeRow, ...]
+    resized: tuple[tuple[TradeRow, TradeRow], ...]
     journal: Path
 
     def difference(self, slot: str, metric: str) -> float:
@@ -158,14 +161,46 @@ def what_if(
         before_trades = trades_of(recorded.journal, set(swap))
     replayed = replay_run(run_dir, swap=swap, window=(start, end), out=out)
     after_trades = trades_of(replayed.journal, set(swap))
-    before_keys = {t.key() for t in before_trades}
-    after_keys = {t.key() for t in after_trades}
+    removed, added, resized = compare_trades(before_trades, after_trades)
     return WhatIf(
         dict(swap),
         (start, end),
         metrics_row(recorded.session),
         metrics_row(replayed.session),
-        tuple(t for t in before_trades if t.key() not in after_keys),
-        tuple(t for t in after_trades if t.key() not in before_keys),
+        removed,
+        added,
+        resized,
         replayed.journal,
     )
+
+
+def compare_trades(
+    before: list[TradeRow], after: list[TradeRow]
+) -> tuple[tuple[TradeRow, ...], tuple[TradeRow, ...], tuple[tuple[TradeRow, TradeRow], ...]]:
+    """Split two lists of round trips into removed, added and resized ones.
+
+    Identical round trips are left out. A round trip present in both with the same slot,
+    symbol, side, entry and exit times but another quantity or P&L is *resized*; the rest are
+    removed (only in ``before``) or added (only in ``after``).
+    """
+    before_keys = {t.key() for t in before}
+    after_keys = {t.key() for t in after}
+    gone = [t for t in before if t.key() not in after_keys]
+    new = [t for t in after if t.key() not in before_keys]
+
+    def timing(t: TradeRow) -> tuple[Any, ...]:
+        return (t.strategy, t.symbol, t.side, t.entry_time, t.exit_time)
+
+    new_by_timing: dict[tuple[Any, ...], list[TradeRow]] = {}
+    for t in new:
+        new_by_timing.setdefault(timing(t), []).append(t)
+    resized = []
+    removed = []
+    for t in gone:
+        match = new_by_timing.get(timing(t))
+        if match:
+            resized.append((t, match.pop(0)))
+        else:
+            removed.append(t)
+    paired = {id(b) for _, b in resized}
+    return tuple(removed), tuple(t for t in new if id(t) not in paired), tuple(resized)

@@ -24,7 +24,8 @@ and --to (its own outside; decisions are target positions, so A keeps what it ho
 window opens until B's next decision moves it). Costs, sizers and shields are the recorded ones.
 
 Prints each slot's metrics, recorded vs what-if and the difference, then A's round trips that
-changed (only in the recorded run: "-", only in the what-if: "+").
+changed (only in the recorded run: "-", only in the what-if: "+"); round trips with the same
+times but another size (a sizer working from other equity) are summed on one line.
 
   papertape journal whatif journals/demo-2efb7c9c8a1d --swap sma_50_200=sma_20_100 \\
       --from 2008-01-01 --to 2008-12-31
@@ -99,6 +100,7 @@ def _whatif(args: argparse.Namespace) -> int:
             "slots": slots,
             "removed": [_trade(t) for t in result.removed],
             "added": [_trade(t) for t in result.added],
+            "resized": [{"recorded": _trade(a), "whatif": _trade(b)} for a, b in result.resized],
             "journal": str(result.journal),
         }
         print(json.dumps(report, indent=2))
@@ -133,6 +135,13 @@ def _whatif(args: argparse.Namespace) -> int:
                 f"{t.exit_price:,.2f}",
                 f"{t.pnl:+,.2f}",
             )
-    console.print(changed if changed.row_count else "no round trip changed")
+    console.print(changed if changed.row_count else "no round trip opened or closed differently")
+    if result.resized:
+        delta = sum(b.pnl - a.pnl for a, b in result.resized)
+        console.print(
+            f"{len(result.resized)} round trip(s) kept their times but changed size "
+            f"(the sizer saw other equity): P&L {delta:+,.2f} in all (--json lists them)",
+            highlight=False,
+        )
     console.print(f"what-if journal: {result.journal} · no model called", highlight=False)
     return 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from papertape.analysis.journal.whatif import parse_when, what_if
+from papertape.analysis.journal.whatif import TradeRow, compare_trades, parse_when, what_if
 from papertape.engine.cli.main import main
 from papertape.engine.errors import ConfigError
 from tests.analysis.journal.conftest import bar_time
@@ -77,3 +77,19 @@ def test_the_cli_prints_the_difference_and_the_changed_trades(
     report = json.loads(capsys.readouterr().out)
     assert report["slots"]["a"]["difference"]["final_equity"] == pytest.approx(65.0)
     assert report["added"][0]["pnl"] == pytest.approx(25.0)
+
+
+def _row(entry: int, exit_: int, qty: float, pnl: float) -> TradeRow:
+    return TradeRow("a", "X", 1, qty, entry, exit_, 10.0, 11.0, pnl)
+
+
+def test_round_trips_with_the_same_times_and_another_size_are_resized_not_new() -> None:
+    same, bigger = _row(1, 2, 1.0, 1.0), _row(3, 4, 1.0, 1.0)
+    before = [same, bigger, _row(5, 6, 1.0, -1.0)]
+    after = [_row(1, 2, 1.0, 1.0), _row(3, 4, 2.0, 2.0), _row(7, 8, 1.0, 3.0)]
+
+    removed, added, resized = compare_trades(before, after)
+
+    assert removed == (_row(5, 6, 1.0, -1.0),)
+    assert added == (_row(7, 8, 1.0, 3.0),)
+    assert resized == ((bigger, _row(3, 4, 2.0, 2.0)),)
