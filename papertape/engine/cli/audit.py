@@ -121,12 +121,12 @@ def _lookahead(args: argparse.Namespace) -> int:
         }
         print(json.dumps(out, indent=2, default=str))
         return 0 if report.clean else 1
-    console = Console()
+    console = Console(markup=False)  # reasons may hold [brackets]
     n = len(report.cuts)
     if report.clean:
         console.print(
-            f"clean: {n} cuts, {report.bars_checked:,} bar decisions compared "
-            "(silent bars included), none changed",
+            f"clean: {n} cuts, {report.bars_checked:,} bars re-decided by every slot "
+            "(silent bars included), no decision changed",
             highlight=False,
         )
         return 0

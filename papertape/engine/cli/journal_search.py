@@ -99,7 +99,7 @@ def _search(args: argparse.Namespace) -> int:
         }
         print(json.dumps(report, indent=2))
         return 0
-    console = Console()
+    console = Console(markup=False)  # reasoning may hold [brackets]
     for hit in hits:
         _print(console, hit)
     console.print(f"{len(hits)} hit(s)", highlight=False)

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 __all__ = ["add_stats"]
@@ -104,7 +105,7 @@ def _stats(args: argparse.Namespace) -> int:
                 f"{a.earned:+,.2f}",
                 f"{a.holding:+,.2f}",
                 f"{a.edge:+,.2f}",
-                a.reason[:60],
+                escape(a.reason[:60]),
             )
         console.print(table)
     for sid, cal in stats.calibration.items():
@@ -124,8 +125,8 @@ def _stats(args: argparse.Namespace) -> int:
         console.print(table)
     for sid, reasons in stats.invalid.items():
         text = ", ".join(f"{k} {n}" for k, n in sorted(reasons.items()))
-        console.print(f"{sid}: invalid decisions (forced HOLD): {text}", highlight=False)
+        console.print(f"{sid}: invalid decisions (forced HOLD): {text}", markup=False)
     for key, n in {**stats.shield_trips, **stats.vetoes}.items():
         what = "trips" if key in stats.shield_trips else "vetoes"
-        console.print(f"shield {what}: {key}: {n}", highlight=False)
+        console.print(f"shield {what}: {key}: {n}", markup=False, highlight=False)
     return 0

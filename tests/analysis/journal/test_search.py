@@ -113,3 +113,16 @@ def test_the_cli_lists_hits_and_json(
     hits = json.loads(capsys.readouterr().out)["hits"]
     assert [h["event"]["strategy"] for h in hits] == ["a", "b"]
     assert hits[0]["trades"][0]["pnl"] == pytest.approx(-40.0)
+
+
+def test_the_cli_shows_bracketed_reasoning_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = [
+        {"kind": "run_started", "time": 0},
+        {"kind": "veto", "time": 1, "strategy": "s", "shield": "cap", "reason": "[bold] cap hit"},
+    ]
+    run = _write(tmp_path / "j", events)
+
+    assert main(["journal", "search", str(run), "cap"]) == 0
+    assert "[bold] [cap] hit" in capsys.readouterr().out
