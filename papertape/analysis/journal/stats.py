@@ -228,13 +228,24 @@ def _calibration(records: Iterable[Mapping[str, Any]], bins: int) -> dict[str, C
     }
 
 
-def journal_stats(run_dir: str | Path, *, attribute: bool = True, bins: int = 10) -> JournalStats:
+def journal_stats(
+    run_dir: str | Path,
+    *,
+    attribute: bool = True,
+    bins: int = 10,
+    start: int | None = None,
+    end: int | None = None,
+) -> JournalStats:
     """Read a run folder's journal and compute what ``journal stats`` reports.
 
     Args:
         run_dir: The run folder.
         attribute: Compute decision attribution (needs the run's data files).
         bins: Reliability table bins.
+        start: Only events at or after this market time (ns); round trips count by their
+            closing time, decisions by theirs (each still measured to its next decision, which
+            may lie after ``end``). Positions are always rebuilt from the whole journal.
+        end: Only events at or before this market time (ns).
 
     Raises:
         JournalError: Not a run folder, or (with ``attribute``) its data changed.
@@ -254,7 +265,13 @@ def journal_stats(run_dir: str | Path, *, attribute: bool = True, bins: int = 10
     monthly: dict[str, Counter[str]] = defaultdict(Counter)
     trips: Counter[str] = Counter()
     vetoes: Counter[str] = Counter()
-    for r in records:
+
+    def inside(r: Mapping[str, Any]) -> bool:
+        t = int(r.get("time") or 0)
+        return (start is None or t >= start) and (end is None or t <= end)
+
+    window = [r for r in records if inside(r)]
+    for r in window:
         kind = r["kind"]
         if kind == "trade":
             pnl, closed = float(r["pnl"]), _utc(int(r["time"]))
@@ -280,9 +297,11 @@ def journal_stats(run_dir: str | Path, *, attribute: bool = True, bins: int = 10
     stats.invalid = {k: dict(v) for k, v in invalid.items()}
     stats.invalid_by_month = {k: dict(v) for k, v in sorted(monthly.items())}
     stats.shield_trips, stats.vetoes = dict(trips), dict(vetoes)
-    stats.calibration = _calibration(records, bins)
+    stats.calibration = _calibration(
+        [r for r in records if r["kind"] == "llm_outcome" or inside(r)], bins
+    )
     if attribute:
         started = next((r for r in records if r["kind"] == "run_started"), {})
         closes = closes_of(folder, started.get("data_hash"))
-        stats.attribution = _attribute(records, closes)
+        stats.attribution = [a for a in _attribute(records, closes) if inside({"time": a.time})]
     return stats

@@ -25,7 +25,11 @@ Where a run's P&L came from, read from its journal (no replay, no model):
   * shield trips and vetoes.
 
   papertape journal stats journals/demo-2efb7c9c8a1d
+  papertape journal stats journals/demo-2efb7c9c8a1d --from 2008-01-01 --to 2008-12-31
   papertape journal stats journals/demo-2efb7c9c8a1d --top 10 --json > stats.json
+
+With --from/--to, round trips count by their closing date and decisions by theirs (each
+still measured up to its next decision); an LLM decision's outcome counts whenever it closed.
 """
 
 
@@ -46,6 +50,8 @@ def add_stats(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="skip decision attribution (it loads the run's data files)",
     )
+    p.add_argument("--from", dest="start", metavar="DATE", help="only from this date (ISO, UTC)")
+    p.add_argument("--to", dest="end", metavar="DATE", help="only to this date, inclusive")
     p.add_argument("--bins", type=int, default=10, help="reliability table bins (default 10)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_stats)
@@ -59,14 +65,21 @@ def _day(ns: int) -> str:
 def _table(title: str, columns: tuple[str, ...]) -> Table:
     table = Table(title=title, title_justify="left")
     for i, col in enumerate(columns):
-        table.add_column(col, justify="left" if i == 0 else "right")
+        table.add_column(col, justify="left" if i == 0 or col == "reason" else "right")
     return table
 
 
 def _stats(args: argparse.Namespace) -> int:
     from papertape.analysis.journal.stats import journal_stats
+    from papertape.analysis.journal.whatif import parse_when
 
-    stats = journal_stats(args.run_dir, attribute=not args.no_attribution, bins=args.bins)
+    stats = journal_stats(
+        args.run_dir,
+        attribute=not args.no_attribution,
+        bins=args.bins,
+        start=parse_when(args.start),
+        end=parse_when(args.end, end=True),
+    )
     if args.json:
         print(json.dumps(stats.to_json(), indent=2))
         return 0
@@ -105,7 +118,7 @@ def _stats(args: argparse.Namespace) -> int:
                 f"{a.earned:+,.2f}",
                 f"{a.holding:+,.2f}",
                 f"{a.edge:+,.2f}",
-                escape(a.reason[:60]),
+                escape(a.reason[:40]),
             )
         console.print(table)
     for sid, cal in stats.calibration.items():

@@ -143,3 +143,18 @@ def test_the_cli_prints_tables_and_json(
     report = json.loads(capsys.readouterr().out)
     assert report["pnl_by"]["trader"]["b"]["pnl"] == pytest.approx(25.0)
     assert report["edge_by_strategy"]["a"]["edge"] == pytest.approx(-85.0)
+
+
+def test_a_date_window_keeps_trades_closed_and_decisions_taken_inside_it(
+    hand_run: Callable[..., Path],
+) -> None:
+    # a's round trip closes on bar 4, b's on bar 7; decisions on bars 1, 3 (a) and 4, 6 (b).
+    stats = journal_stats(hand_run(PLANS), start=bar_time(3), end=bar_time(5))
+
+    assert set(stats.by["trader"]) == {"a"}
+    assert [(a.strategy, a.time) for a in stats.attribution] == [
+        ("a", bar_time(3)),
+        ("b", bar_time(4)),
+    ]
+    # b's long is still measured to its next decision (bar 6), after the window.
+    assert stats.attribution[1].earned == pytest.approx(25.0)
