@@ -18,6 +18,8 @@ journaled data hash):
 * **Calibration** of LLM decisions: the stated ``confidence`` of each decision that opened a
   trade against whether that trade (all its ``llm_outcome`` records summed) made money: Brier
   score, expected calibration error and a reliability table.
+* **Reasoning length vs outcome**: those LLM decisions in up to three bands of reasoning
+  length (cut at its terciles; equal lengths share a band) with wins and summed outcome P&L.
 * **Invalid decisions** (``llm_decision`` with a reason code other than ``ok``) by reason code
   and by month; **shield trips** and **vetoes** by slot and shield.
 """
@@ -101,6 +103,7 @@ class JournalStats:
     calibration: dict[str, Calibration] = field(default_factory=dict)
     invalid: dict[str, dict[str, int]] = field(default_factory=dict)
     invalid_by_month: dict[str, dict[str, int]] = field(default_factory=dict)
+    reasoning_length: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     shield_trips: dict[str, int] = field(default_factory=dict)
     vetoes: dict[str, int] = field(default_factory=dict)
 
@@ -126,6 +129,7 @@ class JournalStats:
             "calibration": {k: asdict(c) for k, c in self.calibration.items()},
             "invalid": self.invalid,
             "invalid_by_month": self.invalid_by_month,
+            "reasoning_length": self.reasoning_length,
             "shield_trips": self.shield_trips,
             "vetoes": self.vetoes,
         }
@@ -199,6 +203,47 @@ def _attribute(
                 )
             )
     out.sort(key=lambda a: (a.time, a.strategy, a.symbol))
+    return out
+
+
+def _reasoning_length(
+    records: Iterable[Mapping[str, Any]], groups: int = 3
+) -> dict[str, list[dict[str, Any]]]:
+    """Per LLM slot, its decisions with a known outcome in ``groups`` bands of reasoning length.
+
+    Bands are cut at length quantiles (equal lengths share a band), shortest first:
+    ``shortest``/``longest`` reasoning length in characters, ``decisions``, ``wins`` and summed
+    outcome ``pnl``.
+    """
+    length: dict[str, tuple[str, int]] = {}
+    pnl: dict[str, float] = defaultdict(float)
+    for r in records:
+        if r["kind"] == "llm_decision" and r.get("decision"):
+            length[r["decision_id"]] = (r["strategy"], len(r["decision"].get("reasoning") or ""))
+        elif r["kind"] == "llm_outcome":
+            pnl[r["decision_id"]] += float(r["pnl"])
+    per_slot: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for did, (sid, n) in length.items():
+        if did in pnl:
+            per_slot[sid].append((n, pnl[did]))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for sid, rows in per_slot.items():
+        lengths = np.array([n for n, _ in rows], dtype=float)
+        # Cut at length quantiles, so equal lengths always share a band.
+        cuts = np.unique(np.quantile(lengths, [k / groups for k in range(1, groups)]))
+        bands: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        for n, p in rows:
+            bands[int(np.searchsorted(cuts, n, side="left"))].append((n, p))
+        out[sid] = [
+            {
+                "shortest": min(n for n, _ in chunk),
+                "longest": max(n for n, _ in chunk),
+                "decisions": len(chunk),
+                "wins": sum(1 for _, p in chunk if p > 0),
+                "pnl": sum(p for _, p in chunk),
+            }
+            for _, chunk in sorted(bands.items())
+        ]
     return out
 
 
@@ -297,9 +342,9 @@ def journal_stats(
     stats.invalid = {k: dict(v) for k, v in invalid.items()}
     stats.invalid_by_month = {k: dict(v) for k, v in sorted(monthly.items())}
     stats.shield_trips, stats.vetoes = dict(trips), dict(vetoes)
-    stats.calibration = _calibration(
-        [r for r in records if r["kind"] == "llm_outcome" or inside(r)], bins
-    )
+    decided = [r for r in records if r["kind"] == "llm_outcome" or inside(r)]
+    stats.calibration = _calibration(decided, bins)
+    stats.reasoning_length = _reasoning_length(decided)
     if attribute:
         started = next((r for r in records if r["kind"] == "run_started"), {})
         closes = closes_of(folder, started.get("data_hash"))

@@ -136,6 +136,18 @@ def _stats(args: argparse.Namespace) -> int:
                 "-" if hit is None else f"{hit:.0%}",
             )
         console.print(table)
+    for sid, bands in stats.reasoning_length.items():
+        table = _table(
+            f"{sid}: reasoning length vs outcome", ("characters", "decisions", "won", "P&L")
+        )
+        for b in bands:
+            table.add_row(
+                f"{b['shortest']}-{b['longest']}",
+                str(b["decisions"]),
+                str(b["wins"]),
+                f"{b['pnl']:+,.2f}",
+            )
+        console.print(table)
     for sid, reasons in stats.invalid.items():
         text = ", ".join(f"{k} {n}" for k, n in sorted(reasons.items()))
         console.print(f"{sid}: invalid decisions (forced HOLD): {text}", markup=False)

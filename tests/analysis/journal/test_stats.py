@@ -63,14 +63,16 @@ def _write(folder: Path, events: list[dict[str, Any]]) -> Path:
     return folder
 
 
-def _decision(i: int, conf: float | None, code: str = "ok", t: int = 0) -> dict[str, Any]:
+def _decision(
+    i: int, conf: float | None, code: str = "ok", t: int = 0, why: str = "r"
+) -> dict[str, Any]:
     return {
         "kind": "llm_decision",
         "time": t,
         "strategy": "llm",
         "decision_id": f"llm#{i}",
         "symbol": "X",
-        "decision": None if conf is None else {"confidence": conf, "reasoning": "r"},
+        "decision": None if conf is None else {"confidence": conf, "reasoning": why},
         "action": "BUY" if code == "ok" else "HOLD",
         "reason_code": code,
     }
@@ -90,9 +92,9 @@ def test_stated_confidence_is_scored_against_the_trades_it_opened(tmp_path: Path
     feb = 949_363_200 * 10**9  # 2000-02-01
     events = [
         {"kind": "run_started", "time": 0},
-        _decision(1, 0.8),
-        _decision(2, 0.6),
-        _decision(3, 0.3),
+        _decision(1, 0.8, why="x" * 30),
+        _decision(2, 0.6, why="x" * 10),
+        _decision(3, 0.3, why="x" * 20),
         _decision(4, 0.9),  # its trade never closed: no outcome, not scored
         _decision(5, None, "timeout"),
         _decision(6, None, "schema_violation", t=feb),
@@ -126,6 +128,14 @@ def test_stated_confidence_is_scored_against_the_trades_it_opened(tmp_path: Path
         "1970-01": {"timeout": 1},
         "2000-02": {"schema_violation": 1, "timeout": 1},
     }
+    # Shortest first: llm#2 (10 characters, -5), llm#3 (20, -2), llm#1 (30, +10).
+    bands = stats.reasoning_length["llm"]
+    assert [(b["shortest"], b["longest"], b["decisions"], b["wins"]) for b in bands] == [
+        (10, 10, 1, 0),
+        (20, 20, 1, 0),
+        (30, 30, 1, 1),
+    ]
+    assert [b["pnl"] for b in bands] == [pytest.approx(-5.0), pytest.approx(-2.0), 10.0]
     assert stats.shield_trips == {"llm max_drawdown halted": 1}
     assert stats.vetoes == {"llm max_drawdown": 2}
 
@@ -158,3 +168,14 @@ def test_a_date_window_keeps_trades_closed_and_decisions_taken_inside_it(
     ]
     # b's long is still measured to its next decision (bar 6), after the window.
     assert stats.attribution[1].earned == pytest.approx(25.0)
+
+
+def test_equal_reasoning_lengths_share_one_band(tmp_path: Path) -> None:
+    events = [{"kind": "run_started", "time": 0}]
+    for i, pnl in enumerate((-3.0, 1.0, 2.0, -1.0), start=1):
+        events += [_decision(i, 0.6, why="same length"), _outcome(i, pnl)]
+
+    stats = journal_stats(_write(tmp_path / "j", events), attribute=False)
+
+    (band,) = stats.reasoning_length["llm"]
+    assert (band["decisions"], band["wins"], band["pnl"]) == (4, 2, pytest.approx(-1.0))
