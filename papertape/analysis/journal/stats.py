@@ -43,6 +43,7 @@ from papertape.analysis.calibration import (
     reliability_table,
 )
 from papertape.engine.errors import JournalError
+from papertape.engine.feeds.base import BarSeries
 from papertape.engine.journal.jsonl import read_journal
 
 __all__ = ["Attribution", "Calibration", "Group", "JournalStats", "closes_of", "journal_stats"]
@@ -104,6 +105,7 @@ class JournalStats:
     invalid: dict[str, dict[str, int]] = field(default_factory=dict)
     invalid_by_month: dict[str, dict[str, int]] = field(default_factory=dict)
     reasoning_length: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    attribution_note: str | None = None
     shield_trips: dict[str, int] = field(default_factory=dict)
     vetoes: dict[str, int] = field(default_factory=dict)
 
@@ -130,6 +132,7 @@ class JournalStats:
             "invalid": self.invalid,
             "invalid_by_month": self.invalid_by_month,
             "reasoning_length": self.reasoning_length,
+            "attribution_note": self.attribution_note,
             "shield_trips": self.shield_trips,
             "vetoes": self.vetoes,
         }
@@ -139,12 +142,18 @@ def _utc(ns: int) -> datetime:
     return datetime.fromtimestamp(ns // 10**9, UTC)
 
 
-def closes_of(run_dir: Path, data_hash: str | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def closes_of(
+    run_dir: Path, data_hash: str | None, span: tuple[int, int] | None = None
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """``symbol -> (bar times, closes)`` of a run's own data, loaded through its config.
 
+    The data must give the journaled data hash: as loaded, or cut to ``span`` (the first and
+    last market time of the journal), which is what an arena window's folder records.
+
     Raises:
-        JournalError: The data changed since the recording.
+        JournalError: Neither gives the recorded data (changed files, a blind tape).
     """
+    from papertape.analysis.lookahead import cut_series
     from papertape.engine.journal.replay.resume import load_run
     from papertape.engine.session import data_hash as hash_of
     from papertape.engine.session import load_series
@@ -154,8 +163,35 @@ def closes_of(run_dir: Path, data_hash: str | None) -> dict[str, tuple[np.ndarra
     with contextlib.chdir(where):
         series = load_series(config)
     if data_hash is not None and hash_of(series) != data_hash:
-        raise JournalError(f"{run_dir}: its data changed since the recording; cannot attribute")
+        cut = [] if span is None else _from(cut_series(series, span[1]), span[0])
+        if not cut or hash_of(cut) != data_hash:
+            raise JournalError(
+                f"{run_dir}: the run's data files do not give the recorded data (changed since, "
+                "or a blind arena tape), so decisions cannot be marked to market"
+            )
+        series = cut
     return {s.symbol: (np.asarray(s.time), np.asarray(s.close)) for s in series}
+
+
+def _from(series: Sequence[BarSeries], start: int) -> list[BarSeries]:
+    out = []
+    for s in series:
+        i = int(np.searchsorted(s.time, start, side="left"))
+        if i < len(s):
+            out.append(
+                BarSeries(
+                    s.symbol,
+                    s.time[i:],
+                    s.open[i:],
+                    s.high[i:],
+                    s.low[i:],
+                    s.close[i:],
+                    s.volume[i:],
+                    s.source,
+                    s.rejections,
+                )
+            )
+    return out
 
 
 def _price(closes: tuple[np.ndarray, np.ndarray], t: int) -> float:
@@ -293,7 +329,8 @@ def journal_stats(
         end: Only events at or before this market time (ns).
 
     Raises:
-        JournalError: Not a run folder, or (with ``attribute``) its data changed.
+        JournalError: Not a run folder. (Data that no longer matches the recording leaves
+            the attribution empty, with the reason in ``attribution_note``.)
     """
     folder = Path(run_dir)
     if not (folder / "events.jsonl").is_file():
@@ -347,6 +384,12 @@ def journal_stats(
     stats.reasoning_length = _reasoning_length(decided)
     if attribute:
         started = next((r for r in records if r["kind"] == "run_started"), {})
-        closes = closes_of(folder, started.get("data_hash"))
-        stats.attribution = [a for a in _attribute(records, closes) if inside({"time": a.time})]
+        span = (int(started.get("time", 0)), max(int(r.get("time") or 0) for r in records))
+        try:
+            closes = closes_of(folder, started.get("data_hash"), span)
+        except JournalError as exc:
+            stats.attribution_note = f"no decision attribution: {exc}"
+        else:
+            attributed = _attribute(records, closes)
+            stats.attribution = [a for a in attributed if inside({"time": a.time})]
     return stats

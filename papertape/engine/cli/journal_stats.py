@@ -121,6 +121,8 @@ def _stats(args: argparse.Namespace) -> int:
                 escape(a.reason[:40]),
             )
         console.print(table)
+    if stats.attribution_note:
+        console.print(stats.attribution_note, markup=False, highlight=False)
     for sid, cal in stats.calibration.items():
         table = _table(
             f"{sid}: confidence vs outcome ({cal.decisions} decisions, "
