@@ -11,6 +11,7 @@ PACKAGES = [
     "papertape.engine",
     "papertape.engine.risk",
     "papertape.engine.journal",
+    "papertape.analysis.journal",
     "papertape.engine.indicators",
     "papertape.engine.feeds",
     "papertape.engine.feeds.kraken",

@@ -28,6 +28,9 @@ manifest.json). A folder may belong to a run still going on; reading it is safe.
   papertape journal push journals/demo-1a2b3c4d5e6f --dsn postgresql://user@host/db
   papertape journal replay journals/demo-1a2b3c4d5e6f                 # exact re-run check
   papertape journal replay journals/demo-1a2b3c4d5e6f --fees-bps 20   # recorded vs replayed
+  papertape journal whatif journals/demo-1a2b3c4d5e6f --swap A=B --from 2008-01-01
+  papertape journal stats journals/demo-1a2b3c4d5e6f                  # P&L by ..., attribution
+  papertape journal search journals/demo-1a2b3c4d5e6f "stop loss"     # reasoning, full text
 
 Continue an interrupted run with `papertape run --resume RUN_DIR`.
 """
@@ -94,6 +97,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from papertape.engine.cli.journal_replay import add_replay
 
     add_replay(cmds)
+
+    from papertape.engine.cli.journal_whatif import add_whatif
+
+    add_whatif(cmds)
+
+    from papertape.engine.cli.journal_stats import add_stats
+
+    add_stats(cmds)
+
+    from papertape.engine.cli.journal_search import add_search
+
+    add_search(cmds)
 
 
 def _dsn_option(p: argparse.ArgumentParser) -> None:

@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from papertape.engine.cli import (
     arena,
+    audit,
     backtest,
     bench,
     data,
@@ -33,6 +34,7 @@ __all__ = ["build_parser", "main"]
 
 COMMAND_GROUPS = (
     backtest,
+    audit,
     bench,
     arena,
     data,

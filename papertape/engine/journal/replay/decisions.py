@@ -76,15 +76,22 @@ class RecordedDecisions:
     Args:
         records: The journal's events as dicts, in order.
         swap: Slot id -> the recorded slot whose decisions it takes (what-if).
+        window: ``(start, end)`` in ns (either may be None: open-ended): the swap applies only
+            to snapshots with ``start <= time <= end``; outside it a slot replays its own
+            decisions. None: the swap applies to the whole run.
 
     Raises:
         ConfigError: ``swap`` names a slot the journal does not record.
     """
 
     def __init__(
-        self, records: Iterable[Mapping[str, Any]], swap: Mapping[str, str] | None = None
+        self,
+        records: Iterable[Mapping[str, Any]],
+        swap: Mapping[str, str] | None = None,
+        window: tuple[int | None, int | None] | None = None,
     ) -> None:
         self.swap = dict(swap or {})
+        self.window = window
         self._signals: dict[Key, list[Mapping[str, Any]]] = defaultdict(list)
         self._notes: dict[Key, list[Mapping[str, Any]]] = defaultdict(list)
         self._slots: dict[str, RecordedSlot] = {}
@@ -103,8 +110,12 @@ class RecordedDecisions:
         if self.strategies and unknown:
             raise ConfigError("swap", sorted(unknown), f"not a recorded slot ({self.strategies})")
 
-    def source(self, slot: str) -> str:
-        """The recorded slot whose decisions ``slot`` replays."""
+    def source(self, slot: str, time: int | None = None) -> str:
+        """The recorded slot whose decisions ``slot`` replays (at ``time``, if given)."""
+        if time is not None and self.window is not None:
+            start, end = self.window
+            if (start is not None and time < start) or (end is not None and time > end):
+                return slot
         return self.swap.get(slot, slot)
 
     def attach(self, slot: RecordedSlot) -> None:
@@ -114,7 +125,7 @@ class RecordedDecisions:
     @hookimpl
     def papertape_decision(self, strategy_id: str, snapshot: Snapshot) -> object | None:
         """The recorded decision of the slot's source for this snapshot ([] for none)."""
-        key = (self.source(strategy_id), snapshot.time, snapshot.symbol)
+        key = (self.source(strategy_id, snapshot.time), snapshot.time, snapshot.symbol)
         records = self._signals.get(key, ())
         notes = self._notes.get(key)
         if notes is None:

@@ -104,6 +104,7 @@ def replay_run(
     slippage_bps: float | None = None,
     cash: float | None = None,
     swap: Mapping[str, str] | None = None,
+    window: tuple[int | None, int | None] | None = None,
     out: str | Path | None = None,
 ) -> ReplayResult:
     """Re-run a recorded session from its journal's decisions; no model or strategy is called.
@@ -114,6 +115,7 @@ def replay_run(
         slippage_bps: Slippage in bps (the floor of a volatility model) instead of the recorded.
         cash: Initial cash of every strategy instead of the recorded.
         swap: Slot -> recorded slot whose decisions it takes (what-if).
+        window: ``(start, end)`` market times in ns limiting the swap (None ends are open).
         out: Folder for the replay's journal (default: a new temporary folder).
 
     Raises:
@@ -138,7 +140,7 @@ def replay_run(
     ids = [s.slot_id for s in config.strategies]
     swap = dict(swap or {})
     _check_swap(swap, ids)
-    decisions = RecordedDecisions(records, swap)
+    decisions = RecordedDecisions(records, swap, window)
     regimes = RecordedRegimes(records)
     changed = any(x is not None for x in (fees_bps, slippage_bps, cash)) or bool(swap)
     target = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="papertape-replay-"))
