@@ -134,6 +134,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="continue an interrupted run from its journal folder (journals/<run-id>): the run "
         "is re-executed, checked event by event against the journal, and finished",
     )
+    run.add_argument(
+        "--tui",
+        action="store_true",
+        help="watch the run in the terminal monitor (needs papertape[tui]; docs/monitor.md)",
+    )
     _common(run)
     run.set_defaults(handler=_run)
 
@@ -265,4 +270,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if not args.config:
         raise ConfigError("config", None, "give a TOML config (or --resume RUN_DIR)")
+    if args.tui:
+        from papertape.engine.cli.monitor import run_with_monitor
+
+        return run_with_monitor(_with_overrides(load_config(args.config), args))
     return _execute(load_config(args.config), args)
