@@ -49,13 +49,13 @@ class MonitorApp(App[None]):
         Binding("space", "toggle_pause", "pause/resume"),
         Binding("left_square_bracket", "scrub(-1)", "back"),
         Binding("right_square_bracket", "scrub(1)", "forward"),
-        Binding("home", "scrub_to_start", "start", show=False),
-        Binding("end", "scrub_to_end", "live/end", show=False),
+        Binding("home", "scrub_to_start", "start", show=False, priority=True),
+        Binding("end", "scrub_to_end", "live/end", show=False, priority=True),
         Binding("plus,equals_sign", "speed(2)", "faster", show=False),
         Binding("minus", "speed(0.5)", "slower", show=False),
         Binding("t", "focus_trader", "trader"),
         Binding("k", "filter_kind", "kind filter"),
-        Binding("d,enter", "open_decision", "decision"),
+        Binding("d,enter", "open_decision", "decision", priority=True),
         Binding("question_mark", "help", "help"),
         Binding("q", "quit", "quit"),
     ]
@@ -93,6 +93,10 @@ class MonitorApp(App[None]):
             self.error = str(exc)
             self.sub_title = f"{self.source.title} — error: {exc}"
             return False
+        failed = getattr(self.source, "error", None)
+        if failed is not None and self.error is None:  # the engine thread stopped on an error
+            self.error = str(failed)
+            self.sub_title = f"{self.source.title} — run failed: {failed}"
         for ev in events:
             self.timeline.add_event(ev)
         for sample in samples:

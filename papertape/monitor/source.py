@@ -130,13 +130,11 @@ class InProcessSession:
     """
 
     def __init__(self, config: RunConfig, telemetry_every: int = 1, capacity: int = 4096) -> None:
-        from papertape.engine.session import build_engine
-
-        self.title = config.run_id
+        self.config = config
+        self.title = config.run.name
         self.tap = EventTap()
         self.channel = TelemetryChannel(capacity=capacity, every=telemetry_every)
-        self.engine, self.writer = build_engine(config, extra_plugins=[self.tap])
-        self.engine.settings.telemetry = self.channel
+        self.run_dir: Path | None = None
         self._seq = 0
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="papertape-engine", daemon=True)
@@ -146,19 +144,22 @@ class InProcessSession:
         self._thread.start()
 
     def _run(self) -> None:
+        # The engine is built in its own thread: the journal's SQLite index may only be used
+        # by the thread that opened it.
+        from papertape.engine.session import build_engine
+
+        writer = None
         try:
-            self.engine.run_sync()
+            engine, writer = build_engine(self.config, extra_plugins=[self.tap])
+            engine.settings.telemetry = self.channel
+            self.run_dir = writer.run_dir if writer is not None else None
+            engine.run_sync()
         except BaseException as exc:  # shown by the monitor; the thread must not die silently
             self.error = exc
         finally:
-            if self.writer is not None:
-                self.writer.close()
+            if writer is not None:
+                writer.close()
             self.channel.close()
-
-    @property
-    def run_dir(self) -> Path | None:
-        """The journal folder being written, if any."""
-        return self.writer.run_dir if self.writer is not None else None
 
     def poll(self) -> tuple[list[dict[str, Any]], list[TelemetrySample]]:
         """Events (as journal dicts, with their ``seq``) and samples since the last call."""
