@@ -66,7 +66,8 @@ class RunFolder:
         self._queue: deque[dict[str, Any]] = deque()
         self._done = threading.Event()
         self._error: BaseException | None = None
-        if is_live(self.run_dir):
+        self.followed = is_live(self.run_dir)  # another process is writing it
+        if self.followed:
             self._thread: threading.Thread | None = threading.Thread(
                 target=self._follow, args=(poll,), name="papertape-follow", daemon=True
             )
