@@ -139,6 +139,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="watch the run in the terminal monitor (needs papertape[tui]; docs/monitor.md)",
     )
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="P",
+        help="serve Prometheus metrics on 127.0.0.1:P while the run goes on (papertape[tui])",
+    )
     _common(run)
     run.set_defaults(handler=_run)
 
@@ -224,8 +230,16 @@ def _interrupted(exc: RunInterrupted, run_dir: Path | None) -> RunInterrupted:
 
 def _execute(config: RunConfig, args: argparse.Namespace) -> int:
     config = _with_overrides(config, args)
+    port = getattr(args, "metrics_port", None)
+    if port is not None and config.run.mode == "live":
+        raise ConfigError("--metrics-port", port, "not available for live sessions yet")
     try:
-        result = run_session(config)
+        if port is not None:
+            from papertape.monitor.metrics import run_with_metrics
+
+            result = run_with_metrics(config, port)
+        else:
+            result = run_session(config)
     except RunInterrupted as exc:
         raise _interrupted(exc, Path(exc.run_dir) if exc.run_dir else None) from None
     if args.json:
