@@ -9,6 +9,7 @@ the monitor frames, never the engine time.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from textual.app import App
@@ -60,8 +61,17 @@ class MonitorApp(App[None]):
         Binding("q", "quit", "quit"),
     ]
 
-    def __init__(self, source: EventSource, refresh_s: float = 0.25) -> None:
+    def __init__(
+        self, source: EventSource, refresh_s: float = 0.25, max_duty: float | None = None
+    ) -> None:
         super().__init__()
+        # Share of wall time this (UI) thread may use while the engine runs in the same
+        # process: above it, frames are dropped (events are still folded) so the engine keeps
+        # the interpreter. None: no limit (the engine runs in another process, or is done).
+        self.max_duty = max_duty
+        self.frames_dropped = 0
+        self._cpu_mark = time.thread_time()
+        self._wall_mark = time.monotonic()
         self.source = source
         self.timeline = Timeline()
         self.refresh_s = refresh_s
@@ -125,8 +135,20 @@ class MonitorApp(App[None]):
             self._dirty = True
             if self.cursor == len(self._stops) - 1 and not self.source.running:
                 self.playing = False
-        if self._dirty:
+        if self._dirty and not self._over_budget():
             self.redraw()
+
+    def _over_budget(self) -> bool:
+        """Whether a frame now would push the UI thread over ``max_duty`` (then drop it)."""
+        if self.max_duty is None or not self.source.running:
+            return False
+        busy = time.thread_time() - self._cpu_mark
+        elapsed = time.monotonic() - self._wall_mark
+        if busy > self.max_duty * elapsed:
+            self.frames_dropped += 1
+            return True
+        self._cpu_mark, self._wall_mark = time.thread_time(), time.monotonic()
+        return False
 
     def redraw(self) -> None:
         """Redraw every panel from :meth:`state`."""

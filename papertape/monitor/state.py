@@ -511,6 +511,7 @@ class Timeline:
     def __init__(self) -> None:
         self._items: list[tuple[int, int, dict[str, Any] | TelemetrySample]] = []
         self._keys: list[tuple[int, int]] = []
+        self._times: list[int] = []  # distinct times, ascending
         self._latest = MonitorState()
 
     def __len__(self) -> int:
@@ -536,14 +537,24 @@ class Timeline:
 
     def _insert(self, t: int, rank: int, item: dict[str, Any] | TelemetrySample) -> None:
         key = (t, rank)
+        if not self._times or t > self._times[-1]:
+            self._times.append(t)
+        elif t < self._times[-1]:
+            j = bisect.bisect_left(self._times, t)
+            if self._times[j] != t:
+                self._times.insert(j, t)
+        if not self._keys or key >= self._keys[-1]:  # the usual case: O(1), not O(n)
+            self._keys.append(key)
+            self._items.append((t, rank, item))
+            return
         i = bisect.bisect_right(self._keys, key)
         self._keys.insert(i, key)
         self._items.insert(i, (t, rank, item))
 
     @property
     def times(self) -> list[int]:
-        """Distinct market times held, ascending (the scrubber's stops)."""
-        return sorted({k[0] for k in self._keys})
+        """Distinct market times held, ascending (the scrubber's stops; do not modify)."""
+        return self._times
 
     @property
     def start(self) -> int:
@@ -553,7 +564,7 @@ class Timeline:
     @property
     def end(self) -> int:
         """Last market time held (0 when empty)."""
-        return max((k[0] for k in self._keys), default=0)
+        return self._times[-1] if self._times else 0
 
     def latest(self) -> MonitorState:
         """The state after everything held (kept up to date incrementally)."""

@@ -77,7 +77,7 @@ def run_with_monitor(config: RunConfig) -> int:
         raise ConfigError("--tui", "live", "live sessions: run them, then `papertape monitor`")
     session = InProcessSession(config)
     session.start()
-    MonitorApp(session).run()
+    MonitorApp(session, max_duty=0.05).run()
     err = Console(stderr=True)
     if session.running:
         err.print("monitor closed; the run goes on until it ends (Ctrl-C interrupts it) ...")

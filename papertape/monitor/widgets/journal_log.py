@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from textual.widgets import DataTable
@@ -36,7 +37,8 @@ class JournalLog(DataTable[str]):
         if key == self._last:
             return
         self._last = key
-        rows = [ev for ev in reversed(state.journal) if matches(ev, focus, kind)][:_ROWS]
+        newest = (ev for ev in reversed(state.journal) if matches(ev, focus, kind))
+        rows = list(islice(newest, _ROWS))
         self.clear()
         for ev in reversed(rows):
             self.add_row(
