@@ -234,7 +234,16 @@ class MonitorApp(App[None]):
         self.redraw()
 
     def action_open_decision(self) -> None:
-        """Open the decision of the journal row under the cursor (else the newest one)."""
+        """Open the decision of the journal row under the cursor (else the newest one).
+
+        On an open decision, the key closes it; on the help screen it does nothing (the
+        binding has priority over the tables, so it reaches the app on every screen).
+        """
+        if isinstance(self.screen, DecisionScreen):
+            self.screen.dismiss()
+            return
+        if not isinstance(self.screen, MainScreen):
+            return
         st = self.state()
         seq = self.screen.query_one(JournalLog).selected_seq()
         rec = st.decision_for(seq) if seq is not None else None

@@ -140,3 +140,28 @@ async def test_in_process_session_reaches_the_journals_final_state(tmp_path: Pat
         fills = sum(1 for ev in recorded if ev["kind"] == "fill")
         assert len(state.traders["sma_50_200"].curve) > fills
         assert session.channel.offered > 0
+
+
+async def test_keys_on_a_modal_do_not_crash_and_enter_closes_a_decision(demo_dir: Path) -> None:
+    app = MonitorApp(RunFolder(demo_dir))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+        assert isinstance(app.screen, DecisionScreen)
+        await pilot.press("home", "enter")
+        assert not isinstance(app.screen, DecisionScreen)
+        assert app.cursor == 0
+        await pilot.press("question_mark", "end", "d", "escape")
+        assert not isinstance(app.screen, HelpScreen | DecisionScreen)
+        assert app.cursor is None
+
+
+def test_the_core_and_the_state_model_do_not_import_textual() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, papertape, papertape.engine.cli.main, papertape.monitor.state, "
+        "papertape.monitor.source; print('textual' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
