@@ -19,6 +19,9 @@ PACKAGES = [
     "papertape.ml.regime",
     "papertape.plugins.llm",
     "papertape.plugins.llm.providers",
+    "papertape.monitor",
+    "papertape.monitor.widgets",
+    "papertape.monitor.screens",
 ]
 
 
