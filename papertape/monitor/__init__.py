@@ -5,6 +5,7 @@
 :mod:`papertape.monitor.app` is the Textual app. The engine never imports this package.
 """
 
-from papertape.monitor.state import MonitorState, Timeline
+from papertape.monitor.state import MonitorState
+from papertape.monitor.timeline import Timeline
 
 __all__ = ["MonitorState", "Timeline"]

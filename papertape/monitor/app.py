@@ -17,7 +17,8 @@ from textual.binding import Binding
 
 from papertape.monitor.screens import DecisionScreen, HelpScreen, MainScreen
 from papertape.monitor.source import EventSource
-from papertape.monitor.state import MonitorState, Timeline
+from papertape.monitor.state import MonitorState
+from papertape.monitor.timeline import Timeline
 from papertape.monitor.widgets import JournalLog, ScrubBar
 
 __all__ = ["KINDS", "MonitorApp"]

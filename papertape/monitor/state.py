@@ -3,9 +3,9 @@
 :class:`MonitorState` is everything a panel needs at one moment: equity and drawdown per trader,
 positions with entry price, stops and targets, latest prices, regime, shield states, feed
 health, the journal lines seen so far, per-decision records and a leaderboard.
-:class:`Timeline` keeps every event (and telemetry sample) it was given, in order, and folds
-them on demand: :meth:`Timeline.at` is the state as it was at market time ``t`` (the
-scrubber), :meth:`Timeline.latest` the state now. No textual here: this module is tested
+``papertape.monitor.timeline.Timeline`` keeps every event (and telemetry sample) in order
+and folds them on demand: ``Timeline.at(t)`` is the state as it was at market time ``t``
+(the scrubber), ``Timeline.latest()`` the state now. No textual here: this module is tested
 alone, on hand-made event lists.
 
 Equity without telemetry: a finished journal has no per-step marks unless the run set
@@ -16,12 +16,18 @@ is exact at every fill and at every periodic mark, and flat in between.
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from papertape.engine.telemetry import TelemetrySample
+from papertape.monitor.views import (
+    DecisionRecord,
+    FeedHealth,
+    PositionView,
+    ShieldView,
+    TraderView,
+)
 
 __all__ = [
     "DecisionRecord",
@@ -29,142 +35,10 @@ __all__ = [
     "MonitorState",
     "PositionView",
     "ShieldView",
-    "Timeline",
     "TraderView",
 ]
 
 GLOBAL = "*"
-
-
-@dataclass(slots=True)
-class PositionView:
-    """One open position of a trader.
-
-    Attributes:
-        symbol: Symbol held.
-        qty: Signed quantity (base units; negative is short).
-        entry_price: Average entry price of the open quantity.
-        stop_price: Working stop-loss trigger, or None.
-        target_price: Working take-profit price, or None.
-    """
-
-    symbol: str
-    qty: float
-    entry_price: float
-    stop_price: float | None = None
-    target_price: float | None = None
-
-    def unrealised(self, mark: float | None) -> float:
-        """Unrealised P&L at ``mark`` (0 when no price is known yet)."""
-        return 0.0 if mark is None else (mark - self.entry_price) * self.qty
-
-
-@dataclass(slots=True)
-class ShieldView:
-    """The state of one shield of a trader (``*`` for a portfolio-level shield).
-
-    Attributes:
-        name: Shield name.
-        state: ``armed``, ``reduce_only``, ``halted`` or ``cooling_down``.
-        reason: Why it is in that state.
-        since: Market time (ns) of the last change.
-    """
-
-    name: str
-    state: str
-    reason: str
-    since: int
-
-
-@dataclass(slots=True)
-class DecisionRecord:
-    """One decision of a trader and what followed from it.
-
-    Attributes:
-        decision_id: ``<slot>#<n>`` for an LLM trader, ``<slot>@<seq>`` for a plain signal.
-        strategy: Slot id.
-        time: Market time of the decision (ns).
-        symbol: Symbol decided on.
-        action: ``BUY``/``SELL``/``HOLD``/``CLOSE`` (LLM) or the signal's target.
-        reasoning: The trader's text (the LLM's reasoning or the signal's reason).
-        llm: The whole ``llm_decision`` event, when there was one (prompt hash, raw output...).
-        signal: The ``signal`` event, when one was emitted.
-        orders: ``order`` events that the decision caused.
-        fills: ``fill`` events of those orders.
-        vetoes: ``veto`` events the decision met.
-        outcome: The ``llm_outcome`` event once the trade closed, else None.
-    """
-
-    decision_id: str
-    strategy: str
-    time: int
-    symbol: str
-    action: str
-    reasoning: str
-    llm: dict[str, Any] | None = None
-    signal: dict[str, Any] | None = None
-    orders: list[dict[str, Any]] = field(default_factory=list)
-    fills: list[dict[str, Any]] = field(default_factory=list)
-    vetoes: list[dict[str, Any]] = field(default_factory=list)
-    outcome: dict[str, Any] | None = None
-
-
-@dataclass(slots=True)
-class TraderView:
-    """One trader (strategy slot) at a moment.
-
-    Attributes:
-        strategy: Slot id.
-        initial_cash: Cash at the start.
-        cash: Cash now.
-        equity: Cash + positions at the last known prices.
-        peak: Highest equity so far.
-        curve: ``(time, equity)`` marks so far, in time order.
-        positions: Open positions by symbol.
-        trades: Round trips closed.
-        realised: Realised P&L of those trades, net of fees.
-        fees: Fees paid.
-    """
-
-    strategy: str
-    initial_cash: float
-    cash: float
-    equity: float
-    peak: float
-    curve: list[tuple[int, float]] = field(default_factory=list)
-    positions: dict[str, PositionView] = field(default_factory=dict)
-    trades: int = 0
-    realised: float = 0.0
-    fees: float = 0.0
-
-    @property
-    def drawdown(self) -> float:
-        """Fraction below the peak (0 at a new high)."""
-        return 0.0 if self.peak <= 0 else max(0.0, 1.0 - self.equity / self.peak)
-
-    @property
-    def total_return(self) -> float:
-        """Equity / initial cash - 1."""
-        return 0.0 if self.initial_cash <= 0 else self.equity / self.initial_cash - 1.0
-
-
-@dataclass(slots=True)
-class FeedHealth:
-    """Live feed state (replays keep the defaults).
-
-    Attributes:
-        connected: Whether the feed is connected (None: not a live run).
-        connections: Connections so far (reconnects = connections - 1).
-        gaps: Gaps detected.
-        stale: Symbols whose data is stale, with the reason.
-        lag_ns: Last known lag behind the wall clock (telemetry), or None.
-    """
-
-    connected: bool | None = None
-    connections: int = 0
-    gaps: int = 0
-    stale: dict[str, str] = field(default_factory=dict)
-    lag_ns: int | None = None
 
 
 @dataclass(slots=True)
@@ -499,85 +373,3 @@ _HANDLERS = {
     "feed_fresh": _feed_fresh,
     "run_finished": _run_finished,
 }
-
-
-class Timeline:
-    """Every event and sample of a run so far, foldable at any market time.
-
-    Events keep their journal order; samples are merged in by market time (a sample at t
-    comes after the events at t, as the engine offers it at the end of the step).
-    """
-
-    def __init__(self) -> None:
-        self._items: list[tuple[int, int, dict[str, Any] | TelemetrySample]] = []
-        self._keys: list[tuple[int, int]] = []
-        self._times: list[int] = []  # distinct times, ascending
-        self._latest = MonitorState()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def add_event(self, event: Mapping[str, Any]) -> None:
-        """Append one journal event (they arrive in ``seq`` order)."""
-        ev = dict(event)
-        t = ev.get("time")
-        when = t if isinstance(t, int) else (self._keys[-1][0] if self._keys else 0)
-        self._insert(when, 0, ev)
-        self._latest.apply(ev)
-
-    def add_sample(self, sample: TelemetrySample) -> None:
-        """Add one telemetry sample."""
-        self._insert(sample.time, 1, sample)
-        self._latest.apply_sample(sample)
-
-    def extend(self, events: Iterable[Mapping[str, Any]]) -> None:
-        """Append many events."""
-        for ev in events:
-            self.add_event(ev)
-
-    def _insert(self, t: int, rank: int, item: dict[str, Any] | TelemetrySample) -> None:
-        key = (t, rank)
-        if not self._times or t > self._times[-1]:
-            self._times.append(t)
-        elif t < self._times[-1]:
-            j = bisect.bisect_left(self._times, t)
-            if self._times[j] != t:
-                self._times.insert(j, t)
-        if not self._keys or key >= self._keys[-1]:  # the usual case: O(1), not O(n)
-            self._keys.append(key)
-            self._items.append((t, rank, item))
-            return
-        i = bisect.bisect_right(self._keys, key)
-        self._keys.insert(i, key)
-        self._items.insert(i, (t, rank, item))
-
-    @property
-    def times(self) -> list[int]:
-        """Distinct market times held, ascending (the scrubber's stops; do not modify)."""
-        return self._times
-
-    @property
-    def start(self) -> int:
-        """First market time held (0 when empty)."""
-        return self._keys[0][0] if self._keys else 0
-
-    @property
-    def end(self) -> int:
-        """Last market time held (0 when empty)."""
-        return self._times[-1] if self._times else 0
-
-    def latest(self) -> MonitorState:
-        """The state after everything held (kept up to date incrementally)."""
-        return self._latest
-
-    def at(self, t: int) -> MonitorState:
-        """The state as it was at market time ``t``: everything at or before ``t`` folded."""
-        st = MonitorState()
-        for when, _, item in self._items:
-            if when > t:
-                break
-            if isinstance(item, TelemetrySample):
-                st.apply_sample(item)
-            else:
-                st.apply(item)
-        return st

@@ -9,7 +9,7 @@ import pytest
 
 from papertape.engine.journal import read_journal
 from papertape.engine.telemetry import TelemetrySample
-from papertape.monitor.state import Timeline
+from papertape.monitor.timeline import Timeline
 
 DEMO = Path(__file__).parent / "data" / "demo"
 
