@@ -22,6 +22,9 @@ PACKAGES = [
     "papertape.ml.lstm",
     "papertape.plugins.llm",
     "papertape.plugins.llm.providers",
+    "papertape.monitor",
+    "papertape.monitor.widgets",
+    "papertape.monitor.screens",
 ]
 
 

@@ -134,6 +134,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="continue an interrupted run from its journal folder (journals/<run-id>): the run "
         "is re-executed, checked event by event against the journal, and finished",
     )
+    run.add_argument(
+        "--tui",
+        action="store_true",
+        help="watch the run in the terminal monitor (needs papertape[tui]; docs/monitor.md)",
+    )
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="P",
+        help="serve Prometheus metrics on 127.0.0.1:P while the run goes on (papertape[tui])",
+    )
     _common(run)
     run.set_defaults(handler=_run)
 
@@ -219,8 +230,16 @@ def _interrupted(exc: RunInterrupted, run_dir: Path | None) -> RunInterrupted:
 
 def _execute(config: RunConfig, args: argparse.Namespace) -> int:
     config = _with_overrides(config, args)
+    port = getattr(args, "metrics_port", None)
+    if port is not None and config.run.mode == "live":
+        raise ConfigError("--metrics-port", port, "not available for live sessions yet")
     try:
-        result = run_session(config)
+        if port is not None:
+            from papertape.monitor.metrics import run_with_metrics
+
+            result = run_with_metrics(config, port)
+        else:
+            result = run_session(config)
     except RunInterrupted as exc:
         raise _interrupted(exc, Path(exc.run_dir) if exc.run_dir else None) from None
     if args.json:
@@ -265,4 +284,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if not args.config:
         raise ConfigError("config", None, "give a TOML config (or --resume RUN_DIR)")
+    if args.tui:
+        from papertape.engine.cli.monitor import run_with_monitor
+
+        return run_with_monitor(_with_overrides(load_config(args.config), args))
     return _execute(load_config(args.config), args)

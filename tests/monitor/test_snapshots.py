@@ -1,0 +1,29 @@
+"""Snapshot tests of the monitor (pytest-textual-snapshot); update with --snapshot-update.
+
+The header shows no clock and nothing animates (the plot is static, tables do not blink), so
+a screen is a pure function of the recorded journal and the keys pressed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from papertape.monitor.app import MonitorApp
+from papertape.monitor.source import RunFolder
+
+SIZE = (140, 45)
+
+
+def test_dashboard_at_the_end_of_the_demo(snap_compare: Any, demo_dir: Path) -> None:
+    assert snap_compare(MonitorApp(RunFolder(demo_dir)), terminal_size=SIZE)
+
+
+def test_scrubbed_back_and_focused_on_one_trader(snap_compare: Any, demo_dir: Path) -> None:
+    keys = ["space", *["left_square_bracket"] * 60, "t"]
+    assert snap_compare(MonitorApp(RunFolder(demo_dir)), press=keys, terminal_size=SIZE)
+
+
+def test_decision_of_the_llm_trader(snap_compare: Any, demo_dir: Path) -> None:
+    keys = ["t", "t", "t", "k", "k", "k", "k", "k", "d"]
+    assert snap_compare(MonitorApp(RunFolder(demo_dir)), press=keys, terminal_size=SIZE)
