@@ -34,4 +34,6 @@ def test_every_second_step_is_sampled_with_equity_positions_and_marks() -> None:
     assert [s.equity for s in outlet.samples] == [{"s": 10_010.0}, {"s": 10_030.0}]
     assert outlet.samples[0].positions == {"s": {"X": 1.0}}
     assert outlet.samples[1].marks == {"X": 130.0} and outlet.samples[1].lag_ns is None
+    # wall-clock seconds since the epoch (time.time()), as TelemetrySample documents
+    assert all(abs(s.wall_time - __import__("time").time()) < 3600 for s in outlet.samples)
     assert all(e.kind != "telemetry" for e in rec.events)  # the journal never sees them

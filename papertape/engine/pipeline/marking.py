@@ -71,7 +71,7 @@ class Marking(EngineState):
         channel.offer(
             TelemetrySample(
                 time=t,
-                wall_time=time.time_ns(),
+                wall_time=time.time(),
                 equity={s.id: s.portfolio.curve[-1] for s in self.slots},
                 positions={
                     s.id: {sym: p.qty for sym, p in s.portfolio.positions.items()}
