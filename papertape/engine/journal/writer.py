@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from papertape.engine.errors import JournalError
 from papertape.engine.hookspecs import hookimpl
 from papertape.engine.journal.check import LogCheck
-from papertape.engine.journal.jsonl import LOG_NAME, encode_event
+from papertape.engine.journal.jsonl import LOG_NAME, encode_event, encode_events
 from papertape.engine.journal.lock import RunLock
 from papertape.engine.journal.manifest import (
     RunManifest,
@@ -263,9 +263,21 @@ class JournalStore:
     @hookimpl
     def papertape_events(self, events: Sequence[Event]) -> None:
         """Write one tick's events and commit them (one group commit per tick)."""
-        add = self.add
-        for event in events:
-            add(event)
+        if self._closed or self._check is not None:  # rare paths: event by event
+            add = self.add
+            for event in events:
+                add(event)
+            self.commit()
+            return
+        seq = self._seq
+        lines = encode_events(events, seq)
+        self._seq = seq + len(lines)
+        self._lines += lines
+        if self._index is not None:
+            self._facts += [
+                (e.time, e.kind, getattr(e, "strategy", None), getattr(e, "symbol", None))
+                for e in events
+            ]
         self.commit()
 
     def add(self, event: Event) -> None:
