@@ -52,7 +52,7 @@ from papertape.engine.journal.manifest import (
     write_config,
     write_manifest,
 )
-from papertape.engine.journal.sqlite import INDEX_NAME, JournalIndex, rows_for
+from papertape.engine.journal.sqlite import INDEX_NAME, JournalIndex
 
 if TYPE_CHECKING:
     from papertape.engine.events import Event
@@ -370,10 +370,10 @@ class JournalStore:
         self._index_flushed = time.monotonic()
         if not self._ix_lines:
             return
-        rows = rows_for(self._ix_facts, self._ix_lines, *self._ix_from)
+        facts, lines = self._ix_facts, self._ix_lines
         self._ix_facts = []
         self._ix_lines = []
-        self._index.add(rows)
+        self._index.add_lines(facts, lines, *self._ix_from)
 
     @property
     def events_written(self) -> int:
@@ -401,7 +401,7 @@ class JournalStore:
             if self._index is not None and not self._failed:
                 self._flush_index()
                 if self._finished:
-                    self._index.finalize()
+                    self._index.checkpoint()  # secondary indexes: built by the first query
         finally:
             self._closed = True
             checking = self._check is not None
