@@ -274,3 +274,20 @@ def test_slow_decisions_of_one_moment_across_symbols_share_one_round() -> None:
     engine, _ = make_engine([a, b], [("t1", Slow()), ("t2", Slow())])
     engine.run_sync()
     assert active["max"] == 4
+
+
+def test_event_counts_match_the_delivered_stream() -> None:
+    # Arrange: flips every 3 bars on a margin account: signals, orders, fills, trades, cancels
+    closes = [100.0 + ((i * 37) % 17) - 8 for i in range(120)]
+    plan = {i: (Signal.long() if (i // 3) % 2 == 0 else Signal.short()) for i in range(120)}
+    engine, rec = make_engine(flat_bars(closes), Script(plan), account="margin")
+
+    # Act
+    engine.run_sync()
+
+    # Assert
+    delivered: dict[str, int] = {}
+    for e in rec.events:
+        delivered[e.kind] = delivered.get(e.kind, 0) + 1
+    assert dict(engine.event_counts) == delivered
+    assert delivered["fill"] > 10 and delivered["run_finished"] == 1
