@@ -9,6 +9,7 @@ import pytest
 
 import papertape.engine.events as events
 from papertape.engine.events import EVENT_KINDS, OrderFilled, RunStarted, SignalEmitted
+from papertape.engine.execution.orders import Fill, OrderRole, Side
 
 
 def test_event_kinds_name_the_classes_the_module_exports() -> None:
@@ -55,3 +56,14 @@ def test_default_factory_fields_still_get_fresh_values() -> None:
 
     # Assert
     assert a.initial_cash == {} and a.initial_cash is not b.initial_cash
+
+
+def test_fills_build_fast_and_stay_frozen() -> None:
+    # Act
+    fill = Fill(3, "s", "X", Side.BUY, 1.0, 10.0, 0.01, 0.0, "taker", OrderRole.ENTRY, 7)
+
+    # Assert
+    assert Fill.__init__.__qualname__ == "Fill.__init__"
+    assert (fill.order_id, fill.side, fill.time) == (3, Side.BUY, 7)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fill.qty = 2.0  # type: ignore[misc]
