@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
+from papertape.engine.values import fast_frozen_init
+
 # The version of the event vocabulary (docs/events.md), journaled in ``run_started``. Bump it
 # when an event kind or field is removed, renamed or changes meaning; readers check it.
 SCHEMA_VERSION = 2
@@ -442,9 +444,15 @@ def _kinds() -> dict[str, type[Event]]:
     stack = list(Event.__subclasses__())
     while stack:
         cls = stack.pop()
-        out[cls.kind] = cls
         stack.extend(cls.__subclasses__())
+        if cls.__module__ == __name__ and globals().get(cls.__name__) is not cls:
+            continue  # the class object ``slots=True`` replaced: not the one in use
+        out[cls.kind] = cls
     return dict(sorted(out.items()))
 
 
 EVENT_KINDS: dict[str, type[Event]] = _kinds()  # every kind of this module, by its name
+for _name in __all__:  # the classes bound here (slots=True replaced the first class objects)
+    _cls = globals()[_name]
+    if isinstance(_cls, type) and issubclass(_cls, Event):
+        fast_frozen_init(_cls)

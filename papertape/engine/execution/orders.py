@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from papertape.engine.errors import ExecutionError
+from papertape.engine.values import fast_frozen_init
 
 __all__ = ["Fill", "Order", "OrderRole", "OrderType", "Side", "Signal", "Target"]
 
@@ -166,3 +167,6 @@ class Fill:
     liquidity: str  # "maker" or "taker"
     role: OrderRole
     time: int
+
+
+fast_frozen_init(Fill)  # built once per fill on the hot path

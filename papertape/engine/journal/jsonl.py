@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ __all__ = [
     "complete_size",
     "decode_line",
     "encode_event",
+    "encode_events",
     "log_path",
     "read_journal",
     "scan_lines",
@@ -89,6 +90,31 @@ def encode_event(event: Event, seq: int) -> bytes:
     except orjson.JSONEncodeError:
         return _slow(event.record(), seq)
     return b"%b%d,%b" % (prefix, seq, body[1:])
+
+
+def encode_events(events: Sequence[Event], seq: int) -> list[bytes]:
+    """Lines for consecutive events numbered from ``seq``: :func:`encode_event` in one loop.
+
+    The per-tick batch of the writer; byte for byte what :func:`encode_event` gives, without
+    a function call per event on the common path.
+    """
+    out: list[bytes] = []
+    append = out.append
+    dumps = orjson.dumps
+    get = _PREFIX.get
+    for event in events:
+        prefix = get(event.__class__)
+        if prefix is None:  # first of its class, or a class written from its record()
+            append(encode_event(event, seq))
+        else:
+            try:
+                body = dumps(event, default=_default, option=_OPTIONS)
+            except orjson.JSONEncodeError:
+                append(_slow(event.record(), seq))
+            else:
+                append(b"%b%d,%b" % (prefix, seq, body[1:]))
+        seq += 1
+    return out
 
 
 def decode_line(line: bytes | str) -> dict[str, Any]:

@@ -8,12 +8,16 @@ line's byte ``offset``/``length`` in the log, so tools find "every fill of strat
 The writer adds rows in batches (it may lag the log by a few thousand events or about a second)
 and commits without fsync (``synchronous=NORMAL``): after any crash :meth:`JournalIndex.catch_up`
 drops rows past the log's end and indexes what the log has beyond the last row. Secondary
-indexes are built when the run closes (:meth:`JournalIndex.finalize`), which is several times
-cheaper than keeping them current on every insert.
+indexes are built by the first query (:meth:`JournalIndex.find`, :meth:`~JournalIndex.counts`)
+or by ``papertape journal index`` (:meth:`JournalIndex.finalize`), not by the run: keeping them
+current on every insert costs several times more, and building them at the end of every run
+cost about 1 µs per event that most runs (sweeps, backtests nobody queries) never get back.
 """
 
 from __future__ import annotations
 
+import contextlib
+import operator
 import sqlite3
 from collections.abc import Sequence
 from itertools import accumulate
@@ -46,6 +50,15 @@ CREATE INDEX IF NOT EXISTS events_by_strategy ON events (strategy, kind, seq);
 CREATE INDEX IF NOT EXISTS events_by_time ON events (time);
 """
 _INSERT = "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)"
+# The writer's rows are (time, kind, strategy, symbol) + (seq, offset, length): built by C-level
+# iterators (no bytecode per row), so the columns are named in that order.
+_INSERT_FACTS = (
+    "INSERT OR IGNORE INTO events (time, kind, strategy, symbol, seq, offset, length) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+_plus_one = (1).__add__  # a line's length + its newline
 
 
 def _err(path: Path, exc: Exception) -> JournalError:
@@ -64,6 +77,7 @@ class JournalIndex:
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise _err(self.path, exc) from exc
+        self._secondary = False  # secondary indexes known to exist (see _ensure_secondary)
 
     @classmethod
     def rebuild(cls, path: str | Path) -> JournalIndex:
@@ -84,6 +98,35 @@ class JournalIndex:
         try:
             self._db.execute("BEGIN")
             self._db.executemany(_INSERT, rows)
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise _err(self.path, exc) from exc
+
+    def add_lines(
+        self,
+        facts: Sequence[tuple[int, str, str | None, str | None]],
+        lines: Sequence[bytes],
+        first_seq: int,
+        first_offset: int,
+    ) -> None:
+        """Index consecutive log lines from ``first_seq`` (at byte ``first_offset``).
+
+        ``facts`` holds each line's ``(time, kind, strategy, symbol)``. The same rows as
+        :func:`rows_for` + :meth:`add`, assembled without Python code per row.
+        """
+        if len(facts) != len(lines):
+            raise JournalError(f"journal index {self.path}: {len(facts)} facts, {len(lines)} lines")
+        if not lines:
+            return
+        lengths = list(map(len, lines))
+        offsets = accumulate(map(_plus_one, lengths[:-1]), initial=first_offset)
+        seqs = range(first_seq, first_seq + len(lines))
+        rows = map(operator.add, facts, zip(seqs, offsets, lengths, strict=True))
+        try:
+            self._db.execute("BEGIN")
+            self._db.executemany(_INSERT_FACTS, rows)
             self._db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             if self._db.in_transaction:
@@ -127,13 +170,34 @@ class JournalIndex:
         self.add(rows)
         return added + len(rows)
 
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database file (what the writer does when a run ends)."""
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.DatabaseError as exc:
+            raise _err(self.path, exc) from exc
+
     def finalize(self) -> None:
         """Build the secondary indexes and fold the WAL into the database file."""
         try:
             self._db.executescript(_SECONDARY)
+            self._secondary = True
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.DatabaseError as exc:
             raise _err(self.path, exc) from exc
+
+    def _ensure_secondary(self) -> None:
+        """Build the secondary indexes before the first query (no-op once they exist).
+
+        The writer leaves them out (building them costs about as much as inserting the rows,
+        a cost most runs never get back); the first reader pays it once. A reader that cannot
+        write (read-only folder, a busy writer) queries without them: slower, same answers.
+        """
+        if self._secondary:
+            return
+        self._secondary = True
+        with contextlib.suppress(sqlite3.DatabaseError):
+            self._db.executescript(_SECONDARY)
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -149,6 +213,7 @@ class JournalIndex:
 
     def counts(self) -> dict[tuple[str, str | None], int]:
         """Events per ``(kind, strategy)``."""
+        self._ensure_secondary()
         rows = self._db.execute(
             "SELECT kind, strategy, count(*) FROM events GROUP BY kind, strategy"
         ).fetchall()
@@ -175,6 +240,7 @@ class JournalIndex:
             limit: At most this many events.
             last: With ``limit``, the last ``limit`` matches instead of the first.
         """
+        self._ensure_secondary()
         where: list[str] = []
         args: list[Any] = []
         for col, val in (("kind", kind), ("strategy", strategy), ("symbol", symbol)):
@@ -212,20 +278,3 @@ def _row_of(rec: dict[str, Any], seq: int, offset: int, length: int) -> IndexRow
 
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-def rows_for(
-    facts: Sequence[tuple[int, str, str | None, str | None]],
-    lines: Sequence[bytes],
-    first_seq: int,
-    first_offset: int,
-) -> list[IndexRow]:
-    """Index rows for consecutive log lines and their ``(time, kind, strategy, symbol)``."""
-    lengths = [len(line) for line in lines]
-    offsets = accumulate([n + 1 for n in lengths[:-1]], initial=first_offset)
-    return [
-        (seq, *fact, off, n)
-        for seq, fact, off, n in zip(
-            range(first_seq, first_seq + len(lines)), facts, offsets, lengths, strict=True
-        )
-    ]

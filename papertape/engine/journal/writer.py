@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from papertape.engine.errors import JournalError
 from papertape.engine.hookspecs import hookimpl
 from papertape.engine.journal.check import LogCheck
-from papertape.engine.journal.jsonl import LOG_NAME, encode_event
+from papertape.engine.journal.jsonl import LOG_NAME, encode_event, encode_events
 from papertape.engine.journal.lock import RunLock
 from papertape.engine.journal.manifest import (
     RunManifest,
@@ -52,7 +52,7 @@ from papertape.engine.journal.manifest import (
     write_config,
     write_manifest,
 )
-from papertape.engine.journal.sqlite import INDEX_NAME, JournalIndex, rows_for
+from papertape.engine.journal.sqlite import INDEX_NAME, JournalIndex
 
 if TYPE_CHECKING:
     from papertape.engine.events import Event
@@ -263,9 +263,21 @@ class JournalStore:
     @hookimpl
     def papertape_events(self, events: Sequence[Event]) -> None:
         """Write one tick's events and commit them (one group commit per tick)."""
-        add = self.add
-        for event in events:
-            add(event)
+        if self._closed or self._check is not None:  # rare paths: event by event
+            add = self.add
+            for event in events:
+                add(event)
+            self.commit()
+            return
+        seq = self._seq
+        lines = encode_events(events, seq)
+        self._seq = seq + len(lines)
+        self._lines += lines
+        if self._index is not None:
+            self._facts += [
+                (e.time, e.kind, getattr(e, "strategy", None), getattr(e, "symbol", None))
+                for e in events
+            ]
         self.commit()
 
     def add(self, event: Event) -> None:
@@ -358,10 +370,10 @@ class JournalStore:
         self._index_flushed = time.monotonic()
         if not self._ix_lines:
             return
-        rows = rows_for(self._ix_facts, self._ix_lines, *self._ix_from)
+        facts, lines = self._ix_facts, self._ix_lines
         self._ix_facts = []
         self._ix_lines = []
-        self._index.add(rows)
+        self._index.add_lines(facts, lines, *self._ix_from)
 
     @property
     def events_written(self) -> int:
@@ -389,7 +401,7 @@ class JournalStore:
             if self._index is not None and not self._failed:
                 self._flush_index()
                 if self._finished:
-                    self._index.finalize()
+                    self._index.checkpoint()  # secondary indexes: built by the first query
         finally:
             self._closed = True
             checking = self._check is not None

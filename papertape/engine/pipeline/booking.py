@@ -91,7 +91,7 @@ class Booking(EngineState):
                 fill.fee,
                 fill.slippage,
                 fill.liquidity,
-                fill.role,
+                fill.role._value_,  # a plain str (see OrderDesk._act)
                 pf.cash,
                 pf.qty(fill.symbol),
             )

@@ -38,8 +38,10 @@ class OrderDesk(EngineState):
                 t,
                 slot.id,
                 sym,
-                sig.target,  # StrEnum members are their own string values
-                sig.order_type,
+                # the members' plain strings: orjson reads an enum's value through a Python
+                # property, about 0.3 µs per field on every journaled event
+                sig.target._value_,
+                sig.order_type._value_,
                 sig.price,
                 sig.stop_loss,
                 sig.take_profit,
@@ -207,8 +209,8 @@ class OrderDesk(EngineState):
                 sym,
                 int(side),
                 order.qty,
-                kind,
-                role,
+                kind._value_,
+                role._value_,
                 price,
                 stop_loss,
                 take_profit,

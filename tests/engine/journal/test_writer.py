@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -284,3 +285,37 @@ def test_events_with_a_fill_heavy_mix_round_trip(tmp_path: Path) -> None:
     back = list(read_journal(tmp_path / "run"))
     assert [r["seq"] for r in back] == list(range(1000))
     assert [r["price"] for r in back] == [e.price for e in events]  # type: ignore[attr-defined]
+
+
+def _secondary(path: Path) -> set[str]:
+    db = sqlite3.connect(path)
+    try:
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    finally:
+        db.close()
+    return {name for (name,) in rows if name.startswith("events_by_")}
+
+
+def test_secondary_indexes_are_built_by_the_first_query_not_the_run(
+    run_files: Callable[..., Any],
+) -> None:
+    # Arrange: a finished run (the writer only folds the WAL in at the end)
+    files = run_files(bars=300)
+    run_session(files.load())
+    path = files.run_dir() / "index.sqlite"
+    assert _secondary(path) == set()
+
+    # Act: the first reader's query
+    index = JournalIndex(path)
+    try:
+        fills = index.find(kind="fill")
+        plan = index._db.execute(
+            "EXPLAIN QUERY PLAN SELECT seq FROM events WHERE kind = 'fill' ORDER BY seq"
+        ).fetchall()
+    finally:
+        index.close()
+
+    # Assert
+    assert fills
+    assert _secondary(path) == {"events_by_kind", "events_by_strategy", "events_by_time"}
+    assert any("events_by_kind" in str(row) for row in plan)
