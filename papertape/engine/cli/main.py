@@ -25,6 +25,7 @@ from papertape.engine.cli import (
     journal,
     regime,
     strategies,
+    sweep,
     train,
 )
 from papertape.engine.errors import PapertapeError, RunInterrupted
@@ -41,6 +42,7 @@ COMMAND_GROUPS = (
     journal,
     html_report,
     strategies,
+    sweep,
     train,
     regime,
 )

@@ -1,0 +1,95 @@
+"""Expanding a sweep into cells: one session per parameter combination.
+
+A cell's identity does not depend on where or when it runs: its task id is its parameters
+written canonically, its seed comes from (run seed, task id), and its run id is the hash of
+its resolved config (data included), so a finished cell is found again by a resumed sweep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from papertape.engine.config import RunConfig
+from papertape.engine.feeds.base import BarSeries
+from papertape.engine.session import data_hash, papertape_version, window_of
+from papertape.sweeps.spec import SweepSpec
+
+__all__ = ["Cell", "cell_config", "cell_seed", "expand", "task_id_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One session of a sweep.
+
+    Attributes:
+        index: Position in the sweep's expansion order; results are tabled in this order.
+        task_id: The parameters written canonically (``fast=5,slow=50``).
+        params: The swept parameters of this cell.
+        seed: The run seed of this cell, from (run seed, task id).
+        run_id: Run id of the cell's resolved config; the key of its stored result.
+        config: The cell's run config (only the swept strategy, journal off).
+    """
+
+    index: int
+    task_id: str
+    params: dict[str, Any]
+    seed: int
+    run_id: str
+    config: RunConfig
+
+
+def task_id_of(params: dict[str, Any]) -> str:
+    """Canonical text of a cell's parameters, in sorted key order."""
+    return ",".join(
+        f"{k}={json.dumps(params[k], sort_keys=True, separators=(',', ':'))}"
+        for k in sorted(params)
+    )
+
+
+def cell_seed(run_seed: int, task_id: str) -> int:
+    """A 63-bit seed from the run seed and the task id, the same on every machine."""
+    digest = hashlib.sha256(f"{run_seed}:{task_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def _combinations(spec: SweepSpec) -> list[dict[str, Any]]:
+    names = list(spec.params)
+    grid = [dict(zip(names, values, strict=True)) for values in itertools.product(*spec.params.values())]
+    kept = [p for p in grid if all(rule.holds(p) for rule in spec.where)]
+    if spec.mode == "random" and spec.samples < len(kept):
+        picked = sorted(random.Random(spec.seed).sample(range(len(kept)), spec.samples))
+        kept = [kept[i] for i in picked]
+    return kept
+
+
+def cell_config(base: RunConfig, spec: SweepSpec, params: dict[str, Any], seed: int) -> RunConfig:
+    """The run config of one cell: the swept strategy alone, its params set, the cell's seed."""
+    strategy = next(s for s in base.strategies if s.slot_id == spec.strategy)
+    strategy = strategy.model_copy(update={"params": {**strategy.params, **params}})
+    return base.model_copy(
+        update={
+            "run": base.run.model_copy(update={"seed": seed}),
+            "strategies": [strategy],
+            "journal": base.journal.model_copy(update={"enabled": False}),
+        }
+    )
+
+
+def expand(base: RunConfig, spec: SweepSpec, series: Sequence[BarSeries]) -> list[Cell]:
+    """Every cell of the sweep, in expansion order, each with its seed and run id."""
+    window, _ = window_of(base, series)
+    seen = {"data_hash": data_hash(window), "version": papertape_version()}
+    cells = []
+    for index, params in enumerate(_combinations(spec)):
+        task = task_id_of(params)
+        seed = cell_seed(base.run.seed, task)
+        config = cell_config(base, spec, params, seed)
+        run_id = config.model_copy(update={"run": config.run.model_copy(update=seen)}).run_id
+        cells.append(Cell(index, task, params, seed, run_id, config))
+    return cells
