@@ -60,7 +60,9 @@ def cell_seed(run_seed: int, task_id: str) -> int:
 
 def _combinations(spec: SweepSpec) -> list[dict[str, Any]]:
     names = list(spec.params)
-    grid = [dict(zip(names, values, strict=True)) for values in itertools.product(*spec.params.values())]
+    grid = [
+        dict(zip(names, values, strict=True)) for values in itertools.product(*spec.params.values())
+    ]
     kept = [p for p in grid if all(rule.holds(p) for rule in spec.where)]
     if spec.mode == "random" and spec.samples < len(kept):
         picked = sorted(random.Random(spec.seed).sample(range(len(kept)), spec.samples))

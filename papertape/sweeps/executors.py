@@ -15,7 +15,7 @@ from typing import Any
 
 from papertape.engine.errors import ConfigError
 from papertape.sweeps.cells import Cell
-from papertape.sweeps.shared import COLUMNS, map_series
+from papertape.sweeps.shared import COLUMNS, map_series, series_of
 from papertape.sweeps.store import CellResult
 from papertape.sweeps.worker import run_cell, run_cell_shared
 
@@ -88,9 +88,5 @@ def run_on_ray(cells: Sequence[Cell], data_folder: Path, address: str) -> Iterat
 
 
 def _ray_cell(cell: Cell, columns: list[dict[str, Any]]) -> CellResult:
-    from papertape.engine.feeds.base import BarSeries
-
-    series = [
-        BarSeries(c["symbol"], *(c[k] for k in COLUMNS), source=c["source"]) for c in columns
-    ]
+    series = [series_of(c["symbol"], c["source"], c) for c in columns]
     return run_cell(cell, series)

@@ -32,6 +32,7 @@ from papertape.sweeps.table import result_table
 
 __all__ = ["SweepOutcome", "run_sweep", "sweep_folder"]
 
+
 @dataclass(frozen=True, slots=True)
 class SweepOutcome:
     """A finished sweep.
@@ -56,6 +57,7 @@ class SweepOutcome:
         """The result table as CSV text, identical whatever ran it."""
         return result_table(self.results)
 
+
 def sweep_folder(base: RunConfig, spec: SweepSpec, cells: Sequence[Cell]) -> Path:
     """``<journal dir>/sweeps/<name>-<hash>``: one folder per sweep definition and data."""
     root = Path(base.journal.dir)
@@ -65,6 +67,7 @@ def sweep_folder(base: RunConfig, spec: SweepSpec, cells: Sequence[Cell]) -> Pat
         (spec.fingerprint() + "".join(c.run_id for c in cells)).encode()
     ).hexdigest()[:12]
     return root / "sweeps" / f"{safe_name(base.run.name)}-{key}"
+
 
 def _progress(console: Console | None) -> Progress:
     return Progress(
@@ -80,6 +83,7 @@ def _progress(console: Console | None) -> Progress:
         console=console,
         disable=console is None,
     )
+
 
 def run_sweep(
     base: RunConfig,
@@ -135,6 +139,7 @@ def run_sweep(
         seconds,
         measure_overfitting(results, spec.pbo_splits),
     )
+
 
 def _execute(
     cells: Sequence[Cell], data_folder: Path, workers: int, ray: str | None

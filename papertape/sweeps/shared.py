@@ -8,14 +8,16 @@ processes instead of every task re-reading and re-parsing the data file.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from papertape.engine.feeds.base import BarSeries
 
-__all__ = ["COLUMNS", "map_series", "share_series"]
+__all__ = ["COLUMNS", "map_series", "series_of", "share_series"]
 
 COLUMNS = ("time", "open", "high", "low", "close", "volume")
 
@@ -41,6 +43,20 @@ def map_series(folder: Path) -> list[BarSeries]:
     meta = json.loads((folder / "series.json").read_text(encoding="utf-8"))
     out = []
     for i, m in enumerate(meta):
-        cols = [np.load(folder / f"{i}-{col}.npy", mmap_mode="r") for col in COLUMNS]
-        out.append(BarSeries(m["symbol"], *cols, source=m["source"]))
+        cols = {col: np.load(folder / f"{i}-{col}.npy", mmap_mode="r") for col in COLUMNS}
+        out.append(series_of(m["symbol"], m["source"], cols))
     return out
+
+
+def series_of(symbol: str, source: str, cols: Mapping[str, NDArray[Any]]) -> BarSeries:
+    """A :class:`BarSeries` from named columns (read-only arrays are kept, not copied)."""
+    return BarSeries(
+        symbol,
+        cols["time"],
+        cols["open"],
+        cols["high"],
+        cols["low"],
+        cols["close"],
+        cols["volume"],
+        source,
+    )

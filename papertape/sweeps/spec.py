@@ -144,7 +144,15 @@ def parse_sweep(section: dict[str, Any], config: RunConfig) -> SweepSpec:
     splits = section.get("pbo_splits", 16)
     if not isinstance(splits, int) or splits < 2 or splits % 2:
         raise ConfigError("sweep.pbo_splits", splits, "an even number >= 2")
-    unknown = set(section) - {"strategy", "params", "mode", "samples", "seed", "where", "pbo_splits"}
+    unknown = set(section) - {
+        "strategy",
+        "params",
+        "mode",
+        "samples",
+        "seed",
+        "where",
+        "pbo_splits",
+    }
     if unknown:
         raise ConfigError(f"sweep.{sorted(unknown)[0]}", section[sorted(unknown)[0]], "unknown key")
     return SweepSpec(str(strategy), dict(params), mode, samples, seed, rules, splits)

@@ -70,7 +70,13 @@ def write_synthetic_csv(folder: Path, bars: int, seed: int = 3) -> Path:
     rows = [
         f"{t}Z,{o!r},{h!r},{lo!r},{c!r},{v!r}"
         for t, o, h, lo, c, v in zip(
-            stamps, s.open, s.high, s.low, s.close, s.volume, strict=True
+            stamps,
+            s.open.tolist(),
+            s.high.tolist(),
+            s.low.tolist(),
+            s.close.tolist(),
+            s.volume.tolist(),
+            strict=True,
         )
     ]
     path = folder / "synthetic.csv"

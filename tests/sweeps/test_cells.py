@@ -43,8 +43,7 @@ def test_random_mode_draws_a_seeded_subset_of_the_grid(tmp_path: Path) -> None:
     base, grid = load_sweep(write_config(tmp_path, fast=[5, 10, 20, 30], slow=[50, 100, 200]))
     series = load_series(base)
     every = {c.task_id for c in expand(base, grid, series)}
-    section = {"strategy": "sma", "mode": "random", "samples": 5, "seed": 3,
-               "params": grid.params}
+    section = {"strategy": "sma", "mode": "random", "samples": 5, "seed": 3, "params": grid.params}
     first = [c.task_id for c in expand(base, parse_sweep(section, base), series)]
     again = [c.task_id for c in expand(base, parse_sweep(section, base), series)]
     other = [c.task_id for c in expand(base, parse_sweep({**section, "seed": 4}, base), series)]
@@ -56,8 +55,13 @@ def test_random_mode_draws_a_seeded_subset_of_the_grid(tmp_path: Path) -> None:
 def test_run_id_changes_with_the_data(tmp_path: Path) -> None:
     base, spec = load_sweep(write_config(tmp_path))
     series = load_series(base)
-    shorter = [s.__class__(s.symbol, *(getattr(s, c)[:-10] for c in
-               ("time", "open", "high", "low", "close", "volume"))) for s in series]
+    shorter = [
+        s.__class__(
+            s.symbol,
+            *(getattr(s, c)[:-10] for c in ("time", "open", "high", "low", "close", "volume")),
+        )
+        for s in series
+    ]
     assert expand(base, spec, series)[0].run_id != expand(base, spec, shorter)[0].run_id
 
 
