@@ -15,12 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from papertape.engine.config import RunConfig
+from papertape.engine.errors import ConfigError
 from papertape.engine.feeds.base import BarSeries
 from papertape.engine.session import data_hash, papertape_version, window_of
 from papertape.sweeps.spec import SweepSpec
 
-__all__ = ["Cell", "cell_config", "cell_seed", "expand", "task_id_of"]
+__all__ = ["Cell", "cell_config", "cell_seed", "expand", "task_id_of", "walk_forward_windows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,7 @@ class Cell:
         seed: The run seed of this cell, from (run seed, task id).
         run_id: Run id of the cell's resolved config; the key of its stored result.
         config: The cell's run config (only the swept strategy, journal off).
+        window: ``""`` for the whole data, ``"f<k>-train"``/``"f<k>-test"`` for walk-forward.
     """
 
     index: int
@@ -42,6 +47,7 @@ class Cell:
     seed: int
     run_id: str
     config: RunConfig
+    window: str = ""
 
 
 def task_id_of(params: dict[str, Any]) -> str:
@@ -70,28 +76,76 @@ def _combinations(spec: SweepSpec) -> list[dict[str, Any]]:
     return kept
 
 
-def cell_config(base: RunConfig, spec: SweepSpec, params: dict[str, Any], seed: int) -> RunConfig:
-    """The run config of one cell: the swept strategy alone, its params set, the cell's seed."""
+def cell_config(
+    base: RunConfig,
+    spec: SweepSpec,
+    params: dict[str, Any],
+    seed: int,
+    span: tuple[str | None, str | None] | None = None,
+) -> RunConfig:
+    """The run config of one cell: the swept strategy alone, its params set, the cell's seed.
+
+    ``span`` replaces ``[run] start``/``end`` (a walk-forward window).
+    """
     strategy = next(s for s in base.strategies if s.slot_id == spec.strategy)
     strategy = strategy.model_copy(update={"params": {**strategy.params, **params}})
+    run_update: dict[str, Any] = {"seed": seed}
+    if span is not None:
+        run_update.update(start=span[0], end=span[1])
     return base.model_copy(
         update={
-            "run": base.run.model_copy(update={"seed": seed}),
+            "run": base.run.model_copy(update=run_update),
             "strategies": [strategy],
             "journal": base.journal.model_copy(update={"enabled": False}),
         }
     )
 
 
+def walk_forward_windows(
+    spec: SweepSpec, times: NDArray[np.int64]
+) -> list[tuple[str, tuple[str | None, str | None]]]:
+    """``(label, (start, end))`` of every walk-forward window, train then test per fold."""
+    if not spec.train_bars:
+        return []
+    out: list[tuple[str, tuple[str | None, str | None]]] = []
+    n = len(times)
+    start, fold = 0, 0
+    while start + spec.train_bars + spec.test_bars <= n:
+        edges = (start, start + spec.train_bars, start + spec.train_bars + spec.test_bars)
+        stamps = [_stamp(times, i) for i in edges]
+        out.append((f"f{fold}-train", (stamps[0], stamps[1])))
+        out.append((f"f{fold}-test", (stamps[1], stamps[2])))
+        start += spec.test_bars
+        fold += 1
+    if not out:
+        raise ConfigError(
+            "sweep.walk_forward", f"{spec.train_bars}+{spec.test_bars}", f"more than {n} bars"
+        )
+    return out
+
+
+def _stamp(times: NDArray[np.int64], i: int) -> str | None:
+    if i >= len(times):
+        return None
+    return str(np.datetime_as_string(np.datetime64(int(times[i]), "ns"), unit="ns"))
+
+
 def expand(base: RunConfig, spec: SweepSpec, series: Sequence[BarSeries]) -> list[Cell]:
-    """Every cell of the sweep, in expansion order, each with its seed and run id."""
+    """Every cell of the sweep, in expansion order, each with its seed and run id.
+
+    The whole-data cells come first, then (walk-forward) each fold's train and test cells.
+    """
     window, _ = window_of(base, series)
     seen = {"data_hash": data_hash(window), "version": papertape_version()}
-    cells = []
-    for index, params in enumerate(_combinations(spec)):
-        task = task_id_of(params)
-        seed = cell_seed(base.run.seed, task)
-        config = cell_config(base, spec, params, seed)
-        run_id = config.model_copy(update={"run": config.run.model_copy(update=seen)}).run_id
-        cells.append(Cell(index, task, params, seed, run_id, config))
+    combos = _combinations(spec)
+    spans: list[tuple[str, tuple[str | None, str | None] | None]] = [("", None)]
+    spans += walk_forward_windows(spec, np.asarray(window[0].time))
+    cells: list[Cell] = []
+    for label, span in spans:
+        for params in combos:
+            task = task_id_of(params) + (f";window={label}" if label else "")
+            seed = cell_seed(base.run.seed, task)
+            config = cell_config(base, spec, params, seed, span)
+            ident = config.model_copy(update={"run": config.run.model_copy(update=seen)})
+            cells.append(Cell(len(cells), task, params, seed, ident.run_id, config, label))
     return cells

@@ -23,7 +23,7 @@ def grid_figure(outcome: SweepOutcome, spec: SweepSpec, metric: str = "sharpe") 
         x_name, y_name = names[0], names[1]
         xs, ys = spec.params[x_name], spec.params[y_name]
         z: list[list[float | None]] = [[None] * len(xs) for _ in ys]
-        for r in outcome.results:
+        for r in outcome.whole():
             i, j = ys.index(r.params[y_name]), xs.index(r.params[x_name])
             current = z[i][j]
             value = r.metrics[metric]
@@ -41,8 +41,8 @@ def grid_figure(outcome: SweepOutcome, spec: SweepSpec, metric: str = "sharpe") 
     else:
         fig = go.Figure(
             go.Bar(
-                x=[r.task_id for r in outcome.results],
-                y=[r.metrics[metric] for r in outcome.results],
+                x=[r.task_id for r in outcome.whole()],
+                y=[r.metrics[metric] for r in outcome.whole()],
             )
         )
     fig.update_layout(title=f"{metric} by cell", height=520)

@@ -29,6 +29,7 @@ from papertape.sweeps.shared import share_series
 from papertape.sweeps.spec import SweepSpec
 from papertape.sweeps.store import CellResult, SweepStore
 from papertape.sweeps.table import result_table
+from papertape.sweeps.walkforward import WalkForwardReport, walk_forward
 
 __all__ = ["SweepOutcome", "run_sweep", "sweep_folder"]
 
@@ -43,7 +44,8 @@ class SweepOutcome:
         ran: Cells run by this call.
         reused: Cells found finished in the folder (a resumed sweep).
         seconds: Wall time of this call's cells.
-        overfitting: DSR of the best cell and PBO of the grid.
+        overfitting: DSR of the best cell and PBO of the grid (whole-data cells).
+        walk_forward: Out-of-sample record of each fold's winner (None without folds).
     """
 
     folder: Path
@@ -52,6 +54,11 @@ class SweepOutcome:
     reused: int
     seconds: float
     overfitting: OverfittingReport
+    walk_forward: WalkForwardReport | None = None
+
+    def whole(self) -> list[CellResult]:
+        """The cells run on the whole data (not walk-forward windows)."""
+        return [r for r in self.results if not r.window]
 
     def table(self) -> str:
         """The result table as CSV text, identical whatever ran it."""
@@ -137,7 +144,8 @@ def run_sweep(
         len(todo),
         reused,
         seconds,
-        measure_overfitting(results, spec.pbo_splits),
+        measure_overfitting([r for r in results if not r.window], spec.pbo_splits),
+        walk_forward(results),
     )
 
 

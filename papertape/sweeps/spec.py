@@ -9,9 +9,15 @@ A sweep config is an ordinary run config plus one section::
     seed = 11                   # random mode: sampling seed (default: run.seed)
     where = ["fast < slow"]     # keep only cells where every comparison holds
     pbo_splits = 16             # time slices of the PBO's CSCV
+    walk_forward = { train_bars = 2000, test_bars = 500 }   # optional, see below
     [sweep.params]
     fast = [5, 10, 20]
     slow = [50, 100, 200]
+
+With ``walk_forward``, every parameter combination also runs on rolling windows: fold ``k``
+trains on ``train_bars`` bars and tests on the ``test_bars`` after them (``run.warmup_bars``
+before each window feed the indicators without trading); the next fold moves on by
+``test_bars``. The in-sample winner of each fold is scored out of sample.
 
 The section is taken out before the rest is parsed as a :class:`~engine.config.RunConfig`.
 """
@@ -90,6 +96,8 @@ class SweepSpec:
         seed: Sampling seed of random mode.
         where: Rules every kept cell satisfies.
         pbo_splits: Time slices of the CSCV behind the PBO.
+        train_bars: Walk-forward training window in bars (0: no walk-forward).
+        test_bars: Walk-forward test window in bars.
     """
 
     strategy: str
@@ -99,6 +107,8 @@ class SweepSpec:
     seed: int = 0
     where: tuple[Comparison, ...] = ()
     pbo_splits: int = 16
+    train_bars: int = 0
+    test_bars: int = 0
 
     def fingerprint(self) -> str:
         """A short hash of everything that decides which cells exist."""
@@ -109,6 +119,7 @@ class SweepSpec:
             "samples": self.samples,
             "seed": self.seed,
             "where": [[c.left, c.op, c.right] for c in self.where],
+            "walk_forward": [self.train_bars, self.test_bars],
         }
         text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -144,18 +155,23 @@ def parse_sweep(section: dict[str, Any], config: RunConfig) -> SweepSpec:
     splits = section.get("pbo_splits", 16)
     if not isinstance(splits, int) or splits < 2 or splits % 2:
         raise ConfigError("sweep.pbo_splits", splits, "an even number >= 2")
-    unknown = set(section) - {
-        "strategy",
-        "params",
-        "mode",
-        "samples",
-        "seed",
-        "where",
-        "pbo_splits",
-    }
+    train, test = _walk_forward(section.get("walk_forward"))
+    known = {"strategy", "params", "mode", "samples", "seed", "where", "pbo_splits", "walk_forward"}
+    unknown = sorted(set(section) - known)
     if unknown:
-        raise ConfigError(f"sweep.{sorted(unknown)[0]}", section[sorted(unknown)[0]], "unknown key")
-    return SweepSpec(str(strategy), dict(params), mode, samples, seed, rules, splits)
+        raise ConfigError(f"sweep.{unknown[0]}", section[unknown[0]], "unknown key")
+    return SweepSpec(str(strategy), dict(params), mode, samples, seed, rules, splits, train, test)
+
+
+def _walk_forward(table: Any) -> tuple[int, int]:
+    if table is None:
+        return 0, 0
+    if not isinstance(table, dict) or set(table) != {"train_bars", "test_bars"}:
+        raise ConfigError("sweep.walk_forward", table, "{ train_bars = N, test_bars = M }")
+    for key in ("train_bars", "test_bars"):
+        if not isinstance(table[key], int) or table[key] < 2:
+            raise ConfigError(f"sweep.walk_forward.{key}", table[key], "an integer >= 2")
+    return int(table["train_bars"]), int(table["test_bars"])
 
 
 def load_sweep(path: str | Path) -> tuple[RunConfig, SweepSpec]:

@@ -34,6 +34,7 @@ class CellResult:
         seed: Its run seed.
         metrics: Sharpe, total return, drawdown, trades... (numbers only).
         returns: Per-bar simple returns of its equity curve.
+        window: ``""`` (whole data) or a walk-forward window, ``"f<k>-train"``/``"f<k>-test"``.
     """
 
     index: int
@@ -43,6 +44,7 @@ class CellResult:
     seed: int
     metrics: dict[str, float]
     returns: NDArray[np.float64]
+    window: str = ""
 
     def header(self) -> dict[str, Any]:
         """Everything but the returns, as JSON-ready values."""
@@ -53,6 +55,7 @@ class CellResult:
             "params": self.params,
             "seed": self.seed,
             "metrics": self.metrics,
+            "window": self.window,
         }
 
 
@@ -92,4 +95,5 @@ class SweepStore:
             head["seed"],
             head["metrics"],
             returns,
+            head.get("window", ""),
         )

@@ -29,7 +29,14 @@ def run_cell(cell: Cell, series: Sequence[BarSeries]) -> CellResult:
     equity = np.asarray(strategy.equity, dtype=np.float64)
     returns = np.diff(equity) / equity[:-1] if len(equity) > 1 else np.zeros(0)
     return CellResult(
-        cell.index, cell.task_id, cell.run_id, cell.params, cell.seed, metrics, returns
+        cell.index,
+        cell.task_id,
+        cell.run_id,
+        cell.params,
+        cell.seed,
+        metrics,
+        returns,
+        cell.window,
     )
 
 

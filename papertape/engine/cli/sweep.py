@@ -79,7 +79,8 @@ def _sweep(args: argparse.Namespace) -> int:
         from papertape.sweeps.report import write_sweep_report
 
         write_sweep_report(outcome, spec, Path(args.report))
-    ranked = sorted(outcome.results, key=lambda r: (-r.metrics["sharpe"], r.index))
+    ranked = sorted(outcome.whole(), key=lambda r: (-r.metrics["sharpe"], r.index))
+    wf = outcome.walk_forward
     if args.json:
         doc = {
             "folder": str(outcome.folder),
@@ -88,6 +89,7 @@ def _sweep(args: argparse.Namespace) -> int:
             "reused": outcome.reused,
             "seconds": outcome.seconds,
             "overfitting": outcome.overfitting.as_dict(),
+            "walk_forward": wf.as_dict() if wf else None,
             "best": [r.header() for r in ranked[: args.top]],
             "table": outcome.table(),
         }
@@ -116,6 +118,19 @@ def _sweep(args: argparse.Namespace) -> int:
         f"PBO {pbo} (CSCV, {o.pbo_splits} slices)",
         highlight=False,
     )
+    if wf is not None:
+        for f in wf.folds:
+            out.print(
+                f"fold {f.fold}: in-sample winner {f.winner} (Sharpe {f.in_sample_sharpe:.2f}) "
+                f"-> out of sample Sharpe {f.out_of_sample_sharpe:.2f}, return "
+                f"{f.out_of_sample_return:+.1%}, beat {f.out_of_sample_rank:.0%} of the grid",
+                highlight=False,
+            )
+        out.print(
+            f"walk-forward out of sample: return {wf.out_of_sample_return:+.1%}, per-bar Sharpe "
+            f"{wf.out_of_sample_sharpe:.4f}, mean rank {wf.mean_rank:.2f} (0.5: typical)",
+            highlight=False,
+        )
     out.print(
         f"{outcome.ran} cells run, {outcome.reused} reused in {outcome.folder} "
         f"({outcome.seconds:.1f} s)",
