@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -123,7 +123,10 @@ def run_sweep(
     for cell in cells:
         kept = store.load(cell.run_id)
         if kept is not None:
-            found[cell.task_id] = kept
+            # the run id fixes the result; its place in this sweep comes from the cell
+            found[cell.task_id] = replace(
+                kept, index=cell.index, task_id=cell.task_id, window=cell.window
+            )
         else:
             todo.append(cell)
     reused = len(found)
