@@ -20,6 +20,7 @@ from rich.progress import (
 )
 
 from papertape.engine.config import RunConfig, safe_name
+from papertape.engine.errors import RunInterrupted
 from papertape.engine.feeds.base import BarSeries
 from papertape.engine.session import load_series
 from papertape.sweeps.cells import Cell, expand
@@ -131,14 +132,23 @@ def run_sweep(
             todo.append(cell)
     reused = len(found)
     start = time.perf_counter()
-    with _progress(console) as bar:
-        task = bar.add_task("cells", total=len(cells), completed=reused, rate="")
-        for result in _execute(todo, data_folder, workers, ray):
-            store.save(result)
-            found[result.task_id] = result
-            done = len(found) - reused
-            rate = done / max(time.perf_counter() - start, 1e-9)
-            bar.update(task, advance=1, rate=f"{rate:.2f} cells/s")
+    try:
+        with _progress(console) as bar:
+            task = bar.add_task("cells", total=len(cells), completed=reused, rate="")
+            for result in _execute(todo, data_folder, workers, ray):
+                store.save(result)
+                found[result.task_id] = result
+                done = len(found) - reused
+                rate = done / max(time.perf_counter() - start, 1e-9)
+                bar.update(task, advance=1, rate=f"{rate:.2f} cells/s")
+    except (KeyboardInterrupt, RunInterrupted):
+        # finished cells are on disk already; the cell that was running is simply run again
+        raise RunInterrupted(
+            f"sweep stopped: {len(found)} of {len(cells)} cells finished, kept in {folder}; "
+            "run the same command again to continue",
+            step=len(found),
+            run_dir=str(folder),
+        ) from None
     seconds = time.perf_counter() - start
     results = [found[c.task_id] for c in cells]
     return SweepOutcome(

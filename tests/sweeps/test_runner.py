@@ -120,3 +120,34 @@ def test_overfitting_is_dsr_of_the_best_cell_and_pbo_of_the_grid(
     assert float(np.prod(1.0 + r) - 1.0) == pytest.approx(out.results[best].metrics["total_return"])
     assert o.expected_max_sharpe > 0
     json.dumps(o.as_dict())
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_continue(tmp_path: Path) -> None:
+    data = write_synthetic_csv(tmp_path, 40_000)
+    cfg = write_config(tmp_path, path=str(data), fast=[5, 10, 20, 40], slow=[60, 80, 100, 150])
+    folder = tmp_path / "stopped"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "papertape.engine.cli.main",
+        "sweep",
+        str(cfg),
+        "--workers",
+        "1",
+        "--out",
+        str(folder),
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if len([p for p in (folder / "cells").glob("*.json") if ".part" not in p.name]) >= 2:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    kept = [p for p in (folder / "cells").glob("*.json") if ".part" not in p.name]
+    assert proc.returncode == 130, err.decode()[-2000:]
+    assert f"sweep stopped: {len(kept)} of 16 cells finished" in err.decode().replace("\n", " ")
+    assert "run the same command again" in err.decode().replace("\n", " ")
