@@ -39,6 +39,7 @@ class Cell:
         run_id: Run id of the cell's resolved config; the key of its stored result.
         config: The cell's run config (only the swept strategy, journal off).
         window: ``""`` for the whole data, ``"f<k>-train"``/``"f<k>-test"`` for walk-forward.
+        symbol: The one symbol the cell trades (``""``: the strategy's own symbols).
     """
 
     index: int
@@ -48,6 +49,7 @@ class Cell:
     run_id: str
     config: RunConfig
     window: str = ""
+    symbol: str = ""
 
 
 def task_id_of(params: dict[str, Any]) -> str:
@@ -82,13 +84,18 @@ def cell_config(
     params: dict[str, Any],
     seed: int,
     span: tuple[str | None, str | None] | None = None,
+    symbol: str = "",
 ) -> RunConfig:
     """The run config of one cell: the swept strategy alone, its params set, the cell's seed.
 
-    ``span`` replaces ``[run] start``/``end`` (a walk-forward window).
+    ``span`` replaces ``[run] start``/``end`` (a walk-forward window); ``symbol`` restricts the
+    strategy to one symbol.
     """
     strategy = next(s for s in base.strategies if s.slot_id == spec.strategy)
-    strategy = strategy.model_copy(update={"params": {**strategy.params, **params}})
+    update: dict[str, Any] = {"params": {**strategy.params, **params}}
+    if symbol:
+        update["symbols"] = [symbol]
+    strategy = strategy.model_copy(update=update)
     run_update: dict[str, Any] = {"seed": seed}
     if span is not None:
         run_update.update(start=span[0], end=span[1])
@@ -140,12 +147,20 @@ def expand(base: RunConfig, spec: SweepSpec, series: Sequence[BarSeries]) -> lis
     combos = _combinations(spec)
     spans: list[tuple[str, tuple[str | None, str | None] | None]] = [("", None)]
     spans += walk_forward_windows(spec, np.asarray(window[0].time))
+    known = [s.symbol for s in window]
+    for symbol in spec.symbols:
+        if symbol not in known:
+            raise ConfigError("sweep.symbols", symbol, f"not in the data (symbols: {known})")
     cells: list[Cell] = []
     for label, span in spans:
-        for params in combos:
-            task = task_id_of(params) + (f";window={label}" if label else "")
-            seed = cell_seed(base.run.seed, task)
-            config = cell_config(base, spec, params, seed, span)
-            ident = config.model_copy(update={"run": config.run.model_copy(update=seen)})
-            cells.append(Cell(len(cells), task, params, seed, ident.run_id, config, label))
+        for symbol in spec.symbols or ("",):
+            for params in combos:
+                task = task_id_of(params) + (f";symbol={symbol}" if symbol else "")
+                task += f";window={label}" if label else ""
+                seed = cell_seed(base.run.seed, task)
+                config = cell_config(base, spec, params, seed, span, symbol)
+                ident = config.model_copy(update={"run": config.run.model_copy(update=seen)})
+                cells.append(
+                    Cell(len(cells), task, params, seed, ident.run_id, config, label, symbol)
+                )
     return cells

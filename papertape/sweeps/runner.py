@@ -126,7 +126,7 @@ def run_sweep(
         if kept is not None:
             # the run id fixes the result; its place in this sweep comes from the cell
             found[cell.task_id] = replace(
-                kept, index=cell.index, task_id=cell.task_id, window=cell.window
+                kept, index=cell.index, task_id=cell.task_id, window=cell.window, symbol=cell.symbol
             )
         else:
             todo.append(cell)

@@ -7,6 +7,7 @@ A sweep config is an ordinary run config plus one section::
     mode = "grid"               # "grid": every combination; "random": a seeded sample of it
     samples = 20                # random mode: how many cells
     seed = 11                   # random mode: sampling seed (default: run.seed)
+    symbols = ["ETHBTC", "LTCBTC"]  # optional: run every cell on each symbol alone
     where = ["fast < slow"]     # keep only cells where every comparison holds
     pbo_splits = 16             # time slices of the PBO's CSCV
     walk_forward = { train_bars = 2000, test_bars = 500 }   # optional, see below
@@ -98,6 +99,7 @@ class SweepSpec:
         pbo_splits: Time slices of the CSCV behind the PBO.
         train_bars: Walk-forward training window in bars (0: no walk-forward).
         test_bars: Walk-forward test window in bars.
+        symbols: Symbols each combination runs on, one at a time (empty: the config's own).
     """
 
     strategy: str
@@ -109,6 +111,7 @@ class SweepSpec:
     pbo_splits: int = 16
     train_bars: int = 0
     test_bars: int = 0
+    symbols: tuple[str, ...] = ()
 
     def fingerprint(self) -> str:
         """A short hash of everything that decides which cells exist."""
@@ -120,6 +123,7 @@ class SweepSpec:
             "seed": self.seed,
             "where": [[c.left, c.op, c.right] for c in self.where],
             "walk_forward": [self.train_bars, self.test_bars],
+            "symbols": list(self.symbols),
         }
         text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -156,11 +160,28 @@ def parse_sweep(section: dict[str, Any], config: RunConfig) -> SweepSpec:
     if not isinstance(splits, int) or splits < 2 or splits % 2:
         raise ConfigError("sweep.pbo_splits", splits, "an even number >= 2")
     train, test = _walk_forward(section.get("walk_forward"))
-    known = {"strategy", "params", "mode", "samples", "seed", "where", "pbo_splits", "walk_forward"}
+    symbols = section.get("symbols", [])
+    if not isinstance(symbols, list) or not all(isinstance(x, str) for x in symbols):
+        raise ConfigError("sweep.symbols", symbols, "a list of symbol names")
+    if len(set(symbols)) != len(symbols):
+        raise ConfigError("sweep.symbols", symbols, "symbols repeat")
+    known = {
+        "strategy",
+        "params",
+        "mode",
+        "samples",
+        "seed",
+        "where",
+        "pbo_splits",
+        "walk_forward",
+        "symbols",
+    }
     unknown = sorted(set(section) - known)
     if unknown:
         raise ConfigError(f"sweep.{unknown[0]}", section[unknown[0]], "unknown key")
-    return SweepSpec(str(strategy), dict(params), mode, samples, seed, rules, splits, train, test)
+    return SweepSpec(
+        str(strategy), dict(params), mode, samples, seed, rules, splits, train, test, tuple(symbols)
+    )
 
 
 def _walk_forward(table: Any) -> tuple[int, int]:

@@ -35,6 +35,7 @@ class CellResult:
         metrics: Sharpe, total return, drawdown, trades... (numbers only).
         returns: Per-bar simple returns of its equity curve.
         window: ``""`` (whole data) or a walk-forward window, ``"f<k>-train"``/``"f<k>-test"``.
+        symbol: The one symbol it traded (``""``: the strategy's own).
     """
 
     index: int
@@ -45,6 +46,7 @@ class CellResult:
     metrics: dict[str, float]
     returns: NDArray[np.float64]
     window: str = ""
+    symbol: str = ""
 
     def header(self) -> dict[str, Any]:
         """Everything but the returns, as JSON-ready values."""
@@ -56,6 +58,7 @@ class CellResult:
             "seed": self.seed,
             "metrics": self.metrics,
             "window": self.window,
+            "symbol": self.symbol,
         }
 
 
@@ -96,4 +99,5 @@ class SweepStore:
             head["metrics"],
             returns,
             head.get("window", ""),
+            head.get("symbol", ""),
         )

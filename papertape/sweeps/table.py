@@ -21,12 +21,13 @@ def result_table(results: Sequence[CellResult]) -> str:
     names = sorted({k for r in results for k in r.params})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["index", "task_id", "window", "run_id", "seed", *names, *METRICS])
+    writer.writerow(["index", "task_id", "symbol", "window", "run_id", "seed", *names, *METRICS])
     for r in sorted(results, key=lambda r: r.index):
         writer.writerow(
             [
                 r.index,
                 r.task_id,
+                r.symbol,
                 r.window,
                 r.run_id,
                 r.seed,

@@ -37,6 +37,7 @@ def run_cell(cell: Cell, series: Sequence[BarSeries]) -> CellResult:
         metrics,
         returns,
         cell.window,
+        cell.symbol,
     )
 
 

@@ -83,3 +83,23 @@ def test_bad_sections_name_the_key(small_config: Path, section: dict, key: str) 
     with pytest.raises(ConfigError) as info:
         parse_sweep(section, base)
     assert info.value.key == key
+
+
+def test_symbols_run_each_combination_on_each_symbol_alone(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, path="binance_eth_btc_5m.csv")
+    text = cfg.read_text().replace(
+        'symbol = "SPX"',
+        'symbol = "ETHBTC"\n\n[[data]]\npath = "binance_ltc_btc_5m.csv"\nsymbol = "LTCBTC"',
+    )
+    cfg.write_text(text.replace("pbo_splits = 8", 'pbo_splits = 8\nsymbols = ["ETHBTC", "LTCBTC"]'))
+    base, spec = load_sweep(cfg)
+    cells = expand(base, spec, load_series(base))
+    assert len(cells) == 10
+    assert [c.symbol for c in cells] == ["ETHBTC"] * 5 + ["LTCBTC"] * 5
+    assert cells[5].task_id == "fast=10,slow=50;symbol=LTCBTC"
+    assert cells[5].config.strategies[0].symbols == ["LTCBTC"]
+    assert cells[0].seed != cells[5].seed and cells[0].run_id != cells[5].run_id
+    wrong = {"strategy": "sma", "params": spec.params, "symbols": ["XRPBTC"]}
+    with pytest.raises(ConfigError) as info:
+        expand(base, parse_sweep(wrong, base), load_series(base))
+    assert info.value.key == "sweep.symbols"

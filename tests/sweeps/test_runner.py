@@ -151,3 +151,20 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_continue(tmp_path: Path) -> None:
     assert proc.returncode == 130, err.decode()[-2000:]
     assert f"sweep stopped: {len(kept)} of 16 cells finished" in err.decode().replace("\n", " ")
     assert "run the same command again" in err.decode().replace("\n", " ")
+
+
+def test_symbol_cells_trade_only_their_symbol(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, path="binance_eth_btc_5m.csv", fast=[10], slow=[50, 120])
+    text = cfg.read_text().replace(
+        'symbol = "SPX"',
+        'symbol = "ETHBTC"\n\n[[data]]\npath = "binance_ltc_btc_5m.csv"\nsymbol = "LTCBTC"',
+    )
+    cfg.write_text(text.replace("pbo_splits = 8", 'pbo_splits = 8\nsymbols = ["ETHBTC", "LTCBTC"]'))
+    base, spec = load_sweep(cfg)
+    one = run_sweep(base, spec, workers=1, folder=tmp_path / "one")
+    two = run_sweep(base, spec, workers=2, folder=tmp_path / "two")
+    assert one.table().encode() == two.table().encode()
+    assert [r.symbol for r in one.results] == ["ETHBTC", "ETHBTC", "LTCBTC", "LTCBTC"]
+    eth, ltc = one.results[0], one.results[2]
+    assert eth.metrics["total_return"] != ltc.metrics["total_return"]
+    assert one.overfitting.n_trials == 4
