@@ -70,7 +70,14 @@ class Comparison:
 
     def holds(self, params: dict[str, Any]) -> bool:
         """Whether a cell's parameters satisfy the rule."""
-        return _OPERATORS[self.op](_value(self.left, params), _value(self.right, params))
+        left, right = _value(self.left, params), _value(self.right, params)
+        try:
+            return _OPERATORS[self.op](left, right)
+        except TypeError:
+            text = f"{self.left} {self.op} {self.right}"
+            raise ConfigError(
+                "sweep.where", text, f"cannot compare {left!r} with {right!r}"
+            ) from None
 
 
 def _is_number(text: str) -> bool:

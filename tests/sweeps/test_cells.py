@@ -103,3 +103,11 @@ def test_symbols_run_each_combination_on_each_symbol_alone(tmp_path: Path) -> No
     with pytest.raises(ConfigError) as info:
         expand(base, parse_sweep(wrong, base), load_series(base))
     assert info.value.key == "sweep.symbols"
+
+
+def test_a_rule_comparing_text_with_a_number_is_a_config_error(small_config: Path) -> None:
+    base, _ = load_sweep(small_config)
+    spec = parse_sweep({"params": {"fast": ["a", "b"]}, "where": ["fast < 3"]}, base)
+    with pytest.raises(ConfigError) as info:
+        expand(base, spec, load_series(base))
+    assert info.value.key == "sweep.where" and "'a'" in info.value.reason
