@@ -34,6 +34,7 @@ def test_sweep_json_table_and_report(
     doc = json.loads(capsys.readouterr().out)
     assert (doc["cells"], doc["ran"], doc["reused"]) == (5, 5, 0)
     assert doc["table"] == table.read_text()
+    assert doc["report"] == str(report)
     sharpes = [b["metrics"]["sharpe"] for b in doc["best"]]
     assert sharpes == sorted(sharpes, reverse=True)
     assert doc["overfitting"]["best_task"] == doc["best"][0]["task_id"]
@@ -61,6 +62,7 @@ def test_sweep_prints_best_cells_and_resumes(
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "deflated Sharpe" in out and "PBO" in out
+    assert (tmp_path / "s" / "report.html").is_file()  # the report is written by default
     assert "0 cells run, 5 reused" in out
 
 

@@ -49,7 +49,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", metavar="DIR", help="the sweep's folder (default: under journal.dir)")
     p.add_argument("--top", type=int, default=10, help="best cells shown (default 10)")
     p.add_argument("--table", metavar="FILE.csv", help="write the full result table as CSV")
-    p.add_argument("--report", metavar="FILE.html", help="write the HTML report (table, heatmap)")
+    p.add_argument(
+        "--report",
+        metavar="FILE.html",
+        help="where the HTML report (table, heatmap) goes (default: report.html in the folder)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=_sweep)
@@ -75,10 +79,11 @@ def _sweep(args: argparse.Namespace) -> int:
     )
     if args.table:
         Path(args.table).write_text(outcome.table(), encoding="utf-8")
-    if args.report:
-        from papertape.sweeps.report import write_sweep_report
+    from papertape.sweeps.report import write_sweep_report
 
-        write_sweep_report(outcome, spec, Path(args.report))
+    report = write_sweep_report(
+        outcome, spec, Path(args.report) if args.report else outcome.folder / "report.html"
+    )
     ranked = sorted(outcome.whole(), key=lambda r: (-r.metrics["sharpe"], r.index))
     wf = outcome.walk_forward
     if args.json:
@@ -88,6 +93,7 @@ def _sweep(args: argparse.Namespace) -> int:
             "ran": outcome.ran,
             "reused": outcome.reused,
             "seconds": outcome.seconds,
+            "report": str(report),
             "overfitting": outcome.overfitting.as_dict(),
             "walk_forward": wf.as_dict() if wf else None,
             "best": [r.header() for r in ranked[: args.top]],
@@ -133,7 +139,7 @@ def _sweep(args: argparse.Namespace) -> int:
         )
     out.print(
         f"{outcome.ran} cells run, {outcome.reused} reused in {outcome.folder} "
-        f"({outcome.seconds:.1f} s)",
+        f"({outcome.seconds:.1f} s); report: {report}",
         highlight=False,
     )
     return 0
