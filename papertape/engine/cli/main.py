@@ -27,6 +27,7 @@ from papertape.engine.cli import (
     monitor,
     regime,
     strategies,
+    sweep,
     train,
 )
 from papertape.engine.errors import PapertapeError, RunInterrupted
@@ -45,6 +46,7 @@ COMMAND_GROUPS = (
     html_report,
     monitor,
     strategies,
+    sweep,
     train,
     regime,
 )
