@@ -101,6 +101,53 @@ class Consulted:
     notes: tuple[LlmDecision, ...] = ()  # calls that led here (multi-agent roles), journaled first
 
 
+# Identical requests in flight at the same time (two traders whose prompts coincide, e.g.
+# personas a base-model decoder does not read) share one model call: the first asks, the
+# others wait for its answer. Without this, a run that calls the model could give the two
+# traders different answers while its cached replay serves both the one stored answer, and
+# the replay would not reproduce the run.
+_IN_FLIGHT: dict[tuple[str, str], asyncio.Future[CacheEntry]] = {}
+
+
+def _flight_key(cache: ResponseCache | None, key: str) -> tuple[str, str] | None:
+    if cache is None:
+        return None
+    return (str(cache.directory) if cache.directory is not None else f"mem:{id(cache)}", key)
+
+
+async def _join_flight(flight: tuple[str, str] | None) -> CacheEntry | None:
+    """The answer of an identical call already in flight, or None (then ask the model)."""
+    pending = _IN_FLIGHT.get(flight) if flight is not None else None
+    if pending is None:
+        return None
+    try:
+        return await asyncio.shield(pending)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # this trader is being cancelled itself
+        return None  # the first caller gave up: ask the model ourselves
+
+
+def _open_flight(flight: tuple[str, str] | None) -> asyncio.Future[CacheEntry] | None:
+    if flight is None:
+        return None
+    future: asyncio.Future[CacheEntry] = asyncio.get_running_loop().create_future()
+    _IN_FLIGHT[flight] = future
+    return future
+
+
+def _close_flight(
+    flight: tuple[str, str] | None, future: asyncio.Future[CacheEntry] | None
+) -> None:
+    if flight is None or future is None:
+        return
+    if _IN_FLIGHT.get(flight) is future:
+        del _IN_FLIGHT[flight]
+    if not future.done():
+        future.cancel()  # waiters ask the model themselves
+
+
 def missing_credential(provider: str, api_key_env: str = "OPENAI_API_KEY") -> str:
     """Why a trader on ``provider`` cannot call its model here ("" when it can).
 
@@ -475,21 +522,33 @@ class LlmTrader(Strategy):
             return _Answer(cached, None, key)
         if self.p.cache == "replay":
             return _Answer(None, ReasonCode.CACHE_MISS, key)
-        self.counters.rate_wait_s += await self.limiter.acquire()
-        entry = await self._call(request, link.provider)
-        self.counters.llm_calls += 1
-        self._charge(entry, spent_now=True)
-        if self.cache is not None:
-            self.cache.put(
-                key,
-                entry,
-                {
-                    **link.identity,
-                    "params": request.params(),
-                    "system": request.system,
-                    "prompt": request.prompt,
-                },
-            )
+        flight = _flight_key(self.cache, key)
+        shared = await _join_flight(flight)
+        if shared is not None:  # the same request is being answered for another trader
+            self.counters.cache_hits += 1
+            self._charge(shared, spent_now=False)
+            return _Answer(shared, None, key)
+        done = _open_flight(flight)
+        try:
+            self.counters.rate_wait_s += await self.limiter.acquire()
+            entry = await self._call(request, link.provider)
+            self.counters.llm_calls += 1
+            self._charge(entry, spent_now=True)
+            if self.cache is not None:
+                self.cache.put(
+                    key,
+                    entry,
+                    {
+                        **link.identity,
+                        "params": request.params(),
+                        "system": request.system,
+                        "prompt": request.prompt,
+                    },
+                )
+            if done is not None:
+                done.set_result(entry)
+        finally:
+            _close_flight(flight, done)
         return _Answer(entry, None, key)
 
     async def _call(self, request: LlmRequest, provider: Provider) -> CacheEntry:

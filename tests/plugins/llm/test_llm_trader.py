@@ -428,3 +428,36 @@ def test_live_traders_order_only_their_own_records(live: bool, tmp_path: Path) -
 
     assert (slow._sequencer is fast._sequencer) is not live
     assert asyncio.run(fast_waits_for_slow()) is not live
+
+
+def test_identical_requests_in_one_round_share_one_call_so_the_cached_rerun_matches(
+    wire: WireServer,
+    sp500_slice: Slice,
+    tmp_path: Path,
+) -> None:
+    """Two traders whose requests coincide used to get two different answers from the model
+    while the cache kept one; the warm re-run then served that one to both and did not
+    reproduce the run. Now the second waits for the first's call."""
+    answers = iter(["BUY", "HOLD", "CLOSE", "BUY", "HOLD", "CLOSE", "BUY", "HOLD"])
+
+    def handler(seen: Seen) -> Reply:
+        return ollama_reply(decision_json(action=next(answers), size=0.5, confidence=0.6))
+
+    wire.on("/api/chat", handler)
+    data = sp500_slice(120)  # one decision each, on bar 50: both flat, identical prompts
+    twins = [ollama_trader(sid, every=100, cache_dir=str(tmp_path / "c")) for sid in "ab"]
+
+    cold, records = run_llm(data, tmp_path / "j1", *twins)
+    calls = len(wire.requests("/api/chat"))
+    warm, _ = run_llm(data, tmp_path / "j2", *twins)
+
+    decisions = kinds(records, "llm_decision")
+    by = {sid: [d["action"] for d in decisions if d["strategy"] == sid] for sid in "ab"}
+    assert calls == 1 and by["a"] == by["b"] == ["BUY"]  # one call, shared
+    assert len(wire.requests("/api/chat")) == calls  # the re-run asked nothing
+    assert cold.strategies["b"].stats["llm_calls"] == 0
+    assert cold.journal_path is not None and warm.journal_path is not None
+    strip = lambda p: [  # noqa: E731 - the two runs differ only in their run name
+        line for line in p.read_text().splitlines() if '"run_started"' not in line
+    ]
+    assert strip(cold.journal_path) == strip(warm.journal_path)
