@@ -106,3 +106,27 @@ def test_cli_says_where_a_tampered_journal_differs_and_refuses_bad_options(
     assert f"event {i} differs" in capsys.readouterr().out
     assert main(["journal", "replay", str(recorded), "--swap", "a=nobody"]) == 2
     assert main(["journal", "replay", str(recorded), "--fees-bps", "-1"]) == 2
+
+
+def test_a_windowed_margin_run_replays_exactly(
+    run_files: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The replay used to ignore the recorded account (a margin account's shorts were refused)
+    and the [run] window (the full file's data hash never matched the recording)."""
+    files = run_files(bars=400, extra='[account]\ntype = "margin"\nmax_leverage = 2.0\n')
+    rows = Path(files.data).read_text().splitlines()
+    start = rows[151].split(",")[0]  # the 150th bar's time: 100 warm-up bars before it
+    text = files.config.read_text()
+    text = text.replace(
+        "initial_cash = 10000.0", f'initial_cash = 10000.0\nstart = "{start}"\nwarmup_bars = 100'
+    )
+    text = text.replace("params = {{ fast = 4, slow = 12 }}".replace("{{", "{").replace("}}", "}"),
+                        "params = { fast = 4, slow = 12, allow_short = true }")  # fmt: skip
+    files.config.write_text(text)
+    recorded = run_session(files.load())
+    assert recorded.journal_path is not None
+    assert any(r["position_after"] < 0 for r in _kinds(recorded.journal_path, "fill"))
+
+    result = replay_run(recorded.journal_path.parent, out=tmp_path / "r")
+
+    assert result.exact

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from papertape.engine.errors import ConfigError, JournalError
+from papertape.engine.execution.account import Account
 from papertape.engine.execution.fees import FeeSchedule
 from papertape.engine.execution.simulator import ExecutionSimulator
 from papertape.engine.execution.slippage import FixedSlippage, SlippageModel, VolatilitySlippage
@@ -124,7 +125,7 @@ def replay_run(
     """
     from papertape.engine.loop import Engine, EngineSettings, RunInfo, SlotSpec
     from papertape.engine.registry import build_catalog, make_plugin_manager
-    from papertape.engine.session import data_hash, load_series, results_of
+    from papertape.engine.session import data_hash, load_series, results_of, window_of
 
     folder = Path(run_dir).resolve()
     config, manifest = load_run(folder)
@@ -146,7 +147,7 @@ def replay_run(
     target = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="papertape-replay-"))
     where = manifest.cwd if os.path.isdir(manifest.cwd) else os.getcwd()
     with contextlib.chdir(where):
-        series = load_series(config)
+        series, trade_from = window_of(config, load_series(config))
         digest = data_hash(series)
         if digest != started.get("data_hash"):
             raise JournalError(
@@ -178,9 +179,16 @@ def replay_run(
             ex.taker_bps if fees_bps is None else fees_bps,
         )
         settings = EngineSettings(
-            simulator=ExecutionSimulator(fees, _slippage(config, slippage_bps), ex.fill_at),
+            simulator=ExecutionSimulator(
+                fees,
+                _slippage(config, slippage_bps),
+                ex.fill_at,
+                Account(config.account.type, config.account.max_leverage),
+            ),
             max_strategy_errors=config.run.max_strategy_errors,
             mark_every=config.journal.mark_every,
+            trade_from=trade_from,
+            risk_free=config.metrics.risk_free,
         )
         info = RunInfo(
             str(started.get("run_id", config.run_id)),
