@@ -1,9 +1,11 @@
 """Run an arena: every window (and, in blind mode, every variant) as one engine session.
 
-One window is one session on the shared session API: the window's bars (with warm-up history
-in front) are passed to :func:`~papertape.engine.session.build_engine` as ``series``, each
-strategy is wrapped in a :class:`~papertape.arena.windows.WindowGate`, and the window's config
-gets its own run name (``<name>-w<i>``, ``-blind``), so windows never share a journal. All
+One window is one session on the shared session API. On the real tape the window is the
+core's ``[run] start``/``end``/``warmup_bars`` (recorded in the journal's config, so
+``papertape journal replay`` rebuilds the same bars); the blind tape exists only in memory, so
+its window's bars are passed to :func:`~papertape.engine.session.build_engine` as ``series``.
+Each strategy is wrapped in a :class:`~papertape.arena.windows.WindowGate`, and the window's
+config gets its own run name (``<name>-w<i>``, ``-blind``), so windows never share a journal. All
 traders of a window run on one stream with identical costs, in isolated portfolios; LLM calls
 of one decision round run concurrently (the engine awaits them together).
 """
@@ -91,11 +93,26 @@ def run_window(
 
     ``series`` and ``config`` are already blinded for a blind variant (``blind`` names it).
     """
-    sliced = slice_window(series, window, warmup_bars)
     start = window.start
     wconfig = _window_config(config, window, blind)
+    if blind:
+        # The blind tape exists only in memory: hand the engine the window's bars.
+        engine_series = slice_window(series, window, warmup_bars)
+    else:
+        # The real tape is the config's data: the core cuts the window itself, and the
+        # journal's config.json records it, so `papertape journal replay` rebuilds the same
+        # bars (end is exclusive there, the arena's window inclusive: one ns past its end).
+        run = wconfig.run.model_copy(
+            update={
+                "start": str(np.datetime64(window.start, "ns")),
+                "end": str(np.datetime64(window.end + 1, "ns")),
+                "warmup_bars": warmup_bars,
+            }
+        )
+        wconfig = wconfig.model_copy(update={"run": run})
+        engine_series = list(series)
     tap = EventTap()
-    engine, writer = build_engine(wconfig, sliced, extra_plugins=[tap])
+    engine, writer = build_engine(wconfig, engine_series, extra_plugins=[tap])
     for slot in engine.slots:
         slot.strategy = WindowGate(slot.strategy, start)
     t0 = time.perf_counter()
@@ -108,7 +125,7 @@ def run_window(
     steps = np.frombuffer(engine.step_times, dtype=np.int64).copy()
     k0 = int(np.searchsorted(steps, start, side="left"))
     times = steps[k0:]
-    by_symbol = {s.symbol: s for s in sliced}
+    by_symbol = {s.symbol: s for s in engine.series}
     traders: dict[str, TraderRun] = {}
     for slot in engine.slots:
         curve = np.frombuffer(slot.portfolio.curve, dtype=np.float64)[k0:].copy()

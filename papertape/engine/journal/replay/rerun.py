@@ -151,7 +151,8 @@ def replay_run(
         digest = data_hash(series)
         if digest != started.get("data_hash"):
             raise JournalError(
-                f"cannot replay {folder.name}: its data changed since the recording "
+                f"cannot replay {folder.name}: its data changed since the recording, or the "
+                "run was not fed its config's data (an arena's blind tape is built in memory) "
                 f"(data hash {digest[:12]}, recorded {str(started.get('data_hash'))[:12]})"
             )
         pm, broken = make_plugin_manager(config.plugins.strategy_dirs, config.plugins.entry_points)
