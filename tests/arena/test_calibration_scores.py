@@ -21,7 +21,6 @@ def test_nothing_to_score() -> None:
 
 
 def test_scores_from_the_statistics_library() -> None:
-    pytest.importorskip("papertape.analysis.calibration")
     probs, hits = [0.9, 0.8, 0.7, 0.2], [1, 1, 0, 0]
     score = score_calibration(probs, hits, bins=2)
     brier = sum((p - h) ** 2 for p, h in zip(probs, hits, strict=True)) / 4

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-import pytest
-
 from papertape.arena import parse_arena_config, run_arena, summary
 from tests.arena.conftest import arena_raw
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("llama_cpp") is None,
-    reason="llama_cpp cannot be imported (pip install 'papertape[llm]')",
-)
 
 
 def test_warm_cache_rerun_with_the_local_model_is_byte_identical(tmp_path: Path) -> None:

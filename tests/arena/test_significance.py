@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
-pytest.importorskip("papertape.analysis.significance")
 
 from papertape.arena.significance import compare_to_baselines
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from papertape.engine.errors import ConfigError
-from papertape.engine.loop import EngineSettings
 from papertape.engine.telemetry import TelemetryChannel, TelemetrySample
 
 
@@ -81,10 +80,6 @@ def test_samples_are_frozen_values() -> None:
         sample(1).time = 2  # type: ignore[misc]
 
 
-@pytest.mark.skipif(
-    "telemetry" not in {f.name for f in dataclasses.fields(EngineSettings)},
-    reason="EngineSettings.telemetry is wired by the pipeline change (issue 9 §4), not merged yet",
-)
 def test_the_journal_is_byte_identical_with_and_without_a_channel(tmp_path: Path) -> None:
     from papertape.engine.config import parse_config
     from papertape.engine.session import build_engine

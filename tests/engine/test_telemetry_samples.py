@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from papertape.engine.execution.orders import Signal
 from tests.conftest import DAY, T0, Script, flat_bars, make_engine
 
@@ -23,7 +21,6 @@ class Outlet:
 
 
 def test_every_second_step_is_sampled_with_equity_positions_and_marks() -> None:
-    pytest.importorskip("papertape.engine.telemetry")  # the channel module of the contract work
     # Long 1 decided on bar 0 (100), filled at bar 1's open (100); steps 2 and 4 are sampled:
     # at bar 1's close (110) equity is 10,000 - 100 + 110 = 10,010, at bar 3's (130) 10,030.
     engine, rec = make_engine(flat_bars([100.0, 110.0, 120.0, 130.0]), Script({0: Signal.long()}))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -35,7 +34,6 @@ def test_one_and_two_workers_give_byte_identical_tables(small_config: Path, tmp_
     assert len({r.metrics["sharpe"] for r in one.results}) > 1  # cells really differ
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray is not installed")
 def test_ray_local_gives_the_same_table(small_config: Path, tmp_path: Path) -> None:
     base, spec = load_sweep(small_config)
     local = run_sweep(base, spec, workers=1, folder=tmp_path / "local")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("plotly")
-
 from papertape.analysis.report.figures import (
     calibration_figure,
     colour_of,

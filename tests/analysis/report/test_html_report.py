@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("plotly")
-
 from papertape.analysis.report import chromium_binary, chromium_command, write_report
 from papertape.arena import arena_document, parse_arena_config, run_arena
 from tests.arena.conftest import RuleModel, arena_raw, llm_entry, serve_rule_model

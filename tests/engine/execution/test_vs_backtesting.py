@@ -31,7 +31,9 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import backtesting as bt
 import numpy as np
+import pandas as pd
 import pytest
 
 from papertape.engine.config import PACKAGED_DATA
@@ -43,9 +45,6 @@ from papertape.engine.feeds.loader import load_bars
 from papertape.engine.strategy import Strategy
 from papertape.plugins.sizers import FixedQuantity
 from tests.conftest import make_engine
-
-bt = pytest.importorskip("backtesting", reason="backtesting.py is in the dev extra")
-pd = pytest.importorskip("pandas")
 
 SL, TP, OFFSET, QTY, CASH = 0.02, 0.03, 0.005, 10, 1_000_000.0
 

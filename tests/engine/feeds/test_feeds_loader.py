@@ -77,8 +77,9 @@ def test_unknown_kind_is_refused(write_text: WriteText) -> None:
 def test_parquet_suffixes_dispatch_to_parquet(
     shipped_data: Path, tmp_path: Path, suffix: str
 ) -> None:
-    pa = pytest.importorskip("pyarrow")
-    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     bars = load_csv(shipped_data / "binance_eth_btc_5m.csv")
     table = pa.table(
         {
@@ -97,8 +98,9 @@ def test_parquet_suffixes_dispatch_to_parquet(
 
 
 def test_trades_in_parquet_are_refused_clearly(tmp_path: Path) -> None:
-    pa = pytest.importorskip("pyarrow")
-    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     path = tmp_path / "t.parquet"
     pq.write_table(pa.table({"timestamp": [1], "price": [1.0], "amount": [1.0]}), path)
 

@@ -5,15 +5,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from papertape.engine.errors import DataError, DataFileNotFound
 from papertape.engine.feeds.base import RejectReason
 from papertape.engine.feeds.csv import load_csv
 from papertape.engine.feeds.parquet import load_parquet, parquet_column_names
-
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
 
 T0 = 1_704_067_200 * 10**9  # 2024-01-01T00:00:00Z
 DAY = 86_400 * 10**9

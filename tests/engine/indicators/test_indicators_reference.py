@@ -15,13 +15,12 @@ the test says how, and compares only after the difference has decayed:
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+import ta
+import talib
 
 from papertape.engine import indicators as ind
-
-talib = pytest.importorskip("talib")
-pd = pytest.importorskip("pandas")
-ta = pytest.importorskip("ta")
 
 
 def assert_same(actual: np.ndarray, expected: np.ndarray, rtol: float = 1e-10) -> None:

@@ -7,7 +7,6 @@ Anthropic's ``/v1/messages``; the official clients are pointed at it (``host=`` 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import socket
@@ -30,10 +29,6 @@ from papertape.engine.session import SessionResult, run_session
 
 DATA = Path(__file__).parent / "data"
 SP500 = Path(__file__).resolve().parents[3] / "papertape" / "engine" / "data" / "sp500_daily.csv"
-HAVE_LLAMA = importlib.util.find_spec("llama_cpp") is not None
-HAVE_LLAMA_SERVER = HAVE_LLAMA and all(
-    importlib.util.find_spec(m) is not None for m in ("fastapi", "uvicorn", "sse_starlette")
-)
 
 
 def body(name: str) -> Any:
@@ -202,8 +197,6 @@ def trader(sid: str = "llm", **params: Any) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def local_model() -> Any:
     """The packaged GGUF model, loaded once for the whole test session."""
-    if not HAVE_LLAMA:
-        pytest.skip("llama_cpp cannot be imported (pip install llama-cpp-python)")
     from papertape.plugins.llm.providers.local import load_llama, model_path
 
     llm, _ = load_llama(model_path(""), 4096, 0)
@@ -222,8 +215,6 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     Yields the base URL (``http://127.0.0.1:<port>/v1``); the process is stopped afterwards.
     """
-    if not HAVE_LLAMA_SERVER:
-        pytest.skip("llama_cpp.server needs pip install 'llama-cpp-python[server]'")
     from papertape.plugins.llm.providers.local import model_path
 
     port = _free_port()

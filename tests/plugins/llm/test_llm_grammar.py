@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from papertape.plugins.llm.grammar import bound_ranges, bounded_number, decision_continuation
 from papertape.plugins.llm.schema import decision_schema
-from tests.plugins.llm.conftest import HAVE_LLAMA
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[()|?+*]|\s+')
 
@@ -63,7 +62,6 @@ def test_bounded_number_refuses_a_range_it_cannot_write() -> None:
         bounded_number(0.5)
 
 
-@pytest.mark.skipif(not HAVE_LLAMA, reason="llama_cpp cannot be imported")
 def test_the_grammars_compile_in_llama_cpp() -> None:
     from llama_cpp.llama_grammar import LlamaGrammar
 
