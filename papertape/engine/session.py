@@ -139,11 +139,40 @@ def identified(config: RunConfig, series: Sequence[BarSeries]) -> RunConfig:
     return config.model_copy(update={"run": run})
 
 
-def _slippage(config: RunConfig) -> SlippageModel:
+def _slippage(config: RunConfig, bps: float | None = None) -> SlippageModel:
     s = config.execution.slippage
+    floor = s.bps if bps is None else bps
     if s.model == "volatility":
-        return VolatilitySlippage(k=s.k, window=s.window, floor_bps=s.bps)
-    return FixedSlippage(bps=s.bps)
+        return VolatilitySlippage(k=s.k, window=s.window, floor_bps=floor)
+    return FixedSlippage(bps=floor)
+
+
+def engine_settings(
+    config: RunConfig,
+    trade_from: int | None,
+    *,
+    fees_bps: float | None = None,
+    slippage_bps: float | None = None,
+) -> EngineSettings:
+    """The engine settings a config asks for (a replay may override fees and slippage)."""
+    ex = config.execution
+    fees = FeeSchedule(
+        ex.maker_bps if fees_bps is None else fees_bps,
+        ex.taker_bps if fees_bps is None else fees_bps,
+    )
+    return EngineSettings(
+        simulator=ExecutionSimulator(
+            fees,
+            _slippage(config, slippage_bps),
+            ex.fill_at,
+            Account(config.account.type, config.account.max_leverage),
+        ),
+        max_strategy_errors=config.run.max_strategy_errors,
+        strategy_budget_s=config.run.strategy_budget_s,
+        mark_every=config.journal.mark_every,
+        trade_from=trade_from,
+        risk_free=config.metrics.risk_free,
+    )
 
 
 def build_engine(
@@ -161,20 +190,7 @@ def build_engine(
     config = identified(config, series)
     parts = assemble(config, journal, extra_plugins, resume)
     writer = parts.writer
-    ex = config.execution
-    settings = EngineSettings(
-        simulator=ExecutionSimulator(
-            FeeSchedule(ex.maker_bps, ex.taker_bps),
-            _slippage(config),
-            ex.fill_at,
-            Account(config.account.type, config.account.max_leverage),
-        ),
-        max_strategy_errors=config.run.max_strategy_errors,
-        strategy_budget_s=config.run.strategy_budget_s,
-        mark_every=config.journal.mark_every,
-        trade_from=trade_from,
-        risk_free=config.metrics.risk_free,
-    )
+    settings = engine_settings(config, trade_from)
     info = RunInfo(
         config.run_id,
         config.config_hash,

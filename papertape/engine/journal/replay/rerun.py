@@ -22,10 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from papertape.engine.errors import ConfigError, JournalError
-from papertape.engine.execution.account import Account
-from papertape.engine.execution.fees import FeeSchedule
-from papertape.engine.execution.simulator import ExecutionSimulator
-from papertape.engine.execution.slippage import FixedSlippage, SlippageModel, VolatilitySlippage
 from papertape.engine.journal.jsonl import LOG_NAME, read_journal
 from papertape.engine.journal.replay.decisions import (
     RecordedDecisions,
@@ -38,7 +34,6 @@ from papertape.engine.journal.writer import JournalStore
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from papertape.engine.config import RunConfig
     from papertape.engine.session import SessionResult
 
 __all__ = ["ReplayResult", "first_difference", "replay_run"]
@@ -83,14 +78,6 @@ def first_difference(recorded: Path, replayed: Path) -> str | None:
     return f"the recorded log has {len(left)} events, the replay {len(right)}"
 
 
-def _slippage(config: RunConfig, bps: float | None) -> SlippageModel:
-    s = config.execution.slippage
-    floor = s.bps if bps is None else bps
-    if s.model == "volatility":
-        return VolatilitySlippage(k=s.k, window=s.window, floor_bps=floor)
-    return FixedSlippage(bps=floor)
-
-
 def _check_swap(swap: Mapping[str, str], ids: list[str]) -> None:
     for a, b in swap.items():
         for name in (a, b):
@@ -123,9 +110,15 @@ def replay_run(
         JournalError: Not a replayable run folder, or its data changed since the recording.
         ConfigError: A swap names a slot the run does not have.
     """
-    from papertape.engine.loop import Engine, EngineSettings, RunInfo, SlotSpec
+    from papertape.engine.loop import Engine, RunInfo, SlotSpec
     from papertape.engine.registry import build_catalog, make_plugin_manager
-    from papertape.engine.session import data_hash, load_series, results_of, window_of
+    from papertape.engine.session import (
+        data_hash,
+        engine_settings,
+        load_series,
+        results_of,
+        window_of,
+    )
 
     folder = Path(run_dir).resolve()
     config, manifest = load_run(folder)
@@ -174,23 +167,7 @@ def replay_run(
             pm.register(regimes, "papertape.replay.regimes")
         writer = JournalStore(target, index=False, config=config.canonical())
         pm.register(writer, "papertape.journal")
-        ex = config.execution
-        fees = FeeSchedule(
-            ex.maker_bps if fees_bps is None else fees_bps,
-            ex.taker_bps if fees_bps is None else fees_bps,
-        )
-        settings = EngineSettings(
-            simulator=ExecutionSimulator(
-                fees,
-                _slippage(config, slippage_bps),
-                ex.fill_at,
-                Account(config.account.type, config.account.max_leverage),
-            ),
-            max_strategy_errors=config.run.max_strategy_errors,
-            mark_every=config.journal.mark_every,
-            trade_from=trade_from,
-            risk_free=config.metrics.risk_free,
-        )
+        settings = engine_settings(config, trade_from, fees_bps=fees_bps, slippage_bps=slippage_bps)
         info = RunInfo(
             str(started.get("run_id", config.run_id)),
             str(started.get("config_hash", config.config_hash)),
