@@ -21,7 +21,8 @@ journaled data hash):
 * **Reasoning length vs outcome**: those LLM decisions in up to three bands of reasoning
   length (cut at its terciles; equal lengths share a band) with wins and summed outcome P&L.
 * **Invalid decisions** (``llm_decision`` with a reason code other than ``ok``) by reason code
-  and by month; **shield trips** and **vetoes** by slot and shield.
+  and by month; **shield trips** and **vetoes** by slot and shield, and what each veto and
+  each halt's cut saved or cost over what followed (:mod:`analysis.journal.shields`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from papertape.analysis.calibration import (
     expected_calibration_error,
     reliability_table,
 )
+from papertape.analysis.journal.shields import ShieldEffect, saved_by_shield, shield_effects
 from papertape.engine.errors import JournalError
 from papertape.engine.feeds.base import BarSeries
 from papertape.engine.journal.jsonl import read_journal
@@ -108,6 +110,11 @@ class JournalStats:
     attribution_note: str | None = None
     shield_trips: dict[str, int] = field(default_factory=dict)
     vetoes: dict[str, int] = field(default_factory=dict)
+    shield_effects: list[ShieldEffect] = field(default_factory=list)
+
+    def shield_saved(self) -> dict[str, dict[str, float]]:
+        """Per ``"<slot or *> <shield>"``: vetoes, cuts and what they saved (cost < 0)."""
+        return saved_by_shield(self.shield_effects)
 
     def edge_by_strategy(self) -> dict[str, dict[str, float]]:
         """Summed earned, holding and edge of the decisions, per slot."""
@@ -135,6 +142,8 @@ class JournalStats:
             "attribution_note": self.attribution_note,
             "shield_trips": self.shield_trips,
             "vetoes": self.vetoes,
+            "shield_effects": [asdict(e) | {"saved": e.saved} for e in self.shield_effects],
+            "shield_saved": self.shield_saved(),
         }
 
 
@@ -392,4 +401,6 @@ def journal_stats(
         else:
             attributed = _attribute(records, closes)
             stats.attribution = [a for a in attributed if inside({"time": a.time})]
+            effects = shield_effects(records, closes)
+            stats.shield_effects = [e for e in effects if inside({"time": e.time})]
     return stats
