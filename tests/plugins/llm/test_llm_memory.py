@@ -233,3 +233,17 @@ def test_memory_without_a_source_is_a_config_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="memory_from"):
         LlmTrader(provider="ollama", model="m", memory=3)
+
+
+def test_the_calibrated_decoder_reads_todays_position_after_the_memories(
+    tmp_path: Path,
+) -> None:
+    from papertape.plugins.llm.fewshot import CONTEXT, DECISION_OPENER
+    from papertape.plugins.llm.providers.local_fewshot import _position_of
+
+    past_run(tmp_path, "early", "55:long")
+    recalled = "\n".join(memory_lines(MemoryIndex([tmp_path / "store"]).situations))
+    today = f"{CONTEXT}price 101; position: long, unrealised +1.0%\nDecision: {DECISION_OPENER}"
+
+    assert "position none" in recalled
+    assert _position_of(f"{recalled}\n\n{today}") == "long, unrealised +1.0%"
