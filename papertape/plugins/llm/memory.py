@@ -9,10 +9,11 @@ journaled data hash (the closes are loaded through its ``config.json``, as ``jou
 does); any other folder is skipped and said so in :attr:`MemoryIndex.skipped`.
 
 **A situation** is one decision of one slot on one symbol in such a run: a ``signal`` event, or
-an LLM trader's ``llm_decision`` that held (no signal). It is described by
-:data:`FEATURES` (5- and 20-bar log return, 20-bar volatility of daily log returns, distance
-to the 50-bar average; all scale-free, from closes up to the decision bar only), the regime in
-force (``regime_changed``), and the slot's position when it decided (-1, 0, 1).
+an LLM trader's valid ``llm_decision`` that held (no signal; a forced HOLD is left out). It is
+described by :data:`FEATURES` (5- and 20-bar log return, 20-bar volatility of daily log
+returns, distance to the 50-bar average; all scale-free, from closes up to the decision bar
+only), the regime in force (``regime_changed``), and the slot's position when it decided
+(-1, 0, 1).
 
 **Its outcome** runs from the decision to the earlier of the slot's next decision on that
 symbol and ``horizon`` bars later: the market's move (close to close) and what the decision
@@ -152,7 +153,12 @@ def _situations(
         kind = r.get("kind")
         if kind == "signal" and r["symbol"] in closes:
             decided[(r["strategy"], r["symbol"], int(r["time"]))] = r
-        elif kind == "llm_decision" and r.get("action") == "HOLD" and r["symbol"] in closes:
+        elif (
+            kind == "llm_decision"
+            and r.get("action") == "HOLD"
+            and r.get("reason_code", "ok") == "ok"  # a forced HOLD is no one's decision
+            and r["symbol"] in closes
+        ):
             decided.setdefault((r["strategy"], r["symbol"], int(r["time"])), r)
         elif kind == "fill":
             fills[(r["strategy"], r["symbol"])].append(r)

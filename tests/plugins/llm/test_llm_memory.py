@@ -247,3 +247,23 @@ def test_the_calibrated_decoder_reads_todays_position_after_the_memories(
 
     assert "position none" in recalled
     assert _position_of(f"{recalled}\n\n{today}") == "long, unrealised +1.0%"
+
+
+def test_an_llm_runs_valid_holds_are_memories_and_its_forced_holds_are_not(
+    wire: WireServer, tmp_path: Path
+) -> None:
+    answers = iter([ollama_reply("not json at all"), ollama_reply(decision_json(action="HOLD"))])
+    lock = threading.Lock()
+
+    def answer(_seen: Seen) -> Any:
+        with lock:
+            return next(answers)
+
+    wire.on("/api/chat", answer)
+    run = _session(tmp_path, "llm", _trader(tmp_path))
+    codes = [r["reason_code"] for r in read_journal(run) if r["kind"] == "llm_decision"]
+    assert codes[0] != "ok" and codes[1] == "ok"
+
+    (held,) = MemoryIndex([run.parent]).situations
+
+    assert (held.strategy, held.time, held.decision) == ("llm", bar_time(90), "hold")
