@@ -155,6 +155,13 @@ def _stats(args: argparse.Namespace) -> int:
     for sid, reasons in stats.invalid.items():
         text = ", ".join(f"{k} {n}" for k, n in sorted(reasons.items()))
         console.print(f"{sid}: invalid decisions (forced HOLD): {text}", markup=False)
+    for sid, used in stats.memory.items():
+        console.print(
+            f"{sid}: {used['decisions']} decisions recalled {used['recalled']} past situations "
+            f"({used['distinct']} distinct; ids in each llm_decision's memory)",
+            markup=False,
+            highlight=False,
+        )
     for key, n in {**stats.shield_trips, **stats.vetoes}.items():
         what = "trips" if key in stats.shield_trips else "vetoes"
         console.print(f"shield {what}: {key}: {n}", markup=False, highlight=False)

@@ -223,6 +223,11 @@ def test_the_trader_prompts_with_its_memory_journals_the_ids_and_replays_exactly
     assert [b["memory"] for b in bare] == [[], []]
     assert {d["cache_key"] for d in decisions}.isdisjoint(b["cache_key"] for b in bare)
     assert all("Similar past situations" not in p for p in prompts[2:])
+    # journal stats counts what was recalled, per slot.
+    from papertape.analysis.journal.stats import journal_stats
+
+    used = journal_stats(run.parent, attribute=False).memory
+    assert used == {"llm": {"decisions": 2, "recalled": 2, "distinct": 2}}
     # The journal replays byte for byte without any model.
     assert replay_run(run.parent, out=tmp_path / "replay").exact
 
