@@ -272,3 +272,36 @@ def test_an_llm_runs_valid_holds_are_memories_and_its_forced_holds_are_not(
     (held,) = MemoryIndex([run.parent]).situations
 
     assert (held.strategy, held.time, held.decision) == ("llm", bar_time(90), "hold")
+
+
+def test_whatif_runs_an_llm_config_live_in_a_slot_inside_the_window(
+    wire: WireServer, tmp_path: Path
+) -> None:
+    from papertape.analysis.journal.whatif import what_if
+
+    # Recorded: the trader holds on bars 80 and 90. Live from bar 85: a BUY-saying trader of
+    # another config decides on bar 90 (its own model call), buys at bar 91's open.
+    def answer(seen: Seen) -> Any:
+        text = "\n".join(m["content"] for m in seen.json["messages"])
+        buy = "aggressive momentum trader" in text
+        return ollama_reply(decision_json(action="BUY" if buy else "HOLD", size=0.5))
+
+    wire.on("/api/chat", answer)
+    run = _session(tmp_path, "rec", _trader(tmp_path)).parent
+    other = tmp_path / "other.toml"
+    params = ", ".join(
+        f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v}"
+        for k, v in _trader(tmp_path, persona="aggressive")["params"].items()
+    )
+    other.write_text(f'[[strategies]]\nname = "llm_trader"\nid = "bold"\nparams = {{ {params} }}\n')
+
+    result = what_if(run, {"llm": f"config:{other}#bold"}, start=bar_time(85))
+
+    events = [e for e in read_journal(result.journal) if e.get("strategy") == "llm"]
+    decided = [(e["time"], e["action"]) for e in events if e["kind"] == "llm_decision"]
+    assert decided == [(bar_time(90), "BUY")]  # the recorded bar-80 HOLD is served, not journaled
+    (fill,) = [e for e in events if e["kind"] == "fill"]
+    assert fill["time"] == bar_time(91) and fill["price"] == pytest.approx(close(90))
+    assert result.recorded["llm"]["final_equity"] == pytest.approx(1000.0)
+    gain = fill["qty"] * (close(99) - close(90)) - fill["fee"]
+    assert result.replayed["llm"]["final_equity"] == pytest.approx(1000.0 + gain)
