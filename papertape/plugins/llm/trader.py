@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from papertape.engine.errors import ConfigError
 from papertape.engine.events import LlmDecision
 from papertape.engine.execution.orders import OrderRole, Signal, Target
 from papertape.engine.strategy import Strategy, StrategyContext
@@ -234,6 +235,13 @@ class LlmTrader(Strategy):
         self.memory: MemoryIndex | None = None
         if p.memory > 0:  # built once here; each decision only queries it
             self.memory = MemoryIndex(p.memory_from, p.memory_horizon)
+            if not len(self.memory):  # a wrong path must not pass for "memory did not help"
+                why = "; ".join(f"{k}: {v}" for k, v in self.memory.skipped.items())
+                raise ConfigError(
+                    "params.memory_from",
+                    list(p.memory_from),
+                    f"holds no past decision to recall ({why or 'no run folder found'})",
+                )
 
     def _cache_dir(self) -> Path:
         if self.p.cache_dir:
@@ -292,6 +300,9 @@ class LlmTrader(Strategy):
             "max_tokens": self.p.budget_tokens,
             "max_cost": self.p.budget_cost,
         }
+        memory: MemoryIndex | None = getattr(self, "memory", None)
+        if memory is not None:
+            out["memory"] = {"situations": len(memory), "skipped": len(memory.skipped)}
         return out
 
     # ---------------------------------------------------------------------------------------

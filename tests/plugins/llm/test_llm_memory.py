@@ -305,3 +305,26 @@ def test_whatif_runs_an_llm_config_live_in_a_slot_inside_the_window(
     assert result.recorded["llm"]["final_equity"] == pytest.approx(1000.0)
     gain = fill["qty"] * (close(99) - close(90)) - fill["fee"]
     assert result.replayed["llm"]["final_equity"] == pytest.approx(1000.0 + gain)
+
+
+def test_a_memory_source_with_nothing_to_recall_fails_the_trader_at_start(
+    tmp_path: Path,
+) -> None:
+    from papertape.engine.errors import ConfigError
+    from papertape.engine.strategy import StrategyContext
+    from papertape.strategies.llm_trader import LlmTrader
+
+    trader = LlmTrader(
+        provider="ollama", model="m", memory=2, memory_from=[str(tmp_path / "nowhere")]
+    )
+    with pytest.raises(ConfigError, match="no run folder found"):
+        trader.on_start(StrategyContext(id="llm", symbols=("X",), interval_ns=1))
+
+
+def test_the_memory_cutoff_is_the_first_day_of_a_blind_tape() -> None:
+    from datetime import UTC, datetime
+
+    from papertape.arena.blind import BLIND_YEAR
+    from papertape.plugins.llm.trader import BLIND_START
+
+    assert int(datetime(BLIND_YEAR, 1, 1, tzinfo=UTC).timestamp()) * 10**9 == BLIND_START
