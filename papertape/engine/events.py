@@ -295,7 +295,8 @@ class LlmDecision(Event):
     is a HOLD).
     ``latency_ms``, tokens and cost are those of the model call, as recorded in the replay
     cache (so a replayed run journals the same values). The decision id appears in the reason
-    of the signal it caused and in the :class:`LlmOutcome` of the trade it opened.
+    of the signal it caused and in the :class:`LlmOutcome` of the trade it opened. ``memory``
+    lists the past situations the prompt recalled (``memory = k``; docs/journal.md).
     """
 
     kind: ClassVar[str] = "llm_decision"
@@ -318,6 +319,7 @@ class LlmDecision(Event):
     cost: float
     raw_length: int = 0
     raw_truncated: bool = False
+    memory: tuple[str, ...] = ()  # ids (``<run>#<seq>``) of the past situations in the prompt
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,9 @@ journaled data hash):
 * **Reasoning length vs outcome**: those LLM decisions in up to three bands of reasoning
   length (cut at its terciles; equal lengths share a band) with wins and summed outcome P&L.
 * **Invalid decisions** (``llm_decision`` with a reason code other than ``ok``) by reason code
-  and by month; **shield trips** and **vetoes** by slot and shield.
+  and by month; decisions that recalled memories (``memory = k``) and how many, per slot;
+  **shield trips** and **vetoes** by slot and shield, and what each veto and
+  each halt's cut saved or cost over what followed (:mod:`analysis.journal.shields`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from papertape.analysis.calibration import (
     expected_calibration_error,
     reliability_table,
 )
+from papertape.analysis.journal.shields import ShieldEffect, saved_by_shield, shield_effects
 from papertape.engine.errors import JournalError
 from papertape.engine.feeds.base import BarSeries
 from papertape.engine.journal.jsonl import read_journal
@@ -108,6 +111,12 @@ class JournalStats:
     attribution_note: str | None = None
     shield_trips: dict[str, int] = field(default_factory=dict)
     vetoes: dict[str, int] = field(default_factory=dict)
+    shield_effects: list[ShieldEffect] = field(default_factory=list)
+    memory: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def shield_saved(self) -> dict[str, dict[str, float]]:
+        """Per ``"<slot or *> <shield>"``: vetoes, cuts and what they saved (cost < 0)."""
+        return saved_by_shield(self.shield_effects)
 
     def edge_by_strategy(self) -> dict[str, dict[str, float]]:
         """Summed earned, holding and edge of the decisions, per slot."""
@@ -135,6 +144,9 @@ class JournalStats:
             "attribution_note": self.attribution_note,
             "shield_trips": self.shield_trips,
             "vetoes": self.vetoes,
+            "shield_effects": [asdict(e) | {"saved": e.saved} for e in self.shield_effects],
+            "shield_saved": self.shield_saved(),
+            "memory": self.memory,
         }
 
 
@@ -347,6 +359,8 @@ def journal_stats(
     monthly: dict[str, Counter[str]] = defaultdict(Counter)
     trips: Counter[str] = Counter()
     vetoes: Counter[str] = Counter()
+    memory: dict[str, dict[str, int]] = {}
+    recalled: dict[str, set[str]] = defaultdict(set)
 
     def inside(r: Mapping[str, Any]) -> bool:
         t = int(r.get("time") or 0)
@@ -371,6 +385,11 @@ def journal_stats(
         elif kind == "llm_decision" and r.get("reason_code", "ok") != "ok":
             invalid[r["strategy"]][r["reason_code"]] += 1
             monthly[_utc(int(r["time"])).strftime("%Y-%m")][r["reason_code"]] += 1
+        elif kind == "llm_decision" and r.get("memory"):
+            used = memory.setdefault(r["strategy"], {"decisions": 0, "recalled": 0})
+            used["decisions"] += 1
+            used["recalled"] += len(r["memory"])
+            recalled[r["strategy"]].update(r["memory"])
         elif kind == "shield_tripped":
             trips[f"{r['strategy']} {r['shield']} {r['state']}"] += 1
         elif kind == "veto":
@@ -379,6 +398,7 @@ def journal_stats(
     stats.invalid = {k: dict(v) for k, v in invalid.items()}
     stats.invalid_by_month = {k: dict(v) for k, v in sorted(monthly.items())}
     stats.shield_trips, stats.vetoes = dict(trips), dict(vetoes)
+    stats.memory = {k: v | {"distinct": len(recalled[k])} for k, v in sorted(memory.items())}
     decided = [r for r in records if r["kind"] == "llm_outcome" or inside(r)]
     stats.calibration = _calibration(decided, bins)
     stats.reasoning_length = _reasoning_length(decided)
@@ -392,4 +412,6 @@ def journal_stats(
         else:
             attributed = _attribute(records, closes)
             stats.attribution = [a for a in attributed if inside({"time": a.time})]
+            effects = shield_effects(records, closes)
+            stats.shield_effects = [e for e in effects if inside({"time": e.time})]
     return stats

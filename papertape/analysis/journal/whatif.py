@@ -6,6 +6,13 @@ slot B's recorded decisions and, outside the window, its own. Because decisions 
 positions* (long, short, flat), the mix is well defined: A keeps whatever position it held when
 the window opens and B's next decision moves it. Costs, sizers and shields are the recorded ones.
 
+A swap's right-hand side may also name a strategy to run *live* in A's slot inside the window
+(:func:`live_target`): ``strategy:NAME`` (its default parameters) or ``config:PATH#SLOT`` (the
+strategy and parameters of slot ``SLOT`` of a run config; ``#SLOT`` may be left out when the
+config has one strategy or a slot named A). That strategy is built and decides for real on
+every snapshot inside the window (an LLM trader calls its model, or its cache); outside the
+window A replays its own recorded decisions, and A's sizer, shields and cash stay as recorded.
+
 The answer holds the headline metrics of both replays per slot and, per swapped slot, the
 round trips (``trade`` events) that only one of the two replays has.
 """
@@ -13,6 +20,7 @@ round trips (``trade`` events) that only one of the two replays has.
 from __future__ import annotations
 
 import tempfile
+import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +29,15 @@ from typing import Any
 from papertape.engine.errors import ConfigError
 from papertape.engine.journal.jsonl import read_journal
 
-__all__ = ["TradeRow", "WhatIf", "compare_trades", "parse_when", "trades_of", "what_if"]
+__all__ = [
+    "TradeRow",
+    "WhatIf",
+    "compare_trades",
+    "live_target",
+    "parse_when",
+    "trades_of",
+    "what_if",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +123,41 @@ def parse_when(text: str | None, *, end: bool = False) -> int | None:
     return ns
 
 
+def live_target(slot: str, text: str) -> tuple[str, dict[str, Any]] | None:
+    """``(strategy name, params)`` when a swap's right-hand side names a live strategy.
+
+    Args:
+        slot: The swapped slot (A of ``A=B``): the default slot to pick from a config.
+        text: B: ``strategy:NAME``, ``config:PATH[#SLOT]``, or a recorded slot (None).
+
+    Raises:
+        ConfigError: A config that cannot be read, or no such slot in it.
+    """
+    kind, sep, rest = text.partition(":")
+    if not sep or kind not in ("strategy", "config"):
+        return None
+    if kind == "strategy":
+        if not rest:
+            raise ConfigError("--swap", f"{slot}={text}", "name a strategy: strategy:NAME")
+        return rest, {}
+    path, _, wanted = rest.partition("#")
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError("--swap", f"{slot}={text}", f"cannot read the config: {exc}") from None
+    entries = [e for e in raw.get("strategies", []) if isinstance(e, dict) and "name" in e]
+    by_id = {str(e.get("id") or e["name"]): e for e in entries}
+    pick = wanted or (slot if slot in by_id else "")
+    if not pick and len(by_id) == 1:
+        pick = next(iter(by_id))
+    if pick not in by_id:
+        raise ConfigError(
+            "--swap", f"{slot}={text}", f"name one of its slots with #SLOT ({sorted(by_id)})"
+        )
+    entry = by_id[pick]
+    return str(entry["name"]), dict(entry.get("params") or {})
+
+
 def trades_of(log: Path, slots: set[str] | None = None) -> list[TradeRow]:
     """The ``trade`` events of a log (of ``slots`` only, when given)."""
     out = []
@@ -137,11 +188,12 @@ def what_if(
     end: int | None = None,
     out: str | Path | None = None,
 ) -> WhatIf:
-    """Replay a run with slot A trading slot B's recorded decisions inside ``[start, end]``.
+    """Replay a run with slot A trading slot B's decisions inside ``[start, end]``.
 
     Args:
         run_dir: The recorded run folder.
-        swap: Slot -> recorded slot whose decisions it takes.
+        swap: Slot -> recorded slot whose decisions it takes, or a live strategy
+            (``strategy:NAME``, ``config:PATH#SLOT``; :func:`live_target`).
         start: First market time (ns) of the window, or None for the run's start.
         end: Last market time (ns) of the window, or None for the run's end.
         out: Folder for the what-if replay's journal (default: a temporary folder).
@@ -156,10 +208,18 @@ def what_if(
         raise ConfigError("--swap", swap, "name at least one A=B")
     if start is not None and end is not None and end < start:
         raise ConfigError("--to", end, "is before --from")
+    live = {}
+    recorded_swap = {}
+    for a, b in swap.items():
+        target = live_target(a, b)
+        if target is None:
+            recorded_swap[a] = b
+        else:
+            live[a] = target
     with tempfile.TemporaryDirectory(prefix="papertape-whatif-") as scratch:
         recorded = replay_run(run_dir, out=Path(scratch) / "recorded")
         before_trades = trades_of(recorded.journal, set(swap))
-    replayed = replay_run(run_dir, swap=swap, window=(start, end), out=out)
+    replayed = replay_run(run_dir, swap=recorded_swap, window=(start, end), live=live, out=out)
     after_trades = trades_of(replayed.journal, set(swap))
     removed, added, resized = compare_trades(before_trades, after_trades)
     return WhatIf(

@@ -22,7 +22,9 @@ Where a run's P&L came from, read from its journal (no replay, no model):
     ("holding"); edge = earned - holding (docs/journal.md defines it exactly);
   * LLM traders: stated confidence against whether the trade it opened made money (Brier,
     ECE, reliability table), invalid decisions by reason code and month;
-  * shield trips and vetoes.
+  * shield trips and vetoes, and what each veto and each halt's cut saved or cost: the
+    position kept out of the book, marked until the slot's next decision or the shield's
+    re-arming (positive = saved; docs/journal.md).
 
   papertape journal stats journals/demo-2efb7c9c8a1d
   papertape journal stats journals/demo-2efb7c9c8a1d --from 2008-01-01 --to 2008-12-31
@@ -153,7 +155,39 @@ def _stats(args: argparse.Namespace) -> int:
     for sid, reasons in stats.invalid.items():
         text = ", ".join(f"{k} {n}" for k, n in sorted(reasons.items()))
         console.print(f"{sid}: invalid decisions (forced HOLD): {text}", markup=False)
+    for sid, used in stats.memory.items():
+        console.print(
+            f"{sid}: {used['decisions']} decisions recalled {used['recalled']} past situations "
+            f"({used['distinct']} distinct; ids in each llm_decision's memory)",
+            markup=False,
+            highlight=False,
+        )
     for key, n in {**stats.shield_trips, **stats.vetoes}.items():
         what = "trips" if key in stats.shield_trips else "vetoes"
         console.print(f"shield {what}: {key}: {n}", markup=False, highlight=False)
+    if stats.shield_effects:
+        table = _table(
+            "what the shields saved (+) or cost (-)", ("shield", "vetoes", "cuts", "saved")
+        )
+        for key, row in stats.shield_saved().items():
+            table.add_row(
+                key, str(int(row["vetoes"])), str(int(row["cuts"])), f"{row['saved']:+,.2f}"
+            )
+        console.print(table)
+        table = _table(
+            f"largest {args.top} shield actions",
+            ("time", "trader", "shield", "action", "symbol", "qty", "until", "saved"),
+        )
+        for e in sorted(stats.shield_effects, key=lambda e: -abs(e.saved))[: args.top]:
+            table.add_row(
+                _day(e.time),
+                e.strategy,
+                e.shield,
+                e.action,
+                e.symbol,
+                f"{e.qty:+,.4g}",
+                _day(e.until),
+                f"{e.saved:+,.2f}",
+            )
+        console.print(table)
     return 0

@@ -1,4 +1,4 @@
-"""``papertape journal whatif``: slot A trades slot B's recorded decisions inside a window."""
+"""``papertape journal whatif``: slot A trades slot B's (or a live strategy's) decisions."""
 
 from __future__ import annotations
 
@@ -23,12 +23,23 @@ and no strategy is called): unchanged, and with A served B's recorded decisions 
 and --to (its own outside; decisions are target positions, so A keeps what it holds when the
 window opens until B's next decision moves it). Costs, sizers and shields are the recorded ones.
 
+B may also be a strategy run live in A's slot inside the window: strategy:NAME (its default
+parameters) or config:PATH#SLOT (that config slot's strategy and parameters; #SLOT may be left
+out when the config has one strategy or a slot named A). It is built and decides for real on
+every snapshot in the window (an LLM trader asks its model, or its cache); outside the window
+A replays its own recorded decisions, with its recorded sizer, shields and cash.
+
 Prints each slot's metrics, recorded vs what-if and the difference, then A's round trips that
 changed (only in the recorded run: "-", only in the what-if: "+"); round trips with the same
 times but another size (a sizer working from other equity) are summed on one line.
 
   papertape journal whatif journals/demo-2efb7c9c8a1d --swap sma_50_200=sma_20_100 \\
       --from 2008-01-01 --to 2008-12-31
+  papertape journal whatif journals/demo-2efb7c9c8a1d --swap sma_20_100=strategy:buy_and_hold \
+      --from 2008-01-01 --to 2008-12-31
+  papertape journal whatif journals/demo-2efb7c9c8a1d \
+      --swap sma_20_100=config:configs/llm-local.toml#gemma_moderate \
+      --from 2008-01-01 --to 2008-03-31
 """
 
 
@@ -36,13 +47,17 @@ def add_whatif(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     """Add ``journal whatif`` to the journal command group."""
     p = cmds.add_parser(
         "whatif",
-        help="slot A trades slot B's recorded decisions in a window; what changes",
+        help="slot A trades slot B's recorded decisions (or a live strategy) in a window",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument(
-        "--swap", action="append", required=True, metavar="A=B", help="repeatable; required"
+        "--swap",
+        action="append",
+        required=True,
+        metavar="A=B",
+        help="B: a recorded slot, strategy:NAME or config:PATH#SLOT; repeatable; required",
     )
     p.add_argument("--from", dest="start", metavar="DATE", help="window start (ISO, UTC)")
     p.add_argument("--to", dest="end", metavar="DATE", help="window end, inclusive (ISO, UTC)")
@@ -80,7 +95,7 @@ def _trade(t: TradeRow) -> dict[str, Any]:
 
 
 def _whatif(args: argparse.Namespace) -> int:
-    from papertape.analysis.journal.whatif import parse_when, what_if
+    from papertape.analysis.journal.whatif import live_target, parse_when, what_if
 
     start, end = parse_when(args.start), parse_when(args.end, end=True)
     result = what_if(args.run_dir, _swaps(args.swap), start=start, end=end, out=args.out)
@@ -143,5 +158,7 @@ def _whatif(args: argparse.Namespace) -> int:
             f"(the sizer saw other equity): P&L {delta:+,.2f} in all (--json lists them)",
             highlight=False,
         )
-    console.print(f"what-if journal: {result.journal} · no model called", highlight=False)
+    live = [f"{a}={b}" for a, b in result.swap.items() if live_target(a, b) is not None]
+    ran = f"ran live in the window: {', '.join(live)}" if live else "no model called"
+    console.print(f"what-if journal: {result.journal} · {ran}", highlight=False)
     return 0

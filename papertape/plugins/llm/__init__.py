@@ -9,6 +9,7 @@ configuration and the journal.
 from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter
 from papertape.plugins.llm.cache import CacheEntry, ResponseCache, request_key
 from papertape.plugins.llm.chain import FALLBACK_CODES, ModelLink
+from papertape.plugins.llm.memory import MemoryIndex, Situation
 from papertape.plugins.llm.multi_agent import MultiAgentTrader
 from papertape.plugins.llm.prompt import PERSONAS, Prompt, PromptSettings, build_prompt
 from papertape.plugins.llm.providers import (
@@ -48,6 +49,7 @@ __all__ = [
     "LlmResponse",
     "LlmTrader",
     "LocalProvider",
+    "MemoryIndex",
     "ModelLink",
     "MultiAgentTrader",
     "OllamaProvider",
@@ -58,6 +60,7 @@ __all__ = [
     "RateLimiter",
     "ReasonCode",
     "ResponseCache",
+    "Situation",
     "SwitcherTrader",
     "TradeDecision",
     "build_prompt",

@@ -49,6 +49,18 @@ def check_params(p: SimpleNamespace, defaults: Mapping[str, Any], events: Sequen
         ("decode", p.decode in DECODE_MODES, f"must be one of {', '.join(DECODE_MODES)}"),
         ("min_confidence", 0.0 <= p.min_confidence <= 1.0, "must be in [0, 1]"),
         ("models", isinstance(p.models, (list, tuple, str)), "must be a list of models"),
+        ("memory", p.memory >= 0, "must be >= 0 (0 = no memory)"),
+        ("memory_horizon", p.memory_horizon >= 1, "must be >= 1 bar"),
+        (
+            "memory_from",
+            isinstance(p.memory_from, (list, tuple, str)),
+            "must be a list of run folders",
+        ),
+        (
+            "memory_from",
+            p.memory == 0 or bool(p.memory_from),
+            "memory = k needs memory_from: run folders, or folders of run folders",
+        ),
         (
             "decode",
             p.provider == "local" or p.decode in ("auto", "chat"),
@@ -60,6 +72,8 @@ def check_params(p: SimpleNamespace, defaults: Mapping[str, Any], events: Sequen
             raise ConfigError(f"params.{key}", getattr(p, key), why)
     if isinstance(p.models, str):  # from the command line: a comma-separated list
         p.models = [m.strip() for m in p.models.split(",") if m.strip()]
+    if isinstance(p.memory_from, str):
+        p.memory_from = [m.strip() for m in p.memory_from.split(",") if m.strip()]
     link_specs(vars(p), p.models, defaults)  # raises on a malformed chain
     bad = [e for e in events if e not in EVENTS]
     if bad:

@@ -26,11 +26,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from papertape.engine.indicators import rsi, sma
+from papertape.plugins.llm.memory import memory_lines
 from papertape.plugins.llm.prompt import DAY_NS, Prompt, PromptSettings
 
 if TYPE_CHECKING:
     from papertape.engine.portfolio import PortfolioView
     from papertape.engine.snapshot import Snapshot
+    from papertape.plugins.llm.memory import Situation
 
 __all__ = [
     "CONTEXT",
@@ -179,9 +181,17 @@ def build_completion_prompt(
     snap: Snapshot,
     portfolio: PortfolioView,
     settings: PromptSettings,
+    memory: Sequence[Situation] = (),
 ) -> Prompt:
-    """The few-shot document (as ``system``) and today's context and opener (as ``user``)."""
+    """The few-shot document (as ``system``) and today's context and opener (as ``user``).
+
+    Recalled past situations (``memory``) go into ``user``, before today's context: the
+    calibrated decoder measures its prior on ``system`` alone, so the memory's pull on the
+    action is not divided out again.
+    """
     times = snap.window("time", 1)
     data_time = int(times[-1]) if len(times) else snap.time
-    user = f"{CONTEXT}{context_line(snap, portfolio, settings)}\nDecision: {DECISION_OPENER}"
-    return Prompt(completion_header(settings), user, data_time)
+    recalled = memory_lines(memory, settings.interval_ns < DAY_NS)
+    head = "\n".join(recalled) + "\n\n" if recalled else ""
+    user = f"{head}{CONTEXT}{context_line(snap, portfolio, settings)}\nDecision: {DECISION_OPENER}"
+    return Prompt(completion_header(settings), user, data_time, tuple(m.id for m in memory))

@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from papertape.engine.indicators import atr, bollinger, macd, rsi, sma
+from papertape.plugins.llm.memory import memory_lines
 
 if TYPE_CHECKING:
     from papertape.engine.portfolio import PortfolioView
     from papertape.engine.snapshot import Snapshot
+    from papertape.plugins.llm.memory import Situation
 
 __all__ = [
     "PERSONAS",
@@ -114,11 +116,16 @@ class PromptSettings:
 
 @dataclass(frozen=True, slots=True)
 class Prompt:
-    """A rendered prompt and the newest timestamp of the data inside it."""
+    """A rendered prompt, the newest timestamp of the data inside it, the memories it shows.
+
+    ``memory`` holds the ids of the recalled past situations (``<run>#<seq>``), journaled
+    with the decision.
+    """
 
     system: str
     user: str
     data_time: int
+    memory: tuple[str, ...] = ()
 
     @property
     def sha256(self) -> str:
@@ -268,6 +275,7 @@ def build_prompt(
     plans: Mapping[str, ExitPlan] | None = None,
     opened_by: Mapping[str, str] | None = None,
     outcomes: Sequence[Outcome] = (),
+    memory: Sequence[Situation] = (),
 ) -> Prompt:
     """Render the system and user prompt for a decision on ``snap.symbol``.
 
@@ -278,6 +286,8 @@ def build_prompt(
         plans: Exit plans of open positions, by symbol.
         opened_by: Decision ids that opened the open positions, by symbol.
         outcomes: The trader's closed trades so far (only ones closed by now).
+        memory: Recalled past situations (:mod:`plugins.llm.memory`), shown before the
+            portfolio.
 
     Returns:
         The prompt and the newest timestamp of the data it contains.
@@ -298,6 +308,9 @@ def build_prompt(
     regime = snap.annotations.get("regime")
     if regime is not None:
         lines.append(f"Market regime (annotated): {regime}.")
+    recalled = memory_lines(memory, intraday)
+    if recalled:
+        lines += ["", *recalled]
     book = _portfolio(snap, portfolio, plans or {}, opened_by or {}, intraday)
     lines += ["", "Your portfolio:", *book]
     reflection = _reflection(
@@ -306,4 +319,5 @@ def build_prompt(
     if reflection:
         lines += ["", *reflection]
     lines += ["", f"Decide now for {sym}."]
-    return Prompt(system_prompt(settings), "\n".join(lines), data_time)
+    ids = tuple(m.id for m in memory)
+    return Prompt(system_prompt(settings), "\n".join(lines), data_time, ids)

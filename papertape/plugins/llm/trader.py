@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from papertape.engine.errors import ConfigError
 from papertape.engine.events import LlmDecision
 from papertape.engine.execution.orders import OrderRole, Signal, Target
 from papertape.engine.strategy import Strategy, StrategyContext
@@ -52,6 +53,7 @@ from papertape.plugins.llm.fewshot import (
     build_completion_prompt,
     restrict_actions,
 )
+from papertape.plugins.llm.memory import MIN_BARS, MemoryIndex, Situation, market_features
 from papertape.plugins.llm.outcomes import TradeLinker
 from papertape.plugins.llm.prompt import (
     DAY_NS,
@@ -79,6 +81,8 @@ if TYPE_CHECKING:
 __all__ = ["CACHE_ENV", "Consulted", "LlmTrader"]
 
 CACHE_ENV = "PAPERTAPE_LLM_CACHE"
+# Arena blind tapes start in year 2200 (papertape.arena.blind.BLIND_YEAR): no memory there.
+BLIND_START = 7_258_118_400 * 10**9
 SCHEMA = decision_schema()
 
 
@@ -124,6 +128,10 @@ class LlmTrader(Strategy):
             options); asked in turn while a call fails, times out or is refused.
         min_confidence: act only when the decision's confidence is at least this, else
             HOLD with ``low_confidence`` (0 = always act).
+        memory, memory_from, memory_horizon: show the ``memory`` past situations most like
+            now from the runs in ``memory_from`` (run folders or folders of them), each with
+            its outcome over at most ``memory_horizon`` bars (0 = no memory;
+            :mod:`plugins.llm.memory`).
         decode: how a local model decides: ``chat`` (chat prompt, JSON grammar), ``fewshot``
             (few-shot completion, grammar), ``calibrated`` (few-shot, action scored and
             calibrated); ``auto`` = ``calibrated`` for the packaged base model, else ``chat``.
@@ -164,6 +172,9 @@ class LlmTrader(Strategy):
         "price_out": -1.0,
         "models": (),
         "min_confidence": 0.0,
+        "memory": 0,
+        "memory_from": (),
+        "memory_horizon": 20,
     }
 
     def validate(self) -> None:
@@ -221,6 +232,16 @@ class LlmTrader(Strategy):
         self._n = 0
         self._on_exit = "exit" in self._events()
         self._on_regime = "regime" in self._events()
+        self.memory: MemoryIndex | None = None
+        if p.memory > 0:  # built once here; each decision only queries it
+            self.memory = MemoryIndex(p.memory_from, p.memory_horizon)
+            if not len(self.memory):  # a wrong path must not pass for "memory did not help"
+                why = "; ".join(f"{k}: {v}" for k, v in self.memory.skipped.items())
+                raise ConfigError(
+                    "params.memory_from",
+                    list(p.memory_from),
+                    f"holds no past decision to recall ({why or 'no run folder found'})",
+                )
 
     def _cache_dir(self) -> Path:
         if self.p.cache_dir:
@@ -279,6 +300,9 @@ class LlmTrader(Strategy):
             "max_tokens": self.p.budget_tokens,
             "max_cost": self.p.budget_cost,
         }
+        memory: MemoryIndex | None = getattr(self, "memory", None)
+        if memory is not None:
+            out["memory"] = {"situations": len(memory), "skipped": len(memory.skipped)}
         return out
 
     # ---------------------------------------------------------------------------------------
@@ -327,6 +351,7 @@ class LlmTrader(Strategy):
                 round(entry.cost, 8),
                 len(entry.text),
                 len(entry.text) > self.p.journal_raw_chars,
+                prompt.memory,
             )
             self.counters.record(code, action)
             await turn.wait()
@@ -360,8 +385,9 @@ class LlmTrader(Strategy):
     ) -> tuple[Prompt, LlmRequest]:
         """The prompt and request for one model of the chain (few-shot or chat prompt)."""
         schema = SCHEMA
+        memory = self._recall(snap, portfolio)
         if link.completion:
-            prompt = build_completion_prompt(snap, portfolio, self._settings)
+            prompt = build_completion_prompt(snap, portfolio, self._settings, memory)
             actions = allowed_actions(portfolio.qty(snap.symbol), self.p.allow_short)
             schema = restrict_actions(SCHEMA, actions)
         else:
@@ -372,6 +398,7 @@ class LlmTrader(Strategy):
                 plans=self._plans,
                 opened_by=self.linker.opened_by(),
                 outcomes=self.linker.outcomes,
+                memory=memory,
             )
         request = LlmRequest(
             prompt.system,
@@ -383,6 +410,19 @@ class LlmTrader(Strategy):
             self.p.max_output_tokens,
         )
         return prompt, request
+
+    def _recall(self, snap: Snapshot, portfolio: PortfolioView) -> list[Situation]:
+        """The past situations most like this one whose outcome was known by now."""
+        if self.memory is None or snap.time >= BLIND_START:
+            return []  # a blind tape's shifted dates cannot say what was known when
+        features = market_features(snap.window("close", MIN_BARS))
+        if features is None:
+            return []
+        held = portfolio.qty(snap.symbol)
+        position = (held > 0.0) - (held < 0.0)
+        regime = snap.annotations.get("regime")
+        label = None if regime is None else str(regime)
+        return self.memory.recall(self.p.memory, snap.time, features, position, label)
 
     def _confident(self, decision: TradeDecision, detail: str) -> tuple[ReasonCode, str]:
         """``low_confidence`` when an action's stated confidence is under ``min_confidence``."""

@@ -4,7 +4,8 @@
 bar symbol) and serves them, rebuilt as :class:`Signal` objects (order type, price, brackets,
 size hint and reason as recorded), whenever the engine asks a slot to decide; where the strategy
 decided nothing it serves an empty list. ``swap={"A": "B"}`` gives slot A the recorded decisions
-of slot B (what-if).
+of slot B (what-if); ``live={"A"}`` lets slot A's own strategy object (a real one the caller put
+in the slot) decide inside the window, and serves A's recorded decisions outside it.
 
 No model and no strategy runs in a replay, and none is even built: every slot is filled by a
 :class:`RecordedSlot` placeholder (registry name ``recorded``) whatever its config names, so an
@@ -79,6 +80,8 @@ class RecordedDecisions:
         window: ``(start, end)`` in ns (either may be None: open-ended): the swap applies only
             to snapshots with ``start <= time <= end``; outside it a slot replays its own
             decisions. None: the swap applies to the whole run.
+        live: Slots whose strategy decides for real inside the window (no answer is served
+            there, so the engine calls the strategy); outside it they replay their own.
 
     Raises:
         ConfigError: ``swap`` names a slot the journal does not record.
@@ -89,9 +92,11 @@ class RecordedDecisions:
         records: Iterable[Mapping[str, Any]],
         swap: Mapping[str, str] | None = None,
         window: tuple[int | None, int | None] | None = None,
+        live: Iterable[str] = (),
     ) -> None:
         self.swap = dict(swap or {})
         self.window = window
+        self.live = frozenset(live)
         self._signals: dict[Key, list[Mapping[str, Any]]] = defaultdict(list)
         self._notes: dict[Key, list[Mapping[str, Any]]] = defaultdict(list)
         self._slots: dict[str, RecordedSlot] = {}
@@ -110,12 +115,17 @@ class RecordedDecisions:
         if self.strategies and unknown:
             raise ConfigError("swap", sorted(unknown), f"not a recorded slot ({self.strategies})")
 
+    def inside(self, time: int) -> bool:
+        """Whether ``time`` lies in the swap's window (always, without a window)."""
+        if self.window is None:
+            return True
+        start, end = self.window
+        return (start is None or time >= start) and (end is None or time <= end)
+
     def source(self, slot: str, time: int | None = None) -> str:
         """The recorded slot whose decisions ``slot`` replays (at ``time``, if given)."""
-        if time is not None and self.window is not None:
-            start, end = self.window
-            if (start is not None and time < start) or (end is not None and time > end):
-                return slot
+        if time is not None and not self.inside(time):
+            return slot
         return self.swap.get(slot, slot)
 
     def attach(self, slot: RecordedSlot) -> None:
@@ -125,6 +135,8 @@ class RecordedDecisions:
     @hookimpl
     def papertape_decision(self, strategy_id: str, snapshot: Snapshot) -> object | None:
         """The recorded decision of the slot's source for this snapshot ([] for none)."""
+        if strategy_id in self.live and self.inside(snapshot.time):
+            return None  # the slot's real strategy decides
         key = (self.source(strategy_id, snapshot.time), snapshot.time, snapshot.symbol)
         records = self._signals.get(key, ())
         notes = self._notes.get(key)

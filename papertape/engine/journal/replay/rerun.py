@@ -34,7 +34,9 @@ from papertape.engine.journal.writer import JournalStore
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from papertape.engine.registry import Catalog
     from papertape.engine.session import SessionResult
+    from papertape.engine.strategy import Strategy
 
 __all__ = ["ReplayResult", "first_difference", "replay_run"]
 
@@ -93,6 +95,7 @@ def replay_run(
     cash: float | None = None,
     swap: Mapping[str, str] | None = None,
     window: tuple[int | None, int | None] | None = None,
+    live: Mapping[str, tuple[str, Mapping[str, Any]]] | None = None,
     out: str | Path | None = None,
 ) -> ReplayResult:
     """Re-run a recorded session from its journal's decisions; no model or strategy is called.
@@ -104,6 +107,9 @@ def replay_run(
         cash: Initial cash of every strategy instead of the recorded.
         swap: Slot -> recorded slot whose decisions it takes (what-if).
         window: ``(start, end)`` market times in ns limiting the swap (None ends are open).
+        live: Slot -> ``(strategy name, params)`` of a strategy built and run for real in
+            that slot inside ``window`` (what-if with a live strategy or LLM); outside the
+            window the slot replays its own recorded decisions.
         out: Folder for the replay's journal (default: a new temporary folder).
 
     Raises:
@@ -134,9 +140,11 @@ def replay_run(
     ids = [s.slot_id for s in config.strategies]
     swap = dict(swap or {})
     _check_swap(swap, ids)
-    decisions = RecordedDecisions(records, swap, window)
+    live = dict(live or {})
+    _check_swap({a: a for a in live}, ids)
+    decisions = RecordedDecisions(records, swap, window, live)
     regimes = RecordedRegimes(records)
-    changed = any(x is not None for x in (fees_bps, slippage_bps, cash)) or bool(swap)
+    changed = any(x is not None for x in (fees_bps, slippage_bps, cash)) or bool(swap or live)
     target = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="papertape-replay-"))
     where = manifest.cwd if os.path.isdir(manifest.cwd) else os.getcwd()
     with contextlib.chdir(where):
@@ -159,8 +167,11 @@ def replay_run(
             except ConfigError as exc:
                 raise ConfigError(f"strategies.{i}.{exc.key}", exc.value, exc.reason) from None
             stand_in = placeholders[sc.slot_id] = RecordedSlot(decisions)
+            strategy: Strategy = stand_in
+            if sc.slot_id in live:
+                strategy = _live_strategy(catalog, sc.slot_id, *live[sc.slot_id])
             initial = cash if cash is not None else sc.initial_cash or config.run.initial_cash
-            slots.append(SlotSpec(sc.slot_id, stand_in, sizer, shields, sc.symbols, initial))
+            slots.append(SlotSpec(sc.slot_id, strategy, sizer, shields, sc.symbols, initial))
         global_shields = [catalog.shield(r.name)(**r.params) for r in config.shields]
         pm.register(decisions, "papertape.replay.decisions")
         if regimes:
@@ -188,6 +199,14 @@ def replay_run(
     session = results_of(engine, seconds, writer)
     difference = first_difference(folder / LOG_NAME, writer.path)
     return ReplayResult(session, writer.path, changed, difference)
+
+
+def _live_strategy(catalog: Catalog, slot: str, name: str, params: Mapping[str, Any]) -> Strategy:
+    """Build the strategy that runs for real in ``slot`` (a what-if's live swap)."""
+    try:
+        return catalog.strategy(name)(**params)
+    except ConfigError as exc:
+        raise ConfigError(f"--swap {slot}: {exc.key}", exc.value, exc.reason) from None
 
 
 def metrics_row(session: SessionResult) -> dict[str, dict[str, Any]]:

@@ -87,7 +87,12 @@ def _next_token_probs(llm: Any, text: str, actions: Sequence[str]) -> dict[str, 
 
 
 def _position_of(prompt: str) -> str:
-    line = prompt.split("\n", 1)[0]
+    """The position part of today's context line (the last ``Context:`` line).
+
+    Recalled memories may come before it.
+    """
+    contexts = [ln for ln in prompt.split("\n") if ln.startswith(CONTEXT)]
+    line = contexts[-1] if contexts else prompt.split("\n", 1)[0]
     return line.rsplit("position: ", 1)[-1] if "position: " in line else "none"
 
 
