@@ -50,6 +50,34 @@ def test_max_drawdown_reduce_only_release_then_halt() -> None:
     assert sh.on_step(200.0, 0, 7) is None and sh.state is ShieldState.HALTED  # halt is final
 
 
+def test_max_drawdown_flat_in_reduce_only_stays_tripped_without_rearm() -> None:
+    sh = MaxDrawdownShield(reduce_only_at=0.10, halt_at=0.50, release_at=0.05)
+    sh.on_step(100.0, 0, 1)
+    assert sh.on_step(85.0, 0, 2) is not None  # 15 %: reduce-only, the trader goes flat
+    assert all(sh.on_step(85.0, 0, s) is None for s in range(3, 500))  # flat: never recovers
+    assert sh.state is ShieldState.REDUCE_ONLY
+
+
+def test_max_drawdown_rearms_after_n_steps_from_a_fresh_high_water_mark() -> None:
+    sh = MaxDrawdownShield(reduce_only_at=0.10, halt_at=0.50, release_at=0.05, rearm_after=5)
+    sh.on_step(100.0, 0, 1)
+    assert sh.on_step(85.0, 0, 2) is not None
+    assert [sh.on_step(85.0, 0, s) for s in range(3, 7)] == [None] * 4  # steps 3-6: < 5 since
+    rearmed = sh.on_step(85.0, 0, 7)
+    assert rearmed is not None and rearmed.state is ShieldState.NORMAL
+    assert "re-armed after 5 steps" in rearmed.reason and sh.high_water == 85.0
+    assert sh.allow(intent(+5.0)) == (5.0, "")
+    # the drawdown is measured from 85 now: 10 % below it trips again, counted afresh
+    again = sh.on_step(76.4, 0, 8)
+    assert again is not None and again.state is ShieldState.REDUCE_ONLY
+    assert sh.on_step(76.4, 0, 12) is None and sh.on_step(76.4, 0, 13) is not None
+
+
+def test_max_drawdown_rearm_needs_whole_steps() -> None:
+    with pytest.raises(ConfigError, match="rearm_after"):
+        MaxDrawdownShield(rearm_after=2.5)
+
+
 def test_max_drawdown_rejects_unordered_thresholds() -> None:
     with pytest.raises(ConfigError, match="halt_at"):
         MaxDrawdownShield(reduce_only_at=0.3, halt_at=0.2)
