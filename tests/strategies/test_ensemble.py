@@ -85,9 +85,11 @@ def test_a_threshold_keeps_a_split_vote_flat() -> None:
 
 def test_a_failing_member_drops_out_and_is_journaled() -> None:
     sigs, rec = _targets("t_bull:fail_from=1@5; t_bear@1", allow_short=True, max_member_errors=2)
-    failed = [e for e in rec.events if e.kind == "strategy_failed"]
-    assert [e.strategy for e in failed] == ["s/t_bull", "s/t_bull"]
-    assert "rest of the run" in failed[-1].error
+    dropped = rec.kinds("member_dropped")
+    assert [(e.strategy, e.member, e.reason) for e in dropped] == [("s", "t_bull", "failed")] * 2
+    assert [e.errors_so_far for e in dropped] == [1, 2]
+    assert "member broke" in dropped[0].detail and "rest of the run" in dropped[-1].detail
+    assert not rec.kinds("strategy_failed")  # the ensemble slot itself did not fail
     # bull fails before it ever votes; the bear alone decides from bar 3
     assert [t for _, t in sigs] == [Target.SHORT]
     assert not [e for e in rec.events if e.kind == "strategy_disabled"]

@@ -124,8 +124,15 @@ class RecordedDecisions:
 
     @hookimpl
     def papertape_decision(self, strategy_id: str, snapshot: Snapshot) -> object | None:
-        """The recorded decision of the slot's source for this snapshot ([] for none)."""
-        key = (self.source(strategy_id, snapshot.time), snapshot.time, snapshot.symbol)
+        """The recorded decision of the slot's source for this snapshot ([] for none).
+
+        None (the strategy decides itself) for an id the journal does not record and no swap
+        names: e.g. an ensemble voter whose members, and only they, replay recorded traders.
+        """
+        source = self.source(strategy_id, snapshot.time)
+        if self.strategies and source not in self.strategies:
+            return None
+        key = (source, snapshot.time, snapshot.symbol)
         records = self._signals.get(key, ())
         notes = self._notes.get(key)
         if notes is None:
