@@ -114,7 +114,7 @@ def register_train(tsub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def register_evaluate(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``evaluate sizer`` to the ``evaluate`` group."""
+    """Add ``evaluate sizer`` and ``evaluate lstm`` to the ``evaluate`` group."""
     p = esub.add_parser(
         "sizer",
         help="walk-forward comparison of the RL sizer with fixed sizing rules",
@@ -126,6 +126,9 @@ def register_evaluate(esub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--seeds", default="1,2,3", metavar="A,B,..", help="PPO seeds")
     p.add_argument("--models-dir", metavar="DIR", help="keep the trained policies here")
     p.set_defaults(handler=_evaluate)
+    from papertape.engine.cli.lstm import register_evaluate_lstm
+
+    register_evaluate_lstm(esub)
 
 
 @contextmanager
