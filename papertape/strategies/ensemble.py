@@ -54,6 +54,7 @@ from papertape.ml.ensemble import LearnedWeights
 if TYPE_CHECKING:
     from papertape.engine.portfolio import PortfolioView
     from papertape.engine.snapshot import Snapshot
+    from papertape.plugins.llm.sequencer import Turn
 
 __all__ = ["EnsembleVoter", "Member", "parse_members"]
 
@@ -199,6 +200,12 @@ class EnsembleVoter(Strategy):
         # the engine's papertape_decision hook (None when no plugin supplies decisions)
         self._substitute: Callable[..., Any] | None = getattr(ctx, "substitute", None)
         self._memory = TargetMemory()
+        # Drop-out records of a slow vote are emitted in the engine's order of slow decisions
+        # (the LLM traders' sequencer), so the journal never depends on who answered first.
+        from papertape.plugins.llm.sequencer import EmitSequencer, sequencer_for
+
+        live = bool(getattr(ctx, "live", False))
+        self._sequencer = EmitSequencer() if live else sequencer_for(self._emit)
         names = _unique_names(self._specs)
         self.members = [
             Member(n, catalog.strategy(s)(**params), w)
@@ -269,7 +276,9 @@ class EnsembleVoter(Strategy):
                 self._drop(m, snap, "failed", f"{type(exc).__name__}: {exc}")
                 left.add(m.name)
         if waiting:
-            return _PendingVote(self._gather(snap, waiting, left), [aw for _, aw in waiting])
+            turn = self._sequencer.turn()  # after the members' own turns, before later slots'
+            vote = self._gather(snap, waiting, left, turn)
+            return _PendingVote(vote, [aw for _, aw in waiting])
         return self._conclude(snap, left)
 
     async def _bounded(self, awaitable: Awaitable[Any]) -> Any:
@@ -279,12 +288,31 @@ class EnsembleVoter(Strategy):
         return await awaitable
 
     async def _gather(
-        self, snap: Snapshot, waiting: list[tuple[Member, Awaitable[Any]]], left: set[str]
+        self,
+        snap: Snapshot,
+        waiting: list[tuple[Member, Awaitable[Any]]],
+        left: set[str],
+        turn: Turn,
     ) -> Signal | None:
-        """Await the slow members together, then vote."""
-        results = await asyncio.gather(
-            *(self._bounded(aw) for _, aw in waiting), return_exceptions=True
-        )
+        """Await the slow members together, then (in turn) journal drop-outs and vote."""
+        turn.started = True
+        try:
+            results = await asyncio.gather(
+                *(self._bounded(aw) for _, aw in waiting), return_exceptions=True
+            )
+            await turn.wait()
+            return self._settle(snap, waiting, results, left)
+        finally:
+            turn.finish()
+
+    def _settle(
+        self,
+        snap: Snapshot,
+        waiting: list[tuple[Member, Awaitable[Any]]],
+        results: list[Any],
+        left: set[str],
+    ) -> Signal | None:
+        """Take the slow members' answers (or drop them out), then vote."""
         for (m, _), res in zip(waiting, results, strict=True):
             if isinstance(res, TimeoutError):
                 limit = f"{float(self.p.member_timeout_s):g} s"

@@ -201,3 +201,41 @@ def test_members_decide_from_a_journal_through_the_recorded_decision_path() -> N
     ]
     dropped = rec.kinds("member_dropped")
     assert [(e.member, e.reason) for e in dropped] == [("t_never", "abstained")]
+
+
+class Quick(Strategy):
+    """A slow-path trader that answers at once and journals in its turn, as the LLM trader."""
+
+    name: ClassVar[str] = "t_quick"
+
+    def on_start(self, ctx: Any) -> None:
+        from papertape.plugins.llm.sequencer import sequencer_for
+
+        self.id, self.emit, self.seq, self.n = ctx.id, ctx.emit, sequencer_for(ctx.emit), 0
+
+    def on_bar(self, snap: Snapshot, portfolio: Any) -> Any:
+        self.n += 1
+        return self._decide(snap, self.seq.turn()) if self.n == 3 else None
+
+    async def _decide(self, snap: Snapshot, turn: Any) -> None:
+        turn.started = True
+        try:
+            await turn.wait()
+            self.emit(
+                LlmDecision(
+                    snap.time, self.id, "q", snap.symbol, "test", "quick", {}, "h", "k", "",
+                    None, "HOLD", "ok", "", 0.0, 0, 0, 0.0,
+                )
+            )  # fmt: skip
+        finally:
+            turn.finish()
+
+
+def test_drop_outs_are_journaled_in_slot_order_whoever_answers_first() -> None:
+    voter = EnsembleVoter(members="t_slow:mode=hold,delay=0.05@1")
+    engine, rec = make_engine(flat_bars(CLOSES), [("vote", voter), ("quick", Quick())])
+    engine.run_sync()
+    at_bar_3 = [e for e in rec.events if e.time == flat_bars(CLOSES).time[2]]
+    kinds = [(e.kind, e.strategy) for e in at_bar_3 if e.kind in ("member_dropped", "llm_decision")]
+    # the quick trader answered 50 ms earlier, but the ensemble's slot comes first
+    assert kinds == [("member_dropped", "vote"), ("llm_decision", "quick")]
