@@ -49,6 +49,7 @@ def test_window_metrics_are_what_papertape_run_gives_for_the_saved_config(
         assert w.max_drawdown == pytest.approx(ran["max_drawdown"], abs=1e-12)
         assert w.cagr == pytest.approx(ran["cagr"], abs=1e-12)
         assert w.trades == ran["trades"]
+        assert w.exposure == pytest.approx(ran["exposure"], abs=1e-12)
     lstm = next(w for w in evaluation.windows if w.contender == "lstm")
     assert lstm.trades > 0 and lstm.traded_notional > 0.0  # the model did trade
     # one year of daily bars, none of the warm-up bars
@@ -79,6 +80,7 @@ def test_pooled_table_has_the_paired_test_against_each_baseline(
             rows["lstm"]["sharpe"] - r["sharpe"], abs=0.02
         )
     assert rows["buy_and_hold"]["turnover"] == pytest.approx(1.0, abs=0.1)  # bought once
+    assert rows["buy_and_hold"]["exposure"] > 0.95 and 0.0 < rows["lstm"]["exposure"] < 1.0
     d = evaluation.direction
     assert d["n"] > 200 and 0.0 <= d["auc"] <= 1.0
 

@@ -100,7 +100,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         f"(base rate up {d['base_rate_up']:.3f})",
         title_justify="left",
     )
-    for col in ("contender", "Sharpe", "max DD", "CAGR", "turnover/yr", "trades"):
+    for col in ("contender", "Sharpe", "max DD", "CAGR", "turnover/yr", "trades", "in market"):
         table.add_column(col, justify="right")
     table.add_column("ΔSharpe LSTM − this [95 %]", justify="right")
     table.add_column("p", justify="right")
@@ -116,6 +116,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             f"{r['cagr']:+.1%}",
             f"{r['turnover']:.1f}",
             str(r["trades"]),
+            f"{r['exposure']:.0%}",
             diff,
             "" if "p_value" not in r else f"{r['p_value']:.3f}",
         )

@@ -54,6 +54,7 @@ class WindowResult:
     trades: int
     traded_notional: float
     initial_equity: float
+    exposure: float  # share of the window's bars with a position
     returns: NDArray[np.float64]
     journal: str | None
 
@@ -82,6 +83,7 @@ class LstmEvaluation:
                     "max_drawdown": round(w.max_drawdown, 4),
                     "cagr": round(w.cagr, 4),
                     "trades": w.trades,
+                    "exposure": round(w.exposure, 4),
                     "journal": w.journal,
                 }
                 for w in self.windows
@@ -181,6 +183,7 @@ def _window_results(year: int, result: SessionResult) -> list[WindowResult]:
                 m.trades,
                 notional[sid],
                 m.initial_equity,
+                m.exposure,
                 eq[1:] / eq[:-1] - 1.0,
                 None if result.journal_path is None else str(result.journal_path.parent),
             )
@@ -214,6 +217,9 @@ def _pooled(windows: list[WindowResult]) -> list[dict[str, Any]]:
             "cagr": round(summary.cagr, 4),
             "turnover": round(summary.turnover, 2),
             "trades": sum(w.trades for w in mine),
+            "exposure": round(
+                sum(w.exposure * len(w.returns) for w in mine) / max(len(chained[n]), 1), 3
+            ),
             "bars": len(chained[n]),
         }
         if n != LSTM:
