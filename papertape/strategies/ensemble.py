@@ -227,7 +227,9 @@ class EnsembleVoter(Strategy):
     # asking the members
     # ------------------------------------------------------------------------------------
 
-    def _drop(self, m: Member, snap: Snapshot, reason: str, detail: str) -> None:
+    def _drop(
+        self, m: Member, snap: Snapshot, reason: str, detail: str, awaited: bool = True
+    ) -> None:
         """Journal a member leaving this vote; failures and timeouts count as errors."""
         self.dropped[reason] += 1
         if reason != "abstained":
@@ -238,7 +240,7 @@ class EnsembleVoter(Strategy):
                 detail += " (out for the rest of the run)"
         if self._emit is not None:
             event = MemberDropped(
-                snap.time, self._ctx.id, m.name, snap.symbol, reason, detail, m.errors
+                snap.time, self._ctx.id, m.name, snap.symbol, reason, detail, m.errors, awaited
             )
             self._emit(event)
 
@@ -273,7 +275,7 @@ class EnsembleVoter(Strategy):
                     continue
                 self._take(m, sym, decision)
             except CONTAINED as exc:
-                self._drop(m, snap, "failed", f"{type(exc).__name__}: {exc}")
+                self._drop(m, snap, "failed", f"{type(exc).__name__}: {exc}", awaited=False)
                 left.add(m.name)
         if waiting:
             turn = self._sequencer.turn()  # after the members' own turns, before later slots'
