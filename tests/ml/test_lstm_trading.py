@@ -95,3 +95,14 @@ def test_evaluate_lstm_cli_prints_the_table(tmp_path: Path, capsys: Any) -> None
     assert [r["contender"] for r in got["pooled"]] == ["lstm", "buy_and_hold", "rule"]
     assert (tmp_path / "configs" / "oos-2003.toml").is_file()
     assert (tmp_path / "models" / "lstm-2003" / "v1" / "lstm.pt").is_file()
+
+
+def test_a_long_decided_in_the_warm_up_is_taken_when_the_window_opens(tmp_path: Path) -> None:
+    # enter = exit = 0: the model says "long" on every bar, warm-up included; the engine drops
+    # warm-up decisions, so the strategy must ask again once the window opens
+    spx = window(load_bars(SPX_FILE, symbol="SPX"), date_ns("2008-01-01"), date_ns("2012-01-01"))
+    ev = evaluate_lstm(spx, SPX_FILE, [2011], tmp_path, settings=TINY, enter=0.0, exit_below=0.0)
+    lstm = next(w for w in ev.windows if w.contender == "lstm")
+    hold = next(w for w in ev.windows if w.contender == "buy_and_hold")
+    assert lstm.exposure == pytest.approx(hold.exposure) and lstm.exposure > 0.95
+    np.testing.assert_allclose(lstm.returns, hold.returns, atol=1e-12)
