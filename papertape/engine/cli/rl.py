@@ -46,7 +46,8 @@ LSTM_HELP = """\
 Train an LSTM that gives P(close N bars ahead > close now) from causal OHLCV features. First a
 walk-forward evaluation (train before each test year, predict the year: accuracy, AUC, Brier),
 then a final fit on the bars up to --train-end, saved in the model registry. Trade it with the
-`lstm_direction` strategy (params: model, enter, exit).
+`lstm_direction` strategy (params: model, enter, exit). Its trading metrics out of sample,
+against buy-and-hold and an SMA crossover on the same windows: `papertape evaluate lstm`.
 
 example:
   papertape train lstm --data sp500_daily.csv --test-years 2012-2016 --train-end 2016-12-31
