@@ -125,3 +125,20 @@ def test_after_training_the_vote_follows_the_heaviest_member() -> None:
     for i, target in got:
         went_down = series.close[i] < series.close[i - 1]
         assert target is (Target.LONG if went_down else Target.FLAT)
+
+
+def test_the_shipped_ensemble_demo_learns_what_docs_rl_md_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pathlib import Path
+
+    from papertape.engine.config import load_config
+    from papertape.engine.session import run_session
+
+    monkeypatch.undo()  # the real catalog: the demo's members are built-in strategies
+    root = Path(__file__).resolve().parents[2]
+    result = run_session(load_config(root / "configs" / "ensemble-demo.toml"), journal=False)
+    stats = result.strategies["vote_learned"].stats
+    assert stats["learned_weights"]["rsi_reversion"] == 0.0
+    assert stats["hit_rates"]["sma_cross"] == pytest.approx(0.532, abs=5e-4)
+    assert result.strategies["vote_fixed"].metrics.trades == 63
