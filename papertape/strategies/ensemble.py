@@ -189,12 +189,33 @@ class EnsembleVoter(Strategy):
                         "params.train_end", self.p.train_end, "not a date like 2015-12-31"
                     ) from None
 
-    def on_start(self, ctx: StrategyContext) -> None:
-        """Build and start every member."""
+        self.members = self._build_members()
+
+    def _build_members(self) -> list[Member]:
+        """Every member, built now so a bad member parameter fails when the config loads.
+
+        Raises:
+            ConfigError: An unknown member strategy or a bad parameter (named with the member).
+        """
+        from papertape.engine.errors import PluginError
         from papertape.engine.registry import build_catalog, make_plugin_manager
 
         pm, broken = make_plugin_manager((), entry_points=False)
         catalog = build_catalog(pm, broken)
+        names = _unique_names(self._specs)
+        members = []
+        for name, (strategy, params, weight) in zip(names, self._specs, strict=True):
+            try:
+                members.append(Member(name, catalog.strategy(strategy)(**params), weight))
+            except ConfigError as exc:
+                key = f"params.members.{name}.{exc.key.removeprefix('params.')}"
+                raise ConfigError(key, exc.value, exc.reason) from None
+            except PluginError as exc:
+                raise ConfigError("params.members", strategy, str(exc)) from None
+        return members
+
+    def on_start(self, ctx: StrategyContext) -> None:
+        """Start every member."""
         self._ctx = ctx
         self._emit: Callable[[Any], None] | None = getattr(ctx, "emit", None)
         # the engine's papertape_decision hook (None when no plugin supplies decisions)
@@ -206,11 +227,6 @@ class EnsembleVoter(Strategy):
 
         live = bool(getattr(ctx, "live", False))
         self._sequencer = EmitSequencer() if live else sequencer_for(self._emit)
-        names = _unique_names(self._specs)
-        self.members = [
-            Member(n, catalog.strategy(s)(**params), w)
-            for n, (s, params, w) in zip(names, self._specs, strict=True)
-        ]
         self.failures = 0
         self.abstentions = 0
         self.dropped = {"failed": 0, "timeout": 0, "abstained": 0}

@@ -103,3 +103,15 @@ def test_members_parse_and_bad_specs_are_refused() -> None:
     for bad in ("", "a@-1", "a:x@1"):
         with pytest.raises(ConfigError, match="members"):
             parse_members(bad)
+
+
+def test_a_bad_member_is_refused_when_the_config_loads_naming_the_member(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(ConfigError, match=r"params\.members\.t_bull\.conf"):
+        EnsembleVoter(members="t_bear; t_bull:conf=high")
+    monkeypatch.undo()  # the real catalog
+    with pytest.raises(ConfigError, match="unknown strategy 'no_such_strategy'"):
+        EnsembleVoter(members="sma_cross; no_such_strategy")
+    with pytest.raises(ConfigError, match=r"params\.members\.sma_cross#2\.slow"):
+        EnsembleVoter(members="sma_cross; sma_cross:fast=10,slow=5")
