@@ -40,6 +40,7 @@ __all__ = [
     "FeedSummary",
     "LlmDecision",
     "LlmOutcome",
+    "MemberDropped",
     "MessageRejected",
     "OcoCancelled",
     "OrderCancelled",
@@ -340,6 +341,28 @@ class LlmOutcome(Event):
     bars_held: int
     closed_by: str
     order_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberDropped(Event):
+    """A member of an ensemble voter left one vote: it failed, timed out or abstained.
+
+    ``reason`` is ``failed`` (its code raised or returned something that is not a signal),
+    ``timeout`` (its awaitable decision took longer than the ensemble's ``member_timeout_s``)
+    or ``abstained`` (it was asked and answered nothing: an LLM trader's HOLD). Failures and
+    timeouts count towards the ensemble's ``max_member_errors``. ``awaited`` says whether the
+    member's decision was an awaitable; journal replay uses it to re-emit the record where the
+    ensemble did (at once, or in the moment's round of slow decisions).
+    """
+
+    kind: ClassVar[str] = "member_dropped"
+    strategy: str
+    member: str
+    symbol: str
+    reason: str
+    detail: str
+    errors_so_far: int
+    awaited: bool  # the member's decision was an awaitable (a slow vote): journal replay
 
 
 @dataclass(frozen=True, slots=True)

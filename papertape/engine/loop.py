@@ -284,6 +284,9 @@ class Engine(ReplayDriver, OrderDesk, Booking, Marking, StrategyGuard):
             )
             ctx.emit = self.emit
             ctx.live = self.live
+            # the decision hook, so a strategy made of others (the ensemble voter) can have
+            # its members' decisions supplied too; None when no plugin supplies any
+            ctx.substitute = self._substitute
             try:
                 slot.strategy.on_start(ctx)
             except CONTAINED as exc:

@@ -35,6 +35,11 @@ class StrategyContext(SimpleNamespace):
     ``emit`` (when the engine provides it) hands an :class:`~engine.events.Event` to the
     journal and every other event consumer; strategies use it for their own records (an LLM
     trader's decisions).
+
+    ``substitute`` is the engine's ``papertape_decision`` hook (None when no plugin supplies
+    decisions): a strategy made of other strategies (the ensemble voter) asks it under each
+    member's id before asking the member, so supplied decisions reach members as they reach
+    slots.
     """
 
 

@@ -1,15 +1,35 @@
-"""Ensemble voter: several strategies vote, weighted by configured weights and confidence.
+"""Ensemble voter: several strategies vote, weighted by configured or learned weights.
 
 Each member is a strategy from the catalog (built-in, ``strategies/``, entry points) with its
-own parameters and weight. A member's *stance* on a symbol is its last signal there (most
-strategies signal only on a change): LONG votes +1, SHORT −1, FLAT 0, times the signal's
-confidence (its ``size`` hint, else 1) and the member's weight. A member with no stance yet
-abstains; a member that raises drops out of the vote for that bar (journaled as
-``strategy_failed`` with the id ``<ensemble>/<member>``) and, after ``max_member_errors``
-failures, for the rest of the run; a member returning an awaitable (an LLM trader) is not
-supported here and abstains. The net vote ``Σ w·s·c / Σ w`` (over members with a stance) goes
-LONG above ``threshold``, SHORT below ``−threshold`` when ``allow_short``, FLAT otherwise; the
-ensemble signals only on a change of its own target. Config::
+own parameters and weight; its own id is ``<ensemble>/<member>``. A member's *stance* on a
+symbol is its last signal there (most strategies signal only on a change): LONG votes +1,
+SHORT −1, FLAT 0, times the signal's confidence (its ``size`` hint, else 1) and the member's
+weight. The net vote ``Σ w·s·c / Σ w`` (over members with a stance) goes LONG above
+``threshold``, SHORT below ``−threshold`` when ``allow_short``, FLAT otherwise; the ensemble
+signals only on a change of its own target.
+
+Who votes on a bar:
+
+* a member with no stance yet abstains silently (counted in :meth:`EnsembleVoter.stats`);
+* a member that raises (or returns something that is not a signal) drops out of that vote,
+  and after ``max_member_errors`` failures out of the rest of the run;
+* a member whose ``on_bar`` returns an awaitable (an LLM trader) joins the vote: the ensemble
+  then returns one awaitable for the bar, which gathers every member's awaitable concurrently
+  (the engine awaits it with the moment's other slow decisions), each bounded by
+  ``member_timeout_s`` (0: no limit). A member that times out drops out of that vote and the
+  timeout counts as a failure; one whose awaitable resolves to nothing (``None`` or ``[]``: an
+  LLM trader's HOLD, or an answer it could not use) *abstains*: it drops out of that vote and
+  keeps its earlier stance for later bars.
+
+Every drop-out (``failed``, ``timeout``, ``abstained``) is journaled as a ``member_dropped``
+event. A member's decision can be supplied instead of computed through the engine's
+``papertape_decision`` hook under the member's id (recorded decisions of a journal, another
+trader's, a policy's), exactly as for a slot.
+
+Weights: ``weights = "config"`` uses the ``@w`` of each member. ``weights = "learned"`` with
+``train_end`` (a date) or ``train_bars`` (a count per symbol) scores every member on the
+training bars and fixes the weights when the window ends (:mod:`papertape.ml.ensemble`); the
+ensemble does not trade during its training window. Config::
 
     [[strategies]]
     name = "ensemble"
@@ -18,19 +38,23 @@ ensemble signals only on a change of its own target. Config::
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from papertape.engine.containment import CONTAINED, as_signals
 from papertape.engine.errors import ConfigError
-from papertape.engine.events import StrategyFailed
+from papertape.engine.events import MemberDropped
 from papertape.engine.execution.orders import Signal, Target
 from papertape.engine.strategy import Strategy, StrategyContext, TargetMemory
+from papertape.ml.ensemble import LearnedWeights
 
 if TYPE_CHECKING:
     from papertape.engine.portfolio import PortfolioView
     from papertape.engine.snapshot import Snapshot
+    from papertape.plugins.llm.sequencer import Turn
 
 __all__ = ["EnsembleVoter", "Member", "parse_members"]
 
@@ -88,6 +112,41 @@ def parse_members(text: str) -> list[tuple[str, dict[str, Any], float]]:
     return out
 
 
+def _unique_names(specs: list[tuple[str, dict[str, Any], float]]) -> list[str]:
+    """Member names: the strategy name, numbered when a strategy appears twice."""
+    seen: dict[str, int] = {}
+    names = []
+    for name, _, _ in specs:
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return names
+
+
+class _PendingVote:
+    """The ensemble's awaitable for one bar; closing it unawaited closes its members' too.
+
+    The engine drops a warm-up bar's awaitable by closing it without running it; the members'
+    awaitables inside must then be closed as well (no "never awaited" warnings).
+    """
+
+    __slots__ = ("_members", "_vote")
+
+    def __init__(self, vote: Coroutine[Any, Any, Signal | None], members: list[Any]) -> None:
+        self._vote = vote
+        self._members = members
+
+    def __await__(self) -> Generator[Any, None, Signal | None]:
+        return self._vote.__await__()
+
+    def close(self) -> None:
+        """Drop the vote and every member's decision without running them."""
+        self._vote.close()
+        for aw in self._members:
+            close = getattr(aw, "close", None)
+            if callable(close):
+                close()
+
+
 class EnsembleVoter(Strategy):
     """Weighted vote of several strategies (see the module docstring)."""
 
@@ -97,74 +156,232 @@ class EnsembleVoter(Strategy):
         "threshold": 0.0,
         "allow_short": False,
         "max_member_errors": 3,
+        "member_timeout_s": 120.0,
+        "weights": "config",
+        "train_end": "",
+        "train_bars": 0,
     }
 
     def validate(self) -> None:
-        """Members parse; ``0 <= threshold < 1``."""
+        """Members parse; ``0 <= threshold < 1``; learned weights name one training window."""
         self._specs = parse_members(str(self.p.members))
         if not 0.0 <= self.p.threshold < 1.0:
             raise ConfigError("params.threshold", self.p.threshold, "must be in [0, 1)")
+        if not self.p.member_timeout_s >= 0.0:
+            raise ConfigError("params.member_timeout_s", self.p.member_timeout_s, "must be >= 0")
+        if self.p.weights not in ("config", "learned"):
+            raise ConfigError("params.weights", self.p.weights, 'use "config" or "learned"')
+        self._train_end: int | None = None
+        if self.p.weights == "learned":
+            if bool(self.p.train_end) == (self.p.train_bars > 0):
+                raise ConfigError(
+                    "params.train_end",
+                    self.p.train_end,
+                    'weights = "learned" needs exactly one of train_end (a date) or train_bars > 0',
+                )
+            if self.p.train_end:
+                from papertape.ml.rl.setup import date_ns
 
-    def on_start(self, ctx: StrategyContext) -> None:
-        """Build and start every member."""
+                try:
+                    self._train_end = date_ns(str(self.p.train_end))
+                except ConfigError:
+                    raise ConfigError(
+                        "params.train_end", self.p.train_end, "not a date like 2015-12-31"
+                    ) from None
+
+        self.members = self._build_members()
+
+    def _build_members(self) -> list[Member]:
+        """Every member, built now so a bad member parameter fails when the config loads.
+
+        Raises:
+            ConfigError: An unknown member strategy or a bad parameter (named with the member).
+        """
+        from papertape.engine.errors import PluginError
         from papertape.engine.registry import build_catalog, make_plugin_manager
 
         pm, broken = make_plugin_manager((), entry_points=False)
         catalog = build_catalog(pm, broken)
+        names = _unique_names(self._specs)
+        members = []
+        for name, (strategy, params, weight) in zip(names, self._specs, strict=True):
+            try:
+                members.append(Member(name, catalog.strategy(strategy)(**params), weight))
+            except ConfigError as exc:
+                key = f"params.members.{name}.{exc.key.removeprefix('params.')}"
+                raise ConfigError(key, exc.value, exc.reason) from None
+            except PluginError as exc:
+                raise ConfigError("params.members", strategy, str(exc)) from None
+        return members
+
+    def on_start(self, ctx: StrategyContext) -> None:
+        """Start every member."""
         self._ctx = ctx
-        self._emit = getattr(ctx, "emit", None)
+        self._emit: Callable[[Any], None] | None = getattr(ctx, "emit", None)
+        # the engine's papertape_decision hook (None when no plugin supplies decisions)
+        self._substitute: Callable[..., Any] | None = getattr(ctx, "substitute", None)
         self._memory = TargetMemory()
-        self.members = [Member(n, catalog.strategy(n)(**params), w) for n, params, w in self._specs]
+        # Drop-out records of a slow vote are emitted in the engine's order of slow decisions
+        # (the LLM traders' sequencer), so the journal never depends on who answered first.
+        from papertape.plugins.llm.sequencer import EmitSequencer, sequencer_for
+
+        live = bool(getattr(ctx, "live", False))
+        self._sequencer = EmitSequencer() if live else sequencer_for(self._emit)
         self.failures = 0
         self.abstentions = 0
+        self.dropped = {"failed": 0, "timeout": 0, "abstained": 0}
+        self.learner: LearnedWeights | None = None
+        if self.p.weights == "learned":
+            priors = {m.name: m.weight for m in self.members}
+            self.learner = LearnedWeights(priors, self._train_end, int(self.p.train_bars))
         for m in self.members:
             sub = StrategyContext(**vars(ctx))
             sub.id = f"{ctx.id}/{m.name}"
             m.strategy.on_start(sub)
 
-    def _fail(self, m: Member, snap: Snapshot, exc: BaseException) -> None:
-        m.errors += 1
-        self.failures += 1
-        if m.errors >= self.p.max_member_errors:
-            m.out = True
-        if self._emit is not None:
-            self._emit(
-                StrategyFailed(
-                    snap.time,
-                    f"{self._ctx.id}/{m.name}",
-                    f"ensemble member dropped from the vote: {type(exc).__name__}: {exc}"
-                    + (" (out for the rest of the run)" if m.out else ""),
-                    m.errors,
-                )
-            )
+    # ------------------------------------------------------------------------------------
+    # asking the members
+    # ------------------------------------------------------------------------------------
 
-    def on_bar(self, snap: Snapshot, portfolio: PortfolioView) -> Signal | None:
-        """Ask every member, then vote."""
+    def _drop(
+        self, m: Member, snap: Snapshot, reason: str, detail: str, awaited: bool = True
+    ) -> None:
+        """Journal a member leaving this vote; failures and timeouts count as errors."""
+        self.dropped[reason] += 1
+        if reason != "abstained":
+            m.errors += 1
+            self.failures += 1
+            if m.errors >= self.p.max_member_errors:
+                m.out = True
+                detail += " (out for the rest of the run)"
+        if self._emit is not None:
+            event = MemberDropped(
+                snap.time, self._ctx.id, m.name, snap.symbol, reason, detail, m.errors, awaited
+            )
+            self._emit(event)
+
+    def _ask(self, m: Member, snap: Snapshot, portfolio: PortfolioView) -> Any:
+        """The member's decision: supplied through the hook, else its own ``on_bar``."""
+        if self._substitute is not None:
+            supplied = self._substitute(strategy_id=f"{self._ctx.id}/{m.name}", snapshot=snap)
+            if supplied is not None:
+                return supplied
+        return m.strategy.on_bar(snap, portfolio)
+
+    @staticmethod
+    def _take(m: Member, sym: str, decision: Any) -> None:
+        """Update the member's stance from what it decided (raises on a non-signal)."""
+        for sig in as_signals(decision) if decision is not None else ():
+            if (sig.symbol or sym) == sym:
+                conf = 1.0 if sig.size is None else min(max(sig.size, 0.0), 1.0)
+                m.stance[sym] = (sig.target, conf)
+
+    def on_bar(self, snap: Snapshot, portfolio: PortfolioView) -> Any:
+        """Ask every member, then vote (an awaitable when a member's decision is one)."""
         sym = snap.symbol
-        total = net = 0.0
-        voters = []
+        left: set[str] = set()
+        waiting: list[tuple[Member, Awaitable[Any]]] = []
         for m in self.members:
             if m.out:
                 continue
             try:
-                decision = m.strategy.on_bar(snap, portfolio)
-                if inspect.isawaitable(decision):
-                    getattr(decision, "close", lambda: None)()
-                    decision = None
-                for sig in as_signals(decision) if decision is not None else ():
-                    if (sig.symbol or sym) == sym:
-                        conf = 1.0 if sig.size is None else min(max(sig.size, 0.0), 1.0)
-                        m.stance[sym] = (sig.target, conf)
+                decision = self._ask(m, snap, portfolio)
+                if decision is not None and inspect.isawaitable(decision):
+                    waiting.append((m, decision))
+                    continue
+                self._take(m, sym, decision)
             except CONTAINED as exc:
-                self._fail(m, snap, exc)
+                self._drop(m, snap, "failed", f"{type(exc).__name__}: {exc}", awaited=False)
+                left.add(m.name)
+        if waiting:
+            turn = self._sequencer.turn()  # after the members' own turns, before later slots'
+            vote = self._gather(snap, waiting, left, turn)
+            return _PendingVote(vote, [aw for _, aw in waiting])
+        return self._conclude(snap, left)
+
+    async def _bounded(self, awaitable: Awaitable[Any]) -> Any:
+        limit = float(self.p.member_timeout_s)
+        if limit > 0.0:
+            return await asyncio.wait_for(awaitable, limit)
+        return await awaitable
+
+    async def _gather(
+        self,
+        snap: Snapshot,
+        waiting: list[tuple[Member, Awaitable[Any]]],
+        left: set[str],
+        turn: Turn,
+    ) -> Signal | None:
+        """Await the slow members together, then (in turn) journal drop-outs and vote."""
+        turn.started = True
+        try:
+            results = await asyncio.gather(
+                *(self._bounded(aw) for _, aw in waiting), return_exceptions=True
+            )
+            await turn.wait()
+            return self._settle(snap, waiting, results, left)
+        finally:
+            turn.finish()
+
+    def _settle(
+        self,
+        snap: Snapshot,
+        waiting: list[tuple[Member, Awaitable[Any]]],
+        results: list[Any],
+        left: set[str],
+    ) -> Signal | None:
+        """Take the slow members' answers (or drop them out), then vote."""
+        for (m, _), res in zip(waiting, results, strict=True):
+            if isinstance(res, TimeoutError):
+                limit = f"{float(self.p.member_timeout_s):g} s"
+                self._drop(m, snap, "timeout", f"no decision within {limit} (member_timeout_s)")
+            elif isinstance(res, BaseException):
+                if not isinstance(res, CONTAINED):
+                    raise res  # a cancellation (Ctrl-C) or KeyboardInterrupt is the run's
+                self._drop(m, snap, "failed", f"{type(res).__name__}: {res}")
+            elif res is None or (isinstance(res, list | tuple) and not res):
+                self._drop(m, snap, "abstained", "answered no signal (HOLD)")
+            else:
+                try:
+                    self._take(m, snap.symbol, res)
+                    continue
+                except CONTAINED as exc:
+                    self._drop(m, snap, "failed", f"{type(exc).__name__}: {exc}")
+            left.add(m.name)
+        return self._conclude(snap, left)
+
+    # ------------------------------------------------------------------------------------
+    # the vote
+    # ------------------------------------------------------------------------------------
+
+    def _conclude(self, snap: Snapshot, left: set[str]) -> Signal | None:
+        """Train (learned weights, training window) or vote; ``left``: out of this vote."""
+        sym = snap.symbol
+        learner = self.learner
+        if learner is not None and learner.weights is None:
+            if learner.in_training(snap.time, snap.bars()):
+                votes = {
+                    m.name: _VOTE[m.stance[sym][0]] * m.stance[sym][1]
+                    for m in self.members
+                    if sym in m.stance and m.name not in left and not m.out
+                }
+                learner.observe(sym, snap.price, votes)
+                return None
+            learner.freeze()
+        weights = learner.weights if learner is not None and learner.weights else None
+        total = net = 0.0
+        voters = []
+        for m in self.members:
+            if m.out or m.name in left:
                 continue
             stance = m.stance.get(sym)
             if stance is None:
                 self.abstentions += 1
                 continue
             target, conf = stance
-            total += m.weight
-            net += m.weight * _VOTE[target] * conf
+            w = m.weight if weights is None else weights[m.name]
+            total += w
+            net += w * _VOTE[target] * conf
             voters.append(f"{m.name}={target}")
         if total <= 0.0:
             return None
@@ -183,9 +400,15 @@ class EnsembleVoter(Strategy):
             m.strategy.on_stop()
 
     def stats(self) -> dict[str, Any]:
-        """Member failures, abstentions and who is out."""
-        return {
+        """Member failures, drop-outs by reason, abstentions, who is out, learned weights."""
+        out: dict[str, Any] = {
             "member_failures": self.failures,
+            "dropped": dict(self.dropped),
             "abstentions": self.abstentions,
             "members_out": [m.name for m in self.members if m.out],
         }
+        if self.learner is not None:
+            out["learned_weights"] = self.learner.weights
+            out["hit_rates"] = {m.name: self.learner.hit_rate(m.name) for m in self.members}
+            out["weights_fallback"] = self.learner.fallback
+        return out

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from papertape.engine.errors import ConfigError
-from papertape.engine.execution.orders import Signal, Target
-from papertape.engine.strategy import Strategy, StrategyContext, TargetMemory
+from papertape.engine.execution.orders import Signal
+from papertape.engine.strategy import Strategy, StrategyContext
 
 if TYPE_CHECKING:
     from papertape.engine.portfolio import PortfolioView
@@ -22,7 +22,11 @@ __all__ = ["LstmDirection"]
 
 
 class LstmDirection(Strategy):
-    """Long when P(up) >= ``enter``, flat when it falls below ``exit``; ``model``: folder."""
+    """Long when P(up) >= ``enter``, flat when it falls below ``exit``; ``model``: folder.
+
+    It signals when its stance differs from the position it holds (so a long the engine
+    dropped in the warm-up before ``[run] start`` is asked for when the window opens).
+    """
 
     name: ClassVar[str] = "lstm_direction"
     defaults: ClassVar[dict[str, Any]] = {"model": "", "enter": 0.55, "exit": 0.5}
@@ -41,7 +45,6 @@ class LstmDirection(Strategy):
 
         self.model = DirectionModel.load(self.p.model)
         self._need = self.model.lookback + WARMUP
-        self._memory = TargetMemory()
         self.last_prob = float("nan")
 
     def on_bar(self, snap: Snapshot, portfolio: PortfolioView) -> Signal | None:
@@ -56,8 +59,11 @@ class LstmDirection(Strategy):
         )
         p = float(self.model.prob_up(x[None, -self.model.lookback :].astype(np.float32))[0])
         self.last_prob = p
+        # Compared with the position held, not with the last signal: a signal the engine
+        # dropped (a warm-up bar before [run] start, a shield's veto) is asked for again.
+        held = portfolio.qty(snap.symbol)
         if p >= self.p.enter:
-            return self._memory.change(snap.symbol, Target.LONG, f"P(up)={p:.3f}")
-        if p < self.p.exit:
-            return self._memory.change(snap.symbol, Target.FLAT, f"P(up)={p:.3f}")
+            return Signal.long(f"P(up)={p:.3f}") if held <= 0.0 else None
+        if p < self.p.exit and held > 0.0:
+            return Signal.flat(f"P(up)={p:.3f}")
         return None

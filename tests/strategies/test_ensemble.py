@@ -85,9 +85,11 @@ def test_a_threshold_keeps_a_split_vote_flat() -> None:
 
 def test_a_failing_member_drops_out_and_is_journaled() -> None:
     sigs, rec = _targets("t_bull:fail_from=1@5; t_bear@1", allow_short=True, max_member_errors=2)
-    failed = [e for e in rec.events if e.kind == "strategy_failed"]
-    assert [e.strategy for e in failed] == ["s/t_bull", "s/t_bull"]
-    assert "rest of the run" in failed[-1].error
+    dropped = rec.kinds("member_dropped")
+    assert [(e.strategy, e.member, e.reason) for e in dropped] == [("s", "t_bull", "failed")] * 2
+    assert [e.errors_so_far for e in dropped] == [1, 2]
+    assert "member broke" in dropped[0].detail and "rest of the run" in dropped[-1].detail
+    assert not rec.kinds("strategy_failed")  # the ensemble slot itself did not fail
     # bull fails before it ever votes; the bear alone decides from bar 3
     assert [t for _, t in sigs] == [Target.SHORT]
     assert not [e for e in rec.events if e.kind == "strategy_disabled"]
@@ -101,3 +103,15 @@ def test_members_parse_and_bad_specs_are_refused() -> None:
     for bad in ("", "a@-1", "a:x@1"):
         with pytest.raises(ConfigError, match="members"):
             parse_members(bad)
+
+
+def test_a_bad_member_is_refused_when_the_config_loads_naming_the_member(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(ConfigError, match=r"params\.members\.t_bull\.conf"):
+        EnsembleVoter(members="t_bear; t_bull:conf=high")
+    monkeypatch.undo()  # the real catalog
+    with pytest.raises(ConfigError, match="unknown strategy 'no_such_strategy'"):
+        EnsembleVoter(members="sma_cross; no_such_strategy")
+    with pytest.raises(ConfigError, match=r"params\.members\.sma_cross#2\.slow"):
+        EnsembleVoter(members="sma_cross; sma_cross:fast=10,slow=5")

@@ -46,7 +46,8 @@ LSTM_HELP = """\
 Train an LSTM that gives P(close N bars ahead > close now) from causal OHLCV features. First a
 walk-forward evaluation (train before each test year, predict the year: accuracy, AUC, Brier),
 then a final fit on the bars up to --train-end, saved in the model registry. Trade it with the
-`lstm_direction` strategy (params: model, enter, exit).
+`lstm_direction` strategy (params: model, enter, exit). Its trading metrics out of sample,
+against buy-and-hold and an SMA crossover on the same windows: `papertape evaluate lstm`.
 
 example:
   papertape train lstm --data sp500_daily.csv --test-years 2012-2016 --train-end 2016-12-31
@@ -114,7 +115,7 @@ def register_train(tsub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def register_evaluate(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``evaluate sizer`` to the ``evaluate`` group."""
+    """Add ``evaluate sizer`` and ``evaluate lstm`` to the ``evaluate`` group."""
     p = esub.add_parser(
         "sizer",
         help="walk-forward comparison of the RL sizer with fixed sizing rules",
@@ -126,6 +127,9 @@ def register_evaluate(esub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--seeds", default="1,2,3", metavar="A,B,..", help="PPO seeds")
     p.add_argument("--models-dir", metavar="DIR", help="keep the trained policies here")
     p.set_defaults(handler=_evaluate)
+    from papertape.engine.cli.lstm import register_evaluate_lstm
+
+    register_evaluate_lstm(esub)
 
 
 @contextmanager

@@ -17,7 +17,14 @@ from papertape.ml.registry import read_metadata, resolve_version, write_version
 if TYPE_CHECKING:
     from papertape.engine.feeds.base import BarSeries
 
-__all__ = ["DirectionModel", "train_direction", "walk_forward"]
+__all__ = [
+    "DirectionModel",
+    "direction_metrics",
+    "predict_window",
+    "train_direction",
+    "walk_forward",
+    "year_bounds",
+]
 
 WEIGHTS = "lstm.pt"
 
@@ -154,22 +161,31 @@ def _auc(y: NDArray[np.float64], p: NDArray[np.float64]) -> float:
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def walk_forward(series: BarSeries, test_years: list[int], **settings: Any) -> dict[str, float]:
-    """Train before each test year, predict it; out-of-sample accuracy, AUC, Brier, base rate."""
-    horizon = int(settings.get("horizon", 5))
+def year_bounds(year: int) -> tuple[int, int]:
+    """The first instant of ``year`` and of the next year, in ns (UTC)."""
+    start = int(np.datetime64(f"{year}-01-01", "ns").astype(np.int64))
+    return start, int(np.datetime64(f"{year + 1}-01-01", "ns").astype(np.int64))
+
+
+def predict_window(
+    series: BarSeries, model: DirectionModel, start: int, end: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """P(up) and the realised label of every labelled bar opening in ``[start, end)``.
+
+    Raises:
+        DataError: No labelled bar in the window.
+    """
     x = feature_matrix(series.high, series.low, series.close, series.volume)
-    y = labels(series.close, horizon)
-    probs, truth = [], []
-    for year in test_years:
-        start = int(np.datetime64(f"{year}-01-01", "ns").astype(np.int64))
-        end = int(np.datetime64(f"{year + 1}-01-01", "ns").astype(np.int64))
-        model = train_direction(series, start, **settings)
-        rows = np.flatnonzero((series.time >= start) & (series.time < end) & ~np.isnan(y))
-        if len(rows) == 0:
-            raise DataError(f"no labelled bars in {year}")
-        probs.append(model.prob_up(_windows(x, rows.astype(np.int64), model.lookback)))
-        truth.append(y[rows])
-    p, t = np.concatenate(probs), np.concatenate(truth)
+    y = labels(series.close, model.horizon)
+    rows = np.flatnonzero((series.time >= start) & (series.time < end) & ~np.isnan(y))
+    if len(rows) == 0:
+        when = str(np.datetime64(start, "ns"))[:10]
+        raise DataError(f"no labelled bars in the window starting {when}")
+    return model.prob_up(_windows(x, rows.astype(np.int64), model.lookback)), y[rows]
+
+
+def direction_metrics(p: NDArray[np.float64], t: NDArray[np.float64]) -> dict[str, float]:
+    """Accuracy (at 0.5), AUC, Brier score and base rate of predictions ``p`` of labels ``t``."""
     return {
         "n": float(len(p)),
         "accuracy": float(np.mean((p > 0.5) == (t == 1.0))),
@@ -177,3 +193,15 @@ def walk_forward(series: BarSeries, test_years: list[int], **settings: Any) -> d
         "brier": float(np.mean((p - t) ** 2)),
         "base_rate_up": float(np.mean(t)),
     }
+
+
+def walk_forward(series: BarSeries, test_years: list[int], **settings: Any) -> dict[str, float]:
+    """Train before each test year, predict it; out-of-sample accuracy, AUC, Brier, base rate."""
+    probs, truth = [], []
+    for year in test_years:
+        start, end = year_bounds(year)
+        model = train_direction(series, start, **settings)
+        p, t = predict_window(series, model, start, end)
+        probs.append(p)
+        truth.append(t)
+    return direction_metrics(np.concatenate(probs), np.concatenate(truth))

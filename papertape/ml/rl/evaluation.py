@@ -33,7 +33,13 @@ if TYPE_CHECKING:
     from papertape.engine.feeds.base import BarSeries
     from papertape.engine.sizing import Sizer
 
-__all__ = ["FIXED_RULES", "ContenderResult", "SizerComparison", "compare_sizers"]
+__all__ = [
+    "FIXED_RULES",
+    "ContenderResult",
+    "SizerComparison",
+    "compare_sizers",
+    "summarise_returns",
+]
 
 FIXED_RULES: dict[str, Callable[[], Sizer]] = {
     "fixed_fraction": lambda: FixedFraction(fraction=0.95, honour_signal_size=False),
@@ -96,7 +102,8 @@ def _oos_run(setup: SizingSetup, sizer: Sizer) -> tuple[NDArray[np.float64], flo
     return returns, float(notional) / float(np.mean(equity))
 
 
-def _summary(name: str, returns: NDArray[np.float64], turnover: float) -> ContenderResult:
+def summarise_returns(name: str, returns: NDArray[np.float64], turnover: float) -> ContenderResult:
+    """Sharpe, max drawdown, CAGR (252 bars a year) of chained returns; turnover per year."""
     eq = np.cumprod(1.0 + returns)
     sd = float(np.std(returns, ddof=1)) if len(returns) > 1 else 0.0
     sharpe = float(np.mean(returns)) / sd * math.sqrt(PERIODS_PER_YEAR) if sd > 0 else 0.0
@@ -172,7 +179,7 @@ def compare_sizers(
             done += 1
             if progress:
                 progress("walk-forward", done, total)
-    results = {n: _summary(n, np.concatenate(parts[n]), traded[n]) for n in names}
+    results = {n: summarise_returns(n, np.concatenate(parts[n]), traded[n]) for n in names}
     best = max(FIXED_RULES, key=lambda n: results[n].sharpe)
     out = []
     for n in names:

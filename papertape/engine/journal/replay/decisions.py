@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from papertape.engine.errors import ConfigError
-from papertape.engine.events import LlmDecision
+from papertape.engine.events import EVENT_KINDS
 from papertape.engine.execution.orders import OrderType, Signal, Target
 from papertape.engine.hookspecs import hookimpl
 from papertape.engine.strategy import Strategy, StrategyContext
@@ -65,10 +65,19 @@ def signal_of(record: Mapping[str, Any]) -> Signal:
     )
 
 
-def _llm_decision(record: Mapping[str, Any], slot: str) -> LlmDecision:
+def _note_event(record: Mapping[str, Any], slot: str, source: str) -> Event:
+    """A recorded ``llm_decision``/``member_dropped`` as the replayed ``slot`` emits it.
+
+    The record's strategy is renamed from the slot it was recorded for (``source``) to
+    ``slot`` (a swap), an ensemble member's ``<source>/<member>`` to ``<slot>/<member>``.
+    """
     fields = {k: v for k, v in record.items() if k not in ("kind", "seq")}
-    fields["strategy"] = slot
-    return LlmDecision(**fields)
+    who = str(fields["strategy"])
+    if who == source:
+        fields["strategy"] = slot
+    elif who.startswith(source + "/"):
+        fields["strategy"] = slot + who[len(source) :]
+    return EVENT_KINDS[record["kind"]](**fields)
 
 
 class RecordedDecisions:
@@ -101,16 +110,21 @@ class RecordedDecisions:
         self._notes: dict[Key, list[Mapping[str, Any]]] = defaultdict(list)
         self._slots: dict[str, RecordedSlot] = {}
         self.strategies: tuple[str, ...] = ()
+        own_llm: set[str] = set()
         for rec in records:
             kind = rec.get("kind")
             if kind == "signal":
                 bar = rec.get("bar_symbol") or rec["symbol"]
                 self._signals[(rec["strategy"], int(rec["time"]), bar)].append(rec)
-            elif kind == "llm_decision":
-                self._notes[(rec["strategy"], int(rec["time"]), rec["symbol"])].append(rec)
+            elif kind in ("llm_decision", "member_dropped"):
+                # an ensemble member's records ("<slot>/<member>") belong to its slot
+                slot = self._slot_of(rec["strategy"])
+                self._notes[(slot, int(rec["time"]), rec["symbol"])].append(rec)
+                if kind == "llm_decision" and slot == rec["strategy"]:
+                    own_llm.add(slot)
             elif kind == "run_started":
                 self.strategies = tuple(rec.get("strategies", ()))
-        self.llm_slots = frozenset(k[0] for k in self._notes)
+        self.llm_slots = frozenset(own_llm)
         unknown = {b for b in self.swap.values() if b not in self.strategies}
         if self.strategies and unknown:
             raise ConfigError("swap", sorted(unknown), f"not a recorded slot ({self.strategies})")
@@ -121,6 +135,13 @@ class RecordedDecisions:
             return True
         start, end = self.window
         return (start is None or time >= start) and (end is None or time <= end)
+
+    def _slot_of(self, strategy: str) -> str:
+        """The recorded slot a record's ``strategy`` belongs to (itself, or an ensemble's)."""
+        if strategy in self.strategies or "/" not in strategy:
+            return strategy
+        head = strategy.split("/", 1)[0]
+        return head if head in self.strategies else strategy
 
     def source(self, slot: str, time: int | None = None) -> str:
         """The recorded slot whose decisions ``slot`` replays (at ``time``, if given)."""
@@ -134,19 +155,37 @@ class RecordedDecisions:
 
     @hookimpl
     def papertape_decision(self, strategy_id: str, snapshot: Snapshot) -> object | None:
-        """The recorded decision of the slot's source for this snapshot ([] for none)."""
+        """The recorded decision of the slot's source for this snapshot ([] for none).
+
+        None (the strategy decides itself) for a live slot inside the window, and for an id
+        the journal does not record and no swap names: e.g. an ensemble voter whose members,
+        and only they, replay recorded traders.
+        """
         if strategy_id in self.live and self.inside(snapshot.time):
             return None  # the slot's real strategy decides
-        key = (self.source(strategy_id, snapshot.time), snapshot.time, snapshot.symbol)
+        source = self.source(strategy_id, snapshot.time)
+        if self.strategies and source not in self.strategies:
+            return None
+        key = (source, snapshot.time, snapshot.symbol)
         records = self._signals.get(key, ())
         notes = self._notes.get(key)
         if notes is None:
             return [signal_of(r) for r in records]
-        return self._deliberate(strategy_id, notes, records)
+        # an ensemble's drop-outs of members that decided at once were journaled at once;
+        # everything else of the slot (LLM records, slow members' drop-outs) in the slow round
+        slow = [n for n in notes if n["kind"] == "llm_decision" or n.get("awaited", True)]
+        slot = self._slots.get(strategy_id)
+        for note in notes:
+            if slot is not None and note not in slow:
+                slot.publish(_note_event(note, strategy_id, source))
+        if not slow:
+            return [signal_of(r) for r in records]
+        return self._deliberate(strategy_id, source, slow, records)
 
     async def _deliberate(
         self,
         slot_id: str,
+        source: str,
         notes: list[Mapping[str, Any]],
         records: Iterable[Mapping[str, Any]],
     ) -> list[Signal]:
@@ -154,11 +193,13 @@ class RecordedDecisions:
         slot = self._slots.get(slot_id)
         for note in notes:
             if slot is not None:
-                slot.publish(_llm_decision(note, slot_id))
+                slot.publish(_note_event(note, slot_id, source))
         signals = [signal_of(r) for r in records]
         if slot is not None:
             reasoning = {
-                n["decision_id"]: (n.get("decision") or {}).get("reasoning", "") for n in notes
+                n["decision_id"]: (n.get("decision") or {}).get("reasoning", "")
+                for n in notes
+                if n["kind"] == "llm_decision"
             }
             for sig in signals:
                 slot.expect(sig, reasoning)
