@@ -284,6 +284,7 @@ class Engine(ReplayDriver, OrderDesk, Booking, Marking, StrategyGuard):
             )
             ctx.emit = self.emit
             ctx.live = self.live
+            ctx.trade_from = self.settings.trade_from
             # the decision hook, so a strategy made of others (the ensemble voter) can have
             # its members' decisions supplied too; None when no plugin supplies any
             ctx.substitute = self._substitute

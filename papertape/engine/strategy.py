@@ -30,6 +30,9 @@ Decision: TypeAlias = "Signal | Sequence[Signal] | None"
 class StrategyContext(SimpleNamespace):
     """What a strategy learns at start: ``id``, ``symbols``, ``interval_ns``, ``journal_dir``.
 
+    ``trade_from`` is the first time (ns) the run trades: snapshots stamped before it are the
+    warm-up, whose decisions the engine drops (None: no warm-up).
+
     ``live`` is True in a live engine, where slow decisions are acted on as they arrive.
 
     ``emit`` (when the engine provides it) hands an :class:`~engine.events.Event` to the
@@ -84,15 +87,30 @@ class Strategy:
 
 
 class TargetMemory:
-    """Remembers each symbol's last requested target so a strategy signals only on a change."""
+    """Remembers each symbol's last requested target so a strategy signals only on a change.
 
-    __slots__ = ("_last",)
+    Built with the strategy's context, it forgets what was asked in the run's warm-up (the
+    engine drops warm-up signals, so the book is still flat when the window opens): pass the
+    snapshot's time as ``at`` and a stance taken before ``ctx.trade_from`` is asked again on the
+    window's first bar.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_last", "_trade_from")
+
+    def __init__(self, ctx: StrategyContext | None = None) -> None:
         self._last: dict[str, Target] = {}
+        self._trade_from: int | None = getattr(ctx, "trade_from", None)
 
-    def change(self, symbol: str, target: Target, reason: str) -> Signal | None:
-        """Return a signal for ``target`` unless it is the one last requested for ``symbol``."""
+    def change(
+        self, symbol: str, target: Target, reason: str, *, at: int | None = None
+    ) -> Signal | None:
+        """Return a signal for ``target`` unless it is the one last requested for ``symbol``.
+
+        ``at`` (the snapshot's time): before the run's window opens nothing is remembered or
+        signalled.
+        """
+        if at is not None and self._trade_from is not None and at < self._trade_from:
+            return None
         if self._last.get(symbol, Target.FLAT) is target:
             return None
         self._last[symbol] = target

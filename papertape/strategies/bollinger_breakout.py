@@ -30,7 +30,7 @@ class BollingerBreakout(Strategy):
     def on_start(self, ctx: StrategyContext) -> None:
         """One band set per symbol."""
         self._bands = {s: BollingerBands(self.p.period, self.p.k) for s in ctx.symbols}
-        self._targets = TargetMemory()
+        self._targets = TargetMemory(ctx)
         self._holding: dict[str, Target] = {}
 
     def on_bar(self, snap: Snapshot, portfolio: PortfolioView) -> Signal | None:
@@ -51,5 +51,8 @@ class BollingerBreakout(Strategy):
             target = Target.FLAT
         self._holding[sym] = target
         return self._targets.change(
-            sym, target, f"close {px:.6g} vs bands {bands.lower:.6g}..{bands.upper:.6g}"
+            sym,
+            target,
+            f"close {px:.6g} vs bands {bands.lower:.6g}..{bands.upper:.6g}",
+            at=snap.time,
         )

@@ -220,7 +220,7 @@ class EnsembleVoter(Strategy):
         self._emit: Callable[[Any], None] | None = getattr(ctx, "emit", None)
         # the engine's papertape_decision hook (None when no plugin supplies decisions)
         self._substitute: Callable[..., Any] | None = getattr(ctx, "substitute", None)
-        self._memory = TargetMemory()
+        self._memory = TargetMemory(ctx)
         # Drop-out records of a slow vote are emitted in the engine's order of slow decisions
         # (the LLM traders' sequencer), so the journal never depends on who answered first.
         from papertape.plugins.llm.sequencer import EmitSequencer, sequencer_for
@@ -392,7 +392,9 @@ class EnsembleVoter(Strategy):
             target = Target.SHORT
         else:
             target = Target.FLAT
-        return self._memory.change(sym, target, f"vote {score:+.2f} ({', '.join(voters)})")
+        return self._memory.change(
+            sym, target, f"vote {score:+.2f} ({', '.join(voters)})", at=snap.time
+        )
 
     def on_stop(self) -> None:
         """Stop every member (a failure there is journaled by the engine as ours)."""

@@ -34,7 +34,7 @@ class Momentum(Strategy):
 
     def on_start(self, ctx: StrategyContext) -> None:
         """Reset the target memory."""
-        self._targets = TargetMemory()
+        self._targets = TargetMemory(ctx)
 
     def on_bar(self, snap: Snapshot, portfolio: PortfolioView) -> Signal | None:
         """Compare the close with the close ``lookback`` bars ago."""
@@ -48,4 +48,5 @@ class Momentum(Strategy):
             target = Target.SHORT if self.p.allow_short else Target.FLAT
         else:
             return None
-        return self._targets.change(snap.symbol, target, f"{self.p.lookback}-bar return {roc:+.2%}")
+        reason = f"{self.p.lookback}-bar return {roc:+.2%}"
+        return self._targets.change(snap.symbol, target, reason, at=snap.time)

@@ -37,7 +37,7 @@ class RsiReversion(Strategy):
     def on_start(self, ctx: StrategyContext) -> None:
         """One RSI per symbol."""
         self._rsi = {s: RSI(self.p.period) for s in ctx.symbols}
-        self._targets = TargetMemory()
+        self._targets = TargetMemory(ctx)
         self._holding: dict[str, Target] = {}
 
     def on_bar(self, snap: Snapshot, portfolio: PortfolioView) -> Signal | None:
@@ -56,4 +56,4 @@ class RsiReversion(Strategy):
         elif (held is Target.LONG and rsi > p.exit) or (held is Target.SHORT and rsi < p.exit):
             target = Target.FLAT
         self._holding[sym] = target
-        return self._targets.change(sym, target, f"RSI {rsi:.1f}")
+        return self._targets.change(sym, target, f"RSI {rsi:.1f}", at=snap.time)

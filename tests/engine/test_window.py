@@ -13,6 +13,7 @@ from papertape.engine.execution.orders import Signal
 from papertape.engine.session import run_session, window_of
 from papertape.engine.snapshot import Snapshot
 from papertape.engine.strategy import Strategy
+from papertape.strategies.momentum import Momentum
 from tests.conftest import DAY, T0, flat_bars, make_engine
 
 CLOSES = [100.0 + i for i in range(10)]  # bar i stamped T0 + i days, close 100 + i
@@ -108,3 +109,17 @@ def test_the_run_id_changes_with_the_window_the_data_and_the_version() -> None:
     assert identified(_config(), other_data).run_id != base.run_id
     bumped = base.model_copy(update={"run": base.run.model_copy(update={"version": "99.0"})})
     assert bumped.run_id != base.run_id
+
+
+def test_a_stance_taken_in_the_warm_up_is_traded_when_the_window_opens() -> None:
+    # momentum over 2 bars is long from bar 2 on (rising closes). Its TargetMemory must not
+    # remember the long it asked for in the warm-up (the engine dropped it), or the strategy
+    # believes it is long while the book is flat and never trades the window.
+    strat = Momentum(lookback=2)
+    engine, rec = make_engine(flat_bars(CLOSES), strat)
+    engine.settings.trade_from = T0 + 5 * DAY
+    engine.run_sync()
+    (signal,) = rec.kinds("signal")
+    assert signal.time == T0 + 5 * DAY and signal.target == "long"
+    (fill,) = rec.kinds("fill")
+    assert (fill.price, fill.time) == (105.0, T0 + 6 * DAY)
