@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from papertape.engine.errors import JournalError
 from papertape.engine.hookspecs import hookimpl
 from papertape.engine.journal.check import LogCheck
-from papertape.engine.journal.jsonl import LOG_NAME, encode_event, encode_events
+from papertape.engine.journal.jsonl import LOG_NAME, encode_event, encode_tick
 from papertape.engine.journal.lock import RunLock
 from papertape.engine.journal.manifest import (
     RunManifest,
@@ -270,15 +270,25 @@ class JournalStore:
             self.commit()
             return
         seq = self._seq
-        lines = encode_events(events, seq)
-        self._seq = seq + len(lines)
-        self._lines += lines
-        if self._index is not None:
-            self._facts += [
-                (e.time, e.kind, getattr(e, "strategy", None), getattr(e, "symbol", None))
-                for e in events
-            ]
-        self.commit()
+        data = encode_tick(events, seq)
+        self._seq = seq + len(events)
+        if self._lines:  # events added one by one before this tick: one commit for all
+            lines = data.split(b"\n")
+            lines.pop()
+            self._lines += lines
+            if self._index is not None:
+                self._facts += _facts_of(events)
+            self.commit()
+            return
+        self._write(data)
+        if self._index is None and not self._mirrors:
+            self._size += len(data)
+            if data.startswith(_FINISHED, data.rfind(b"\n", 0, -1) + 1):
+                self._finished = True
+            return
+        lines = data.split(b"\n")
+        lines.pop()
+        self._written(data, lines, _facts_of(events) if self._index is not None else [])
 
     def add(self, event: Event) -> None:
         """Encode one event into the current batch (committed by :meth:`commit`)."""
@@ -330,9 +340,13 @@ class JournalStore:
         data = b"\n".join(lines)
         lines.pop()
         self._write(data)
+        self._written(data, lines, facts)
+
+    def _written(self, data: bytes, lines: list[bytes], facts: list[_Facts]) -> None:
+        """Account for ``lines`` (``data``), just written: finished?, mirrors, index."""
         if lines[-1].startswith(_FINISHED):
             self._finished = True
-        first_seq = self._seq - len(lines)
+        first_seq = self._seq - len(self._lines) - len(lines)
         offset = self._size
         self._size += len(data)
         if self._check is not None:  # still checking: nothing is shipped or indexed yet
@@ -437,3 +451,10 @@ class JournalStore:
 
 
 _FINISHED = b'{"kind":"run_finished",'
+_Facts = tuple[int, str, str | None, str | None]  # an index row's (time, kind, strategy, symbol)
+
+
+def _facts_of(events: Sequence[Event]) -> list[_Facts]:
+    return [
+        (e.time, e.kind, getattr(e, "strategy", None), getattr(e, "symbol", None)) for e in events
+    ]
