@@ -192,7 +192,10 @@ class JournalConfig(_Frozen):
     # process: a tick's events survive a killed process; fsync: also a power loss.
     # auto: fsync for live sessions, process otherwise.
     durability: Literal["auto", "process", "fsync"] = "auto"
-    index: bool = True  # keep the SQLite index beside the log
+    # The SQLite index beside the log: true keeps it current while the run goes on, false
+    # leaves it to the first reader (``journal show``/``index`` build it from the log);
+    # auto: kept by live sessions (followed while they run), left to readers otherwise.
+    index: bool | Literal["auto"] = "auto"
 
 
 class PostgresConfig(_Frozen):

@@ -86,7 +86,8 @@ class JournalStore:
     Args:
         run_dir: The run folder (``journals/<run-id>``); created when missing.
         durability: ``"process"`` or ``"fsync"`` (see the module docs).
-        index: Keep the SQLite index.
+        index: Keep the SQLite index current while the run goes on (without it, the
+            first reader builds the index from the log).
         resume: Open an existing run: re-run events are checked against the log, then
             appended after it. Without it an existing log in ``run_dir`` is replaced.
         config: The canonical config, written to ``config.json`` (new runs).
@@ -166,7 +167,11 @@ class JournalStore:
         if config is not None:
             write_config(self.run_dir, dict(config))
         self.manifest = RunManifest.new(
-            self.run_dir.name, str(Path(base_dir).resolve()), version, self.durability
+            self.run_dir.name,
+            str(Path(base_dir).resolve()),
+            version,
+            self.durability,
+            index_live=self._want_index,
         )
         write_manifest(self.run_dir, self.manifest)
         self._fd = self._open_log(os.O_CREAT | os.O_TRUNC)
@@ -218,12 +223,13 @@ class JournalStore:
             pid=os.getpid(),
             updated_at=at,
             durability=self.durability,
+            index_live=self._want_index,
             resumes=(*self.manifest.resumes, resume),
         )
         write_manifest(self.run_dir, self.manifest)
+        if check.damaged_count:  # offsets after a damaged line moved: index afresh
+            JournalIndex.rebuild(self.run_dir / INDEX_NAME).close()
         if self._want_index:
-            if check.damaged_count:  # offsets after a damaged line moved: index afresh
-                JournalIndex.rebuild(self.run_dir / INDEX_NAME).close()
             self._index = self._open_index()
         for m in self._mirrors:
             m.backfill(self.events_written)
