@@ -44,11 +44,11 @@ class Booking(EngineState):
                     ready.append(o)
             if held:
                 pending[series.symbol] = ready
-        bar = (
-            float(series.open[r]),
-            float(series.high[r]),
-            float(series.low[r]),
-            float(series.close[r]),
+        bar = (  # Python floats (ndarray.item: no numpy scalar in between)
+            series.open.item(r),
+            series.high.item(r),
+            series.low.item(r),
+            series.close.item(r),
         )
         by_id = self._by_id
         notices = self.sim.notices

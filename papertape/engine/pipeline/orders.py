@@ -188,9 +188,9 @@ class OrderDesk(EngineState):
             role,
             t,
             price,
-            reduce_only=role is OrderRole.LIQUIDATION,
-            stop_loss=stop_loss,
-            take_profit=take_profit,
+            role is OrderRole.LIQUIDATION,  # reduce_only (positional: cheaper on the hot path)
+            stop_loss,
+            take_profit,
         )
         self.sim.submit(order)
         if self._replaying:
