@@ -18,10 +18,15 @@ log = logging.getLogger("papertape.journal")
 
 
 def durability_of(config: RunConfig) -> Durability:
-    """``journal.durability`` resolved: ``auto`` is ``fsync`` for live sessions."""
+    """``journal.durability`` resolved: ``auto`` is ``fsync`` live, ``batch`` for replays.
+
+    A replay is deterministic and a resume re-executes it from its first bar, so the few
+    ticks a killed replay held back cost nothing but their re-execution; a live session
+    cannot be re-run, so every tick goes to the disk before the next one.
+    """
     chosen = config.journal.durability
     if chosen == "auto":
-        return "fsync" if config.run.mode == "live" else "process"
+        return "fsync" if config.run.mode == "live" else "batch"
     return chosen
 
 

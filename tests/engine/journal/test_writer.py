@@ -175,7 +175,7 @@ def test_the_run_folder_holds_config_and_manifest(run_files: Callable[..., Any])
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["run_id"] == result.run_id == folder.name != config.run_id
     assert manifest["status"] == "finished"
-    assert manifest["durability"] == "process"
+    assert manifest["durability"] == "batch"  # auto: batch for replays, fsync live
     assert manifest["base_dir"] == str(Path(config.base_dir).resolve())
 
 
