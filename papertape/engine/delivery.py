@@ -74,6 +74,7 @@ class EventDelivery:
                 state[0] = self  # re-point an earlier engine's wrapper here
                 continue
             impl.function = _contained(fn, impl.plugin_name, self)  # type: ignore[misc]
+        self._impls = []  # the functions changed: look the calls up again at the next tick
 
     def deliver(self) -> None:
         """Hand the tick's events to the consumers in one call and start a new batch.

@@ -112,3 +112,27 @@ def test_traced_managers_and_wrappers_still_see_every_tick() -> None:
     # Assert
     assert seen == ["papertape_events", "wrap 2"]
     assert log == [("a", 1), ("a", 2)]
+
+
+def test_consumers_wrapped_after_a_delivery_are_still_contained() -> None:
+    # Arrange: a tick delivered before contain() (calls looked up, unwrapped), then contain()
+    class SecondCallRaises:
+        calls = 0
+
+        @hookimpl
+        def papertape_events(self, events: Sequence[Event]) -> None:
+            self.calls += 1
+            if self.calls == 2:
+                raise TypeError("monitor bug")
+
+    pm = _manager()
+    pm.register(SecondCallRaises(), name="monitor")
+    delivery = EventDelivery(pm)
+    _tick(delivery, 1)
+    delivery.contain()
+
+    # Act: the same implementation list, now wrapped; its exception must not escape
+    _tick(delivery, 1)
+
+    # Assert
+    assert delivery.errors == {"monitor": 1}
