@@ -29,6 +29,7 @@ for x in rows:
     else:
         g[(x["args"] or "20/50",x["side"])].append(round(r["bar_strategy_per_sec"]))
         g[((x["args"] or "20/50")+" ratio",x["side"])].append(r["ratio_to_bare_loop"])
+        g[((x["args"] or "20/50")+" cpu bars/s",x["side"])].append(r.get("cpu_bar_strategy_per_sec"))
         g[((x["args"] or "20/50")+" rss",x["side"])].append(r["peak_rss_mb"])
 for k in sorted({k[0] for k in g}):
     print(f"{k:28s} before {g[(k,'before')]}  after {g[(k,'after')]}")

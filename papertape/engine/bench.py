@@ -100,6 +100,9 @@ class BenchResult:
     signals: int
     fills: int
     python: str
+    # The same from process CPU time (session set-up included): steadier on a shared machine.
+    cpu_seconds: float = 0.0
+    cpu_bar_strategy_per_sec: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -153,7 +156,9 @@ def run_bench(
             "journal": {"dir": tmp},
             "plugins": {"entry_points": False},
         }
+        cpu_start = time.process_time()
         result = run_session(parse_config(raw), series=data)
+        cpu = time.process_time() - cpu_start
     total_bars = sum(len(s) for s in data)
     k = len(result.strategies)
     closes = data[0].close.tolist()
@@ -177,6 +182,8 @@ def run_bench(
         signals=result.event_counts.get("signal", 0),
         fills=result.event_counts.get("fill", 0),
         python=sys.version.split()[0],
+        cpu_seconds=round(cpu, 4),
+        cpu_bar_strategy_per_sec=round(total_bars * k / cpu) if cpu > 0 else 0.0,
     )
 
 

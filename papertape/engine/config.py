@@ -189,10 +189,14 @@ class JournalConfig(_Frozen):
     enabled: bool = True
     dir: str = "journals"
     mark_every: int = Field(0, ge=0)
-    # process: a tick's events survive a killed process; fsync: also a power loss.
-    # auto: fsync for live sessions, process otherwise.
-    durability: Literal["auto", "process", "fsync"] = "auto"
-    index: bool = True  # keep the SQLite index beside the log
+    # batch: ticks are written together (up to 64 KiB or 0.2 s); a killed process loses at
+    # most those, a resume re-executes them. process: a tick's events survive a killed
+    # process; fsync: also a power loss. auto: fsync for live sessions, batch otherwise.
+    durability: Literal["auto", "batch", "process", "fsync"] = "auto"
+    # The SQLite index beside the log: true keeps it current while the run goes on, false
+    # leaves it to the first reader (``journal show``/``index`` build it from the log);
+    # auto: kept by live sessions (followed while they run), left to readers otherwise.
+    index: bool | Literal["auto"] = "auto"
 
 
 class PostgresConfig(_Frozen):

@@ -21,6 +21,11 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+try:  # pluggy's own dispatcher: a manager still using it is not being traced or monitored
+    from pluggy._callers import _multicall
+except ImportError:  # pragma: no cover - another pluggy layout: always dispatch through it
+    _multicall = None  # type: ignore[assignment]
+
 from papertape.engine.errors import JournalError
 
 if TYPE_CHECKING:
@@ -42,13 +47,16 @@ class EventDelivery:
         errors: Exceptions contained per consumer (plugin name → count).
     """
 
-    __slots__ = ("_hook", "_pm", "errors", "pending")
+    __slots__ = ("_calls", "_hook", "_impls", "_pm", "errors", "pending")
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self._pm = pm
         self._hook = pm.hook.papertape_events
         self.pending: list[Event] = []
         self.errors: dict[str, int] = {}
+        # The implementations last seen and how to call them without pluggy (None: through it).
+        self._impls: list[Any] = []
+        self._calls: tuple[Callable[[list[Event]], object], ...] | None = None
 
     def contain(self) -> None:
         """Wrap every plain ``papertape_events`` implementation registered now (idempotent).
@@ -66,14 +74,33 @@ class EventDelivery:
                 state[0] = self  # re-point an earlier engine's wrapper here
                 continue
             impl.function = _contained(fn, impl.plugin_name, self)  # type: ignore[misc]
+        self._impls = []  # the functions changed: look the calls up again at the next tick
 
     def deliver(self) -> None:
-        """Hand the tick's events to the consumers in one call and start a new batch."""
+        """Hand the tick's events to the consumers in one call and start a new batch.
+
+        With only plain implementations (no wrappers) and no hook tracing, they are called
+        in pluggy's order without going through pluggy's dispatch (about 1 µs per tick);
+        the list of implementations is compared with the last one seen on every tick, so a
+        plugin registered or removed mid-run is honoured from the next tick on.
+        """
         pending = self.pending
         if pending:
             events = pending[:]  # the engine keeps appending to ``pending`` (one list for good)
             pending.clear()
-            self._hook(events=events)
+            impls = getattr(self._hook, "_hookimpls", None)
+            if impls is None or _multicall is None:
+                self._hook(events=events)
+                return
+            if impls != self._impls:
+                self._impls = list(impls)
+                self._calls = _direct_calls(self._pm, impls)
+            calls = self._calls
+            if calls is None or getattr(self._pm, "_inner_hookexec", None) is not _multicall:
+                self._hook(events=events)
+            else:
+                for call in calls:
+                    call(events)
 
     def failed(self, consumer: str, exc: Exception, events: Sequence[Event]) -> None:
         """Record that ``consumer`` raised ``exc`` on a batch (log + count, never a strategy's)."""
@@ -88,6 +115,23 @@ class EventDelivery:
             n,
             exc_info=n == 1,
         )
+
+
+def _direct_calls(
+    pm: pluggy.PluginManager, impls: Sequence[Any]
+) -> tuple[Callable[[list[Event]], object], ...] | None:
+    """The plain implementations in pluggy's call order, or None when pluggy must dispatch.
+
+    pluggy calls the last registered implementation first (``tryfirst``/``trylast`` already
+    sorted into the list); wrappers, and implementations that do not take ``events`` by that
+    one name, go through pluggy.
+    """
+    calls: list[Callable[[list[Event]], object]] = []
+    for impl in reversed(impls):
+        if impl.wrapper or impl.hookwrapper or tuple(impl.argnames) != ("events",):
+            return None
+        calls.append(impl.function)
+    return tuple(calls)
 
 
 def _contained(

@@ -133,7 +133,8 @@ def papertape_events(events: Sequence[Event]) -> None:
     The engine calls this once after every tick that emitted events, before it processes the
     next tick; quiet ticks cost nothing. A journal writes the batch here and makes it durable
     (one ``write``, plus one ``fdatasync`` with ``durability = "fsync"``), so every event the
-    engine acted on is recorded before it acts again.
+    engine acted on is recorded before it acts again; with a replay's ``batch`` durability it
+    holds whole ticks back and writes them together (docs/storage.md).
 
     An exception raised here is the consumer's own: it is logged with the plugin's name and
     counted (``Engine.consumer_errors``), the other consumers still get the batch, and no

@@ -21,11 +21,15 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from papertape.engine.metrics import ClosedTrade
+from papertape.engine.values import trusted_maker
 
 if TYPE_CHECKING:
     from papertape.engine.execution.orders import Fill
 
 __all__ = ["Portfolio", "PortfolioView", "Position", "PositionInfo"]
+
+
+_closed_trade = trusted_maker(ClosedTrade)
 
 
 class Position:
@@ -124,17 +128,17 @@ class Portfolio:
         entry_fee = pos.entry_fees * closing / held
         price_pnl = (fill.price - pos.avg_price) * closing * direction
         self.realised_pnl += price_pnl
-        trade = ClosedTrade(
-            symbol=sym,
-            side=direction,
-            qty=closing,
-            entry_time=pos.entry_time,
-            entry_price=pos.avg_price,
-            exit_time=fill.time,
-            exit_price=fill.price,
-            pnl=price_pnl - entry_fee - exit_fee,
-            fees=entry_fee + exit_fee,
-            bars_held=step - pos.entry_step,
+        trade = _closed_trade(  # ClosedTrade without re-checking what the booking guarantees
+            sym,
+            direction,
+            closing,
+            pos.entry_time,
+            pos.avg_price,
+            fill.time,
+            fill.price,
+            price_pnl - entry_fee - exit_fee,
+            entry_fee + exit_fee,
+            step - pos.entry_step,
         )
         self.trades.append(trade)
         remaining = pos.qty + q

@@ -7,10 +7,13 @@ that has the same signature and stores through the slot descriptors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import MISSING, fields
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["fast_frozen_init"]
+__all__ = ["fast_frozen_init", "trusted_maker"]
+
+T = TypeVar("T")
 
 
 def fast_frozen_init(cls: type[Any]) -> None:
@@ -43,3 +46,25 @@ def fast_frozen_init(cls: type[Any]) -> None:
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__doc__ = cls.__init__.__doc__
     cls.__init__ = init
+
+
+def trusted_maker(cls: type[T]) -> Callable[..., T]:
+    """A positional constructor of the frozen, slotted dataclass ``cls`` that skips its checks.
+
+    For values built only by engine code whose own arithmetic guarantees what the class's
+    ``__post_init__`` would check (a closed trade built by the portfolio: side ±1, a positive
+    quantity, an exit not before the entry). Fields in declaration order, no defaults; the
+    result is an ordinary, frozen instance of ``cls``. Anything built from outside input
+    goes through the class itself.
+    """
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    ns: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    body = ["    self = _new(_cls)\n"]
+    for name in names:
+        ns[f"_s_{name}"] = getattr(cls, name).__set__
+        body.append(f"    _s_{name}(self, {name})\n")
+    src = f"def make({', '.join(names)}):\n{''.join(body)}    return self\n"
+    exec(src, ns)  # generated from the dataclass's own field names
+    make: Callable[..., T] = ns["make"]
+    make.__qualname__ = make.__name__ = f"trusted_{cls.__name__}"
+    return make

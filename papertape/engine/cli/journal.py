@@ -157,6 +157,20 @@ def _status(folder: Path) -> str:
     return status
 
 
+def _writer_keeps_index(folder: Path) -> bool:
+    """True while a process writes ``folder`` and keeps its index current (live sessions).
+
+    Readers then leave the index to that writer; otherwise (a finished run, or a backtest
+    whose writer leaves the index to its readers) they bring it up to date themselves.
+    """
+    if not is_live(folder):
+        return False
+    try:
+        return bool(json.loads((folder / "manifest.json").read_text()).get("index_live", True))
+    except (OSError, ValueError, AttributeError):
+        return True
+
+
 def _show(args: argparse.Namespace) -> int:
     folder = _folder(args.run_dir)
     state = fold(read_journal(folder), _initial_cash(folder))
@@ -164,7 +178,7 @@ def _show(args: argparse.Namespace) -> int:
     try:
         index = JournalIndex(index_path)
         try:
-            if not is_live(folder):  # a live run's writer keeps its own index
+            if not _writer_keeps_index(folder):
                 index.catch_up(folder / "events.jsonl", complete_size(folder / "events.jsonl"))
             hits = index.find(
                 kind=args.kind, strategy=args.strategy, limit=max(args.tail, 0), last=True
@@ -296,7 +310,7 @@ def _print_state(
 
 def _index(args: argparse.Namespace) -> int:
     folder = _folder(args.run_dir)
-    if is_live(folder):
+    if _writer_keeps_index(folder):
         raise JournalError(f"{folder} is still being written; its writer keeps the index")
     path = folder / INDEX_NAME
     index = JournalIndex.rebuild(path) if args.rebuild else JournalIndex(path)

@@ -18,11 +18,29 @@ log = logging.getLogger("papertape.journal")
 
 
 def durability_of(config: RunConfig) -> Durability:
-    """``journal.durability`` resolved: ``auto`` is ``fsync`` for live sessions."""
+    """``journal.durability`` resolved: ``auto`` is ``fsync`` live, ``batch`` for replays.
+
+    A replay is deterministic and a resume re-executes it from its first bar, so the few
+    ticks a killed replay held back cost nothing but their re-execution; a live session
+    cannot be re-run, so every tick goes to the disk before the next one.
+    """
     chosen = config.journal.durability
     if chosen == "auto":
-        return "fsync" if config.run.mode == "live" else "process"
+        return "fsync" if config.run.mode == "live" else "batch"
     return chosen
+
+
+def index_of(config: RunConfig) -> bool:
+    """``journal.index`` resolved: ``auto`` keeps the index while the run goes on only live.
+
+    A replay's index is built by its first reader instead (``papertape journal show`` or
+    ``index``): keeping it current cost about a fifth of a backtest's time per signal, for
+    an index most backtests and sweep runs never consult.
+    """
+    chosen = config.journal.index
+    if chosen == "auto":
+        return config.run.mode == "live"
+    return bool(chosen)
 
 
 def run_dir_of(config: RunConfig) -> Path:
@@ -59,7 +77,7 @@ def open_journal(config: RunConfig, resume: str | Path | None = None) -> Journal
     store = JournalStore(
         run_dir,
         durability=durability_of(config),
-        index=config.journal.index,
+        index=index_of(config),
         resume=resume is not None,
         config=config.canonical(),
         base_dir=config.base_dir,

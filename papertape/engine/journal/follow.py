@@ -3,7 +3,8 @@ r"""Follow a run folder from another process: its events as they are committed.
 :func:`follow` tails ``<run_dir>/events.jsonl`` and yields each event as a dict once its whole
 line is in the file. What it relies on (see docs/events.md, "Following a running session"):
 
-* the writer appends whole lines, one ``write`` per tick, each ending in ``\n``; a reader that
+* the writer appends whole lines of whole ticks (one ``write`` per tick, or per batch of ticks
+  with a replay's ``batch`` durability), each ending in ``\n``; a reader that
   parses only up to the last newline never sees a torn line (a crash can leave one at the end;
   it is never parsed, and a resume cuts it off);
 * ``seq`` numbers the events from 0 without gaps, so a reader knows where it is;

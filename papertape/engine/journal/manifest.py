@@ -87,9 +87,13 @@ class RunManifest:
     version: str
     durability: str
     resumes: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    # The writer keeps index.sqlite current while it runs (else its first reader builds it).
+    index_live: bool = True
 
     @classmethod
-    def new(cls, run_id: str, base_dir: str, version: str, durability: str) -> RunManifest:
+    def new(
+        cls, run_id: str, base_dir: str, version: str, durability: str, index_live: bool = True
+    ) -> RunManifest:
         """A manifest for a run starting now in this process."""
         now = now_iso()
         return cls(
@@ -103,6 +107,7 @@ class RunManifest:
             base_dir,
             version,
             durability,
+            index_live=index_live,
         )
 
     def as_dict(self) -> dict[str, Any]:

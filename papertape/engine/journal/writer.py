@@ -13,12 +13,16 @@ every tick that emitted events, before the next tick, with that tick's events) e
 writes the tick's lines with one ``write`` system call and, with ``durability="fsync"``, one
 ``fdatasync``: a group commit per tick. What that guarantees:
 
-* ``process`` (default for backtests): once a tick's commit returns, its events are in the
+* ``process``: once a tick's commit returns, its events are in the
   kernel; killing the process (``kill -9``, a crash, an exception) loses none of them. A power
   loss or kernel crash may lose what the kernel had not yet written back (typically the last
   few seconds).
 * ``fsync`` (default for live sessions): the commit returns after the disk confirmed the data,
   so a power loss loses nothing the engine acted on (given a disk that honours flushes).
+* ``batch`` (default for replays): whole ticks are held and written together once they reach
+  ``BATCH_BYTES`` or ``BATCH_SECONDS`` after the first (checked at each tick), and by
+  :meth:`JournalStore.commit`/``close``. A killed process loses at most the held ticks, which
+  a resume re-executes (a replay is deterministic); it saves the ``write`` per tick.
 
 Either way the log is a prefix of the run's event stream: at worst its last line is torn, and
 readers skip it. A store opened with ``resume=True`` checks a re-run against every intact line
@@ -42,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from papertape.engine.errors import JournalError
 from papertape.engine.hookspecs import hookimpl
 from papertape.engine.journal.check import LogCheck
-from papertape.engine.journal.jsonl import LOG_NAME, encode_event, encode_events
+from papertape.engine.journal.jsonl import LOG_NAME, encode_event, encode_tick
 from papertape.engine.journal.lock import RunLock
 from papertape.engine.journal.manifest import (
     RunManifest,
@@ -61,7 +65,9 @@ __all__ = ["Durability", "JournalMirror", "JournalStore"]
 
 log = logging.getLogger("papertape.journal")
 
-Durability = Literal["process", "fsync"]
+Durability = Literal["batch", "process", "fsync"]
+BATCH_BYTES = 1 << 16  # "batch": ticks held in memory up to this many bytes ...
+BATCH_SECONDS = 0.2  # ... or this long after the first of them
 INDEX_BATCH = 8192  # index rows buffered before an insert
 INDEX_SECONDS = 1.0  # ... or this long since the last insert
 MAX_PENDING = 65_536  # commit anyway when a caller never ends its ticks
@@ -86,7 +92,8 @@ class JournalStore:
     Args:
         run_dir: The run folder (``journals/<run-id>``); created when missing.
         durability: ``"process"`` or ``"fsync"`` (see the module docs).
-        index: Keep the SQLite index.
+        index: Keep the SQLite index current while the run goes on (without it, the
+            first reader builds the index from the log).
         resume: Open an existing run: re-run events are checked against the log, then
             appended after it. Without it an existing log in ``run_dir`` is replaced.
         config: The canonical config, written to ``config.json`` (new runs).
@@ -105,12 +112,21 @@ class JournalStore:
         base_dir: str = ".",
         version: str = "",
     ) -> None:
-        if durability not in ("process", "fsync"):
-            raise JournalError(f"unknown durability {durability!r}: use 'process' or 'fsync'")
+        if durability not in ("batch", "process", "fsync"):
+            raise JournalError(
+                f"unknown durability {durability!r}: use 'batch', 'process' or 'fsync'"
+            )
         self.run_dir = Path(run_dir)
         self.path = self.run_dir / LOG_NAME
         self.durability = durability
         self._fsync = durability == "fsync"
+        # "batch": whole ticks' bytes held back (with their index facts) and written together.
+        self._batching = durability == "batch"
+        self._held: list[bytes] = []
+        self._held_facts: list[_Facts] = []
+        self._held_bytes = 0
+        self._held_events = 0
+        self._held_since = 0.0
         self._seq = 0
         self._lines: list[bytes] = []
         # Index facts of pending lines, (time, kind, strategy, symbol): plain values, so the
@@ -166,7 +182,11 @@ class JournalStore:
         if config is not None:
             write_config(self.run_dir, dict(config))
         self.manifest = RunManifest.new(
-            self.run_dir.name, str(Path(base_dir).resolve()), version, self.durability
+            self.run_dir.name,
+            str(Path(base_dir).resolve()),
+            version,
+            self.durability,
+            index_live=self._want_index,
         )
         write_manifest(self.run_dir, self.manifest)
         self._fd = self._open_log(os.O_CREAT | os.O_TRUNC)
@@ -218,12 +238,13 @@ class JournalStore:
             pid=os.getpid(),
             updated_at=at,
             durability=self.durability,
+            index_live=self._want_index,
             resumes=(*self.manifest.resumes, resume),
         )
         write_manifest(self.run_dir, self.manifest)
+        if check.damaged_count:  # offsets after a damaged line moved: index afresh
+            JournalIndex.rebuild(self.run_dir / INDEX_NAME).close()
         if self._want_index:
-            if check.damaged_count:  # offsets after a damaged line moved: index afresh
-                JournalIndex.rebuild(self.run_dir / INDEX_NAME).close()
             self._index = self._open_index()
         for m in self._mirrors:
             m.backfill(self.events_written)
@@ -270,15 +291,39 @@ class JournalStore:
             self.commit()
             return
         seq = self._seq
-        lines = encode_events(events, seq)
-        self._seq = seq + len(lines)
-        self._lines += lines
-        if self._index is not None:
-            self._facts += [
-                (e.time, e.kind, getattr(e, "strategy", None), getattr(e, "symbol", None))
-                for e in events
-            ]
-        self.commit()
+        data = encode_tick(events, seq)
+        self._seq = seq + len(events)
+        if self._lines:  # events added one by one before this tick: one commit for all
+            lines = data.split(b"\n")
+            lines.pop()
+            self._lines += lines
+            if self._index is not None:
+                self._facts += _facts_of(events)
+            self.commit()
+            return
+        if self._batching:
+            if not self._held:
+                self._held_since = time.monotonic()
+            self._held.append(data)
+            self._held_bytes += len(data)
+            self._held_events += len(events)
+            if self._index is not None:
+                self._held_facts += _facts_of(events)
+            if (
+                self._held_bytes >= BATCH_BYTES
+                or time.monotonic() - self._held_since >= BATCH_SECONDS
+            ):
+                self._release()
+            return
+        self._write(data)
+        if self._index is None and not self._mirrors:
+            self._size += len(data)
+            if data.startswith(_FINISHED, data.rfind(b"\n", 0, -1) + 1):
+                self._finished = True
+            return
+        lines = data.split(b"\n")
+        lines.pop()
+        self._written(data, lines, _facts_of(events) if self._index is not None else [])
 
     def add(self, event: Event) -> None:
         """Encode one event into the current batch (committed by :meth:`commit`)."""
@@ -316,8 +361,30 @@ class JournalStore:
     # committing
     # ---------------------------------------------------------------------------------------
 
+    def _release(self) -> None:
+        """Write the ticks held back by ``batch`` durability, with one system call."""
+        data = b"".join(self._held)
+        facts = self._held_facts
+        self._held = []
+        self._held_facts = []
+        self._held_bytes = self._held_events = 0
+        self._write(data)
+        if self._index is None and not self._mirrors:
+            self._size += len(data)
+            if data.startswith(_FINISHED, data.rfind(b"\n", 0, -1) + 1):
+                self._finished = True
+            return
+        lines = data.split(b"\n")
+        lines.pop()
+        self._written(data, lines, facts)
+
     def commit(self) -> None:
-        """Write the pending lines with one system call (then fdatasync with ``fsync``)."""
+        """Write the pending lines with one system call (then fdatasync with ``fsync``).
+
+        Ticks held back by ``batch`` durability are written first (they came first).
+        """
+        if self._held:
+            self._release()
         lines = self._lines
         if not lines:
             if self._check is not None and self._check.done and not self._failed:
@@ -330,9 +397,13 @@ class JournalStore:
         data = b"\n".join(lines)
         lines.pop()
         self._write(data)
+        self._written(data, lines, facts)
+
+    def _written(self, data: bytes, lines: list[bytes], facts: list[_Facts]) -> None:
+        """Account for ``lines`` (``data``), just written: finished?, mirrors, index."""
         if lines[-1].startswith(_FINISHED):
             self._finished = True
-        first_seq = self._seq - len(lines)
+        first_seq = self._seq - len(self._lines) - len(lines)
         offset = self._size
         self._size += len(data)
         if self._check is not None:  # still checking: nothing is shipped or indexed yet
@@ -378,7 +449,7 @@ class JournalStore:
     @property
     def events_written(self) -> int:
         """Events in the log so far (journaled before this process plus appended)."""
-        return self._seq - len(self._lines)
+        return self._seq - len(self._lines) - self._held_events
 
     # ---------------------------------------------------------------------------------------
     # closing
@@ -437,3 +508,10 @@ class JournalStore:
 
 
 _FINISHED = b'{"kind":"run_finished",'
+_Facts = tuple[int, str, str | None, str | None]  # an index row's (time, kind, strategy, symbol)
+
+
+def _facts_of(events: Sequence[Event]) -> list[_Facts]:
+    return [
+        (e.time, e.kind, getattr(e, "strategy", None), getattr(e, "symbol", None)) for e in events
+    ]

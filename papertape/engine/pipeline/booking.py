@@ -44,11 +44,11 @@ class Booking(EngineState):
                     ready.append(o)
             if held:
                 pending[series.symbol] = ready
-        bar = (
-            float(series.open[r]),
-            float(series.high[r]),
-            float(series.low[r]),
-            float(series.close[r]),
+        bar = (  # Python floats (ndarray.item: no numpy scalar in between)
+            series.open.item(r),
+            series.high.item(r),
+            series.low.item(r),
+            series.close.item(r),
         )
         by_id = self._by_id
         notices = self.sim.notices
@@ -79,7 +79,9 @@ class Booking(EngineState):
         pf = slot.portfolio
         step = self.step_count
         trades = pf.apply(fill, step)
-        self.emit(
+        held = pf.qty(fill.symbol)
+        emit = self.unsettled.append  # self.emit without a Python call per event (hot path)
+        emit(
             OrderFilled(
                 fill.time,
                 slot.id,
@@ -93,11 +95,11 @@ class Booking(EngineState):
                 fill.liquidity,
                 fill.role._value_,  # a plain str (see OrderDesk._act)
                 pf.cash,
-                pf.qty(fill.symbol),
+                held,
             )
         )
         for tr in trades:
-            self.emit(
+            emit(
                 TradeClosed(
                     fill.time,
                     slot.id,
@@ -112,7 +114,10 @@ class Booking(EngineState):
                     tr.bars_held,
                 )
             )
-        for sh in (*slot.shields, *self.global_shields):
+        shields = slot.shields
+        if self.global_shields:
+            shields = [*shields, *self.global_shields]
+        for sh in shields:
             for tr in trades:
                 t1 = sh.on_trade(tr, step)
                 if t1 is not None:
@@ -120,7 +125,9 @@ class Booking(EngineState):
             t2 = sh.on_fill(fill, step)
             if t2 is not None:
                 self._transition(slot if sh in slot.shields else None, sh, t2, fill.time)
-        if fill.role is OrderRole.ENTRY and pf.qty(fill.symbol) == 0.0:
+        if shields:  # a transition may have acted on the books
+            held = pf.qty(fill.symbol)
+        if fill.role is OrderRole.ENTRY and held == 0.0:
             for o in self.sim.cancel(slot.id, fill.symbol):  # flat: orphaned brackets go
                 self.emit(OrderCancelled(fill.time, slot.id, o.id, o.symbol, "position closed"))
         try:

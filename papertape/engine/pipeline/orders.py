@@ -33,7 +33,7 @@ class OrderDesk(EngineState):
         if sym not in self.marks:
             raise StrategyError(f"signal for {sym!r}, which has no price yet or is not in the run")
         t = snap.time
-        self.emit(
+        self.unsettled.append(  # self.emit without a Python call (hot path)
             SignalEmitted(
                 t,
                 slot.id,
@@ -61,7 +61,7 @@ class OrderDesk(EngineState):
         pf = slot.portfolio
         current = pf.qty(sym)
         working = self.sim.working(slot.id, sym)
-        has_entry = any(o.role is OrderRole.ENTRY for o in working)
+        has_entry = bool(working) and any(o.role is OrderRole.ENTRY for o in working)
         target = sig.target
         sizes = self._sizes  # set only while an outside driver steps with its own sizes
         external = sizes is not None and slot.id in sizes
@@ -188,9 +188,9 @@ class OrderDesk(EngineState):
             role,
             t,
             price,
-            reduce_only=role is OrderRole.LIQUIDATION,
-            stop_loss=stop_loss,
-            take_profit=take_profit,
+            role is OrderRole.LIQUIDATION,  # reduce_only (positional: cheaper on the hot path)
+            stop_loss,
+            take_profit,
         )
         self.sim.submit(order)
         if self._replaying:
@@ -201,7 +201,7 @@ class OrderDesk(EngineState):
             # timeframe closed inside it): the order waits for a bar that opens after now.
             if nxt < len(times) and times[nxt] < self.now:
                 self._not_before[order.id] = self.now
-        self.emit(
+        self.unsettled.append(
             OrderSubmitted(
                 t,
                 slot.id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from array import array
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -143,7 +144,7 @@ class EngineState:
     step_times: array[int]
     now: int
     global_shields: list[Shield]
-    event_counts: dict[str, int]
+    event_counts: Counter[str]
     delivery: EventDelivery
     unsettled: list[Event]
     slots: list[Slot]

@@ -249,7 +249,7 @@ def write_bars(path: Path, n: int, seed: int = 3) -> Path:
 class RunFiles:
     """A config with its data file and strategy folder under one temporary folder."""
 
-    def __init__(self, root: Path, bars: int, extra: str = "") -> None:
+    def __init__(self, root: Path, bars: int, extra: str = "", journal: str = "") -> None:
         self.root = root
         self.journals = root / "journals"
         self.data = write_bars(root / "walk.csv", bars)
@@ -284,6 +284,7 @@ sizer = {{ name = "fraction", fraction = 0.3 }}
 
 [journal]
 dir = "{self.journals}"
+{journal}
 
 [plugins]
 strategy_dirs = ["{strategies}"]
@@ -308,11 +309,11 @@ entry_points = false
 
 @pytest.fixture
 def run_files(tmp_path: Path) -> Callable[..., RunFiles]:
-    """Factory: ``run_files(bars=300, extra="...toml...")``."""
+    """Factory: ``run_files(bars=300, extra="...toml...", journal="index = true")``."""
 
-    def make(bars: int = 300, extra: str = "", name: str = "run") -> RunFiles:
+    def make(bars: int = 300, extra: str = "", name: str = "run", journal: str = "") -> RunFiles:
         root = tmp_path / name
         root.mkdir()
-        return RunFiles(root, bars, extra)
+        return RunFiles(root, bars, extra, journal)
 
     return make

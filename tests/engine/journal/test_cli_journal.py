@@ -13,6 +13,8 @@ from papertape.engine.cli.main import main
 from papertape.engine.journal import JournalIndex, JournalStore, fold, is_live, read_journal
 from papertape.engine.session import run_session
 
+KEEP_INDEX = "index = true"  # the writer keeps the index current (replays leave it to readers)
+
 
 def test_show_prints_the_books_and_the_last_events(
     run_files: Callable[..., Any], capsys: pytest.CaptureFixture[str]
@@ -53,7 +55,7 @@ def test_show_reads_a_run_interrupted_mid_line(
 def test_status_tells_live_interrupted_and_finished_runs_apart(
     run_files: Callable[..., Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    files = run_files(bars=100)
+    files = run_files(bars=100, journal=KEEP_INDEX)
     run_session(files.load())
     folder = files.run_dir()
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -78,7 +80,7 @@ def test_status_tells_live_interrupted_and_finished_runs_apart(
 def test_index_rebuild_restores_a_deleted_index(
     run_files: Callable[..., Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    files = run_files(bars=150)
+    files = run_files(bars=150, journal=KEEP_INDEX)
     run_session(files.load())
     (files.run_dir() / "index.sqlite").unlink()
     assert main(["journal", "index", str(files.run_dir()), "--rebuild"]) == 0
@@ -127,7 +129,7 @@ def _shift_index(path: Any, by: int) -> None:
 def test_show_on_a_damaged_index_names_it_and_says_how_to_rebuild(
     run_files: Callable[..., Any], capsys: pytest.CaptureFixture[str], damage: str
 ) -> None:
-    files = run_files(bars=200)
+    files = run_files(bars=200, journal=KEEP_INDEX)
     run_session(files.load())
     index = files.run_dir() / "index.sqlite"
     if damage == "offsets":

@@ -25,6 +25,8 @@ from papertape.engine.session import data_hash, load_series, papertape_version, 
 from papertape.engine.strategy import Strategy
 from papertape.plugins.sizers import FixedQuantity
 
+KEEP_INDEX = "index = true"  # the writer keeps the index current (replays leave it to readers)
+
 DAY = 86_400 * 10**9
 
 
@@ -145,7 +147,7 @@ def test_fsync_durability_writes_the_same_log(tmp_path: Path) -> None:
 def test_same_config_gives_a_byte_identical_log_and_index(
     run_files: Callable[..., Any], tmp_path: Path
 ) -> None:
-    files = run_files(bars=250)
+    files = run_files(bars=250, journal=KEEP_INDEX)
     run_session(files.load())
     first = files.log().read_bytes()
     run_session(files.load())  # replaces the folder's journal
@@ -173,7 +175,7 @@ def test_the_run_folder_holds_config_and_manifest(run_files: Callable[..., Any])
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["run_id"] == result.run_id == folder.name != config.run_id
     assert manifest["status"] == "finished"
-    assert manifest["durability"] == "process"
+    assert manifest["durability"] == "batch"  # auto: batch for replays, fsync live
     assert manifest["base_dir"] == str(Path(config.base_dir).resolve())
 
 
@@ -209,7 +211,7 @@ def test_a_full_disk_stops_the_run_with_a_journal_error(tmp_path: Path) -> None:
 
 
 def test_index_finds_events_by_kind_and_strategy(run_files: Callable[..., Any]) -> None:
-    files = run_files(bars=300)
+    files = run_files(bars=300, journal=KEEP_INDEX)
     run_session(files.load())
     records = list(read_journal(files.run_dir()))
     index = JournalIndex(files.run_dir() / "index.sqlite")
@@ -231,7 +233,7 @@ def test_index_finds_events_by_kind_and_strategy(run_files: Callable[..., Any]) 
 
 
 def test_index_behind_the_log_catches_up_when_reopened(run_files: Callable[..., Any]) -> None:
-    files = run_files(bars=200)
+    files = run_files(bars=200, journal=KEEP_INDEX)
     run_session(files.load())
     folder = files.run_dir()
     total = files.log().read_bytes().count(b"\n")
@@ -300,7 +302,7 @@ def test_secondary_indexes_are_built_by_the_first_query_not_the_run(
     run_files: Callable[..., Any],
 ) -> None:
     # Arrange: a finished run (the writer only folds the WAL in at the end)
-    files = run_files(bars=300)
+    files = run_files(bars=300, journal=KEEP_INDEX)
     run_session(files.load())
     path = files.run_dir() / "index.sqlite"
     assert _secondary(path) == set()
