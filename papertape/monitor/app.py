@@ -2,9 +2,12 @@
 
 The view is either at the live edge (``cursor`` None: the newest state, redrawn as events
 arrive) or at a cursor on the run's time stops (paused, stepped with ``[``/``]``, or played
-forward at ``speed`` stops per frame). Reading never waits: a timer drains the source a few
-times a second and redraws only when something changed, so a fast engine only ever costs
-the monitor frames, never the engine time.
+forward at ``speed`` stops per frame). When the source runs a replay it can control (the
+engine in a child process, :class:`~papertape.monitor.child.ChildSession`), the engine is
+paused whenever the view is, and ``+``/``-`` at the live edge set the engine's pace.
+Reading never waits: a timer drains the source a few times a second and redraws only when
+something changed, so a fast engine only ever costs the monitor frames, never the engine
+time.
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
+from papertape.engine.telemetry_file import ControlState
 from papertape.monitor.screens import DecisionScreen, HelpScreen, MainScreen
 from papertape.monitor.source import EventSource
 from papertape.monitor.state import MonitorState
 from papertape.monitor.timeline import Timeline
 from papertape.monitor.widgets import JournalLog, ScrubBar
 
-__all__ = ["KINDS", "MonitorApp"]
+__all__ = ["KINDS", "MAX_PACE", "PACE_START", "MonitorApp"]
+
+PACE_START = 1024.0  # bars/s the first `-` at the live edge slows an unpaced engine to
+MAX_PACE = 65536.0  # above it, `+` lets the engine run as fast as it can again
 
 KINDS: tuple[str | None, ...] = (
     None,
@@ -79,6 +86,8 @@ class MonitorApp(App[None]):
         self.cursor: int | None = None  # index into timeline.times; None = live edge
         self.playing = False  # moving the cursor forward by itself
         self.speed = 1
+        self.pace: float | None = None  # engine steps/s asked of a controllable source
+        self.controllable = bool(getattr(source, "controllable", False))
         self.focus: str | None = None
         self.kind: str | None = None
         self.error: str | None = None
@@ -134,8 +143,12 @@ class MonitorApp(App[None]):
         if self.playing and self.cursor is not None:
             self.cursor = min(self.cursor + self.speed, len(self._stops) - 1)
             self._dirty = True
-            if self.cursor == len(self._stops) - 1 and not self.source.running:
-                self.playing = False
+            if self.cursor == len(self._stops) - 1:
+                if not self.source.running:
+                    self.playing = False
+                elif self.controllable:  # caught up with the engine: follow it again
+                    self.playing = False
+                    self._set_cursor(None)
         if self._dirty and not self._over_budget():
             self.redraw()
 
@@ -174,7 +187,27 @@ class MonitorApp(App[None]):
             speed=self.speed,
             focus=self.focus,
             kind=self.kind,
+            engine=self._engine_label(),
         )
+
+    def _engine_label(self) -> str | None:
+        if not self.controllable:
+            return None
+        if not self.source.running:
+            return "done"
+        if self.engine_paused:
+            return "paused"
+        return "max" if self.pace is None else f"{self.pace:,.0f} bars/s"
+
+    @property
+    def engine_paused(self) -> bool:
+        """Whether the engine is asked to wait (the view is paused on a moment)."""
+        return self.cursor is not None and not self.playing
+
+    def _sync_control(self) -> None:
+        """Tell a controllable source what the view wants of its engine."""
+        if self.controllable:
+            self.source.control(ControlState(self.engine_paused, self.pace))  # type: ignore[attr-defined]
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -183,6 +216,7 @@ class MonitorApp(App[None]):
             index = max(0, min(index, len(self._stops) - 1))
         self.cursor = index
         self._dirty = True
+        self._sync_control()
         self.redraw()
 
     def action_toggle_pause(self) -> None:
@@ -216,8 +250,21 @@ class MonitorApp(App[None]):
         self._set_cursor(None)
 
     def action_speed(self, factor: float) -> None:
-        """Change the replay speed (stops per frame and per scrub step), 1 to 1024."""
-        self.speed = int(max(1, min(1024, self.speed * factor)))
+        """Change the replay speed (stops per frame and per scrub step), 1 to 1024.
+
+        At the live edge of an engine the monitor controls, change the engine's pace
+        instead: from as fast as it can, ``-`` holds it at ``PACE_START`` bars/s, then each
+        key halves or doubles it (1 to ``MAX_PACE``; above, as fast as it can again).
+        """
+        if self.controllable and self.cursor is None:
+            if self.pace is None:
+                self.pace = PACE_START if factor < 1 else None
+            else:
+                pace = max(1.0, self.pace * factor)
+                self.pace = None if pace > MAX_PACE else pace
+            self._sync_control()
+        else:
+            self.speed = int(max(1, min(1024, self.speed * factor)))
         self._dirty = True
         self.redraw()
 

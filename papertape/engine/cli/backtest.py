@@ -287,5 +287,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.tui:
         from papertape.engine.cli.monitor import run_with_monitor
 
-        return run_with_monitor(_with_overrides(load_config(args.config), args))
+        try:
+            watched = run_with_monitor(_with_overrides(load_config(args.config), args))
+        except RunInterrupted as exc:
+            raise _interrupted(exc, Path(exc.run_dir) if exc.run_dir else None) from None
+        if watched is not None:
+            if args.json:
+                print(dumps(result_json(watched)))
+            else:
+                print_table(watched, Console())
+        return 0
     return _execute(load_config(args.config), args)

@@ -14,6 +14,7 @@ from rich.console import Console
 from papertape.engine.errors import ConfigError
 
 if TYPE_CHECKING:
+    from papertape.engine.assembly import SessionResult
     from papertape.engine.config import RunConfig
 
 __all__ = ["register", "run_with_monitor"]
@@ -66,24 +67,48 @@ def _monitor(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_with_monitor(config: RunConfig) -> int:
-    """Run a session in a worker thread and watch it; report where its journal is after."""
+def run_with_monitor(config: RunConfig) -> SessionResult | None:
+    """Run a session in a child process and watch it; its result once it finished.
+
+    The engine gets a process of its own (the monitor never takes its interpreter), writes
+    its journal and a lossy ``telemetry.jsonl`` as usual, and the monitor follows that run
+    folder. Pause and the pace keys reach a replay through ``control.json``; quitting stops
+    the run with SIGINT at the end of a step (its journal stays resumable). Live sessions
+    (``run.mode = "live"``) run the same way; their feed health comes from the telemetry.
+
+    Returns:
+        The session's result, or None when the monitor was quit before the run ended.
+
+    Raises:
+        ConfigError: The tui extra is missing, or the config has no journal.
+        RunInterrupted: The monitor was quit while the run went on (resumable).
+        PapertapeError: The run failed in its process.
+    """
     try:
         from papertape.monitor.app import MonitorApp
-        from papertape.monitor.source import InProcessSession
+        from papertape.monitor.child import ChildSession
     except ImportError as exc:
         raise ConfigError("--tui", str(exc), _MISSING) from None
-    if config.run.mode == "live":
-        raise ConfigError("--tui", "live", "live sessions: run them, then `papertape monitor`")
-    session = InProcessSession(config)
-    session.start()
-    MonitorApp(session, max_duty=0.05).run()
+    if not config.journal.enabled:
+        raise ConfigError("journal.enabled", False, "--tui follows the run's journal: enable it")
+    session = ChildSession(config)
     err = Console(stderr=True)
-    if session.running:
-        err.print("monitor closed; the run goes on until it ends (Ctrl-C interrupts it) ...")
-        session.join()
-    if session.error is not None:
-        raise session.error
-    if session.run_dir is not None:
-        err.print(f"journal: {session.run_dir}/events.jsonl")
-    return 0
+    err.print(f"starting {config.run.name} in its own process ...", highlight=False)
+    try:
+        session.start()
+        app = MonitorApp(session)
+        try:
+            app.run()
+        finally:
+            session.close()
+            session.stop()  # quit before the end: stop the run cleanly (no-op once done)
+        log = session.output()[1]
+        if log.strip():
+            err.print(log.rstrip(), highlight=False, markup=False)
+        session.raise_failure()
+        result = session.result()
+        if result is not None and result.journal_path is not None:
+            err.print(f"journal: {result.journal_path}", highlight=False)
+        return result
+    finally:
+        session.cleanup()
