@@ -12,6 +12,8 @@ parent and the child talk through files only:
 * ``DIR/outcome.pickle`` (child → parent): the :class:`SessionResult`, or how the run was
   interrupted (``{"interrupted": [message, step, time, run_dir]}``) or failed
   (``{"error": [type name, message]}``);
+* ``DIR/engine.json`` (child → parent): the engine's steps, wall and CPU seconds (for
+  ``benchmarks/bench_tui.py``);
 * ``DIR/stdout``, ``DIR/stderr``: the child's output (the parent prints it after the monitor
   closes; the terminal belongs to the monitor meanwhile).
 
@@ -22,6 +24,7 @@ session at its next message, exactly as Ctrl-C does in ``papertape run``.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pickle
 import sys
@@ -36,10 +39,18 @@ if TYPE_CHECKING:
     from papertape.engine.assembly import SessionResult
     from papertape.engine.config import RunConfig
 
-__all__ = ["CONFIG_FILE", "OUTCOME_FILE", "RUN_DIR_FILE", "main", "watched_session"]
+__all__ = [
+    "CONFIG_FILE",
+    "ENGINE_FILE",
+    "OUTCOME_FILE",
+    "RUN_DIR_FILE",
+    "main",
+    "watched_session",
+]
 
 CONFIG_FILE = "config.pickle"
 RUN_DIR_FILE = "run_dir"
+ENGINE_FILE = "engine.json"
 OUTCOME_FILE = "outcome.pickle"
 
 
@@ -69,6 +80,7 @@ def watched_session(config: RunConfig, folder: Path) -> SessionResult:
     engine.settings.telemetry = outlet
     _announce(folder, run_dir)
     start = time.perf_counter()
+    cpu = time.process_time()
     try:
         engine.run_sync()
     except RunInterrupted as exc:
@@ -79,6 +91,8 @@ def watched_session(config: RunConfig, folder: Path) -> SessionResult:
         outlet.close()
     # The engine's own time, without the time it spent paused by the monitor.
     seconds = time.perf_counter() - start - outlet.paused_s
+    facts = {"steps": engine.step_count, "seconds": seconds, "cpu_s": time.process_time() - cpu}
+    (folder / ENGINE_FILE).write_text(json.dumps(facts), encoding="utf-8")
     return results_of(engine, seconds, writer)
 
 

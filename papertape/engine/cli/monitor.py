@@ -96,7 +96,9 @@ def run_with_monitor(config: RunConfig) -> SessionResult | None:
     err.print(f"starting {config.run.name} in its own process ...", highlight=False)
     try:
         session.start()
-        app = MonitorApp(session)
+        # The monitor yields to the engine on a busy machine: above 10 % of a core while the
+        # run goes on, it drops frames (it still reads everything).
+        app = MonitorApp(session, max_duty=0.1)
         try:
             app.run()
         finally:
