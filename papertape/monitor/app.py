@@ -92,6 +92,8 @@ class MonitorApp(App[None]):
         self.kind: str | None = None
         self.error: str | None = None
         self._dirty = True
+        self._generation = getattr(source, "generation", 0)
+        self._progress_version = 0
         self._stops: list[int] = []
         self._cache: tuple[int, int, MonitorState] | None = None  # (cursor, len, state)
 
@@ -113,6 +115,19 @@ class MonitorApp(App[None]):
             self.error = str(exc)
             self.sub_title = f"{self.source.title} — error: {exc}"
             return False
+        generation = getattr(self.source, "generation", 0)
+        if generation != self._generation:  # another run (an arena's next window): start over
+            self._generation = generation
+            self.timeline = Timeline()
+            self._stops = []
+            self._cache = None
+            self.cursor = None
+            self.playing = False
+            self._dirty = True
+        version = getattr(self.source, "progress_version", 0)
+        if version != self._progress_version:  # the arena's leaderboard moved on
+            self._progress_version = version
+            self._dirty = True
         failed = getattr(self.source, "error", None)
         if failed is not None and self.error is None:  # the engine thread stopped on an error
             self.error = str(failed)
@@ -173,6 +188,7 @@ class MonitorApp(App[None]):
             return
         st = self.state()
         screen.show(st, self.focus, self.kind, self.timeline.start)
+        self._show_arena(screen)
         if self.cursor is None:
             mode = "LIVE" if self.source.running else "END"
             index = len(self._stops) - 1
@@ -189,6 +205,19 @@ class MonitorApp(App[None]):
             kind=self.kind,
             engine=self._engine_label(),
         )
+
+    def _show_arena(self, screen: MainScreen) -> None:
+        """Show the arena's leaderboard and window when the source is an arena."""
+        leaderboard = getattr(self.source, "leaderboard", None)
+        if leaderboard is None:
+            return
+        title = str(getattr(self.source, "window_title", self.source.title))
+        self.sub_title = title
+        board = screen.arena_board()
+        if board is None:  # mounted now: fill it on the next frame
+            self._dirty = True
+            return
+        board.show(leaderboard(), f"arena leaderboard · {title}")
 
     def _engine_label(self) -> str | None:
         if not self.controllable:

@@ -45,9 +45,12 @@ class ChildSession:
         python: The interpreter to start (default: this one).
     """
 
+    MODULE = "papertape.engine.watch"  # what the child runs (``python -m``)
+
     def __init__(self, config: RunConfig, poll: float = 0.05, python: str | None = None) -> None:
         self.config = config
         self.title = config.run.name
+        self.generation = 0  # bumped when the source moves to another run folder
         self.poll_s = poll
         self.python = python or sys.executable
         self.folder = Path(tempfile.mkdtemp(prefix="papertape-watch-"))
@@ -70,7 +73,7 @@ class ChildSession:
                 journal; its error is in the message.
         """
         with open(self.folder / CONFIG_FILE, "wb") as fh:
-            pickle.dump(self.config, fh)
+            pickle.dump(self.payload(), fh)
         env = dict(os.environ)
         path = env.get("PYTHONPATH", "")
         root = str(Path(__file__).resolve().parents[2])  # this checkout first, as here
@@ -82,7 +85,7 @@ class ChildSession:
             # A session of its own: a Ctrl-C typed at the terminal reaches the parent only,
             # which stops the child itself (stop()), once.
             self._proc = subprocess.Popen(
-                [self.python, "-m", "papertape.engine.watch", str(self.folder)],
+                [self.python, "-m", self.MODULE, str(self.folder)],
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
@@ -99,6 +102,14 @@ class ChildSession:
             time.sleep(0.02)
         self.run_dir = Path(announced.read_text(encoding="utf-8"))
         self.reader = RunFolder(self.run_dir, poll=self.poll_s)
+        return self.run_dir
+
+    def payload(self) -> Any:
+        """What the child unpickles from ``config.pickle``."""
+        return self.config
+
+    def control_dir(self) -> Path | None:
+        """Where ``control.json`` goes (the run folder, once known)."""
         return self.run_dir
 
     # -- EventSource -----------------------------------------------------------------------
@@ -132,18 +143,20 @@ class ChildSession:
 
     def control(self, state: ControlState) -> None:
         """Ask the engine to pause, resume or hold a pace (replays only; else ignored)."""
-        if state == self.control_state or self.run_dir is None or not self.controllable:
+        where = self.control_dir()
+        if state == self.control_state or where is None or not self.controllable:
             return
         self.control_state = state
-        write_control(self.run_dir, state)
+        write_control(where, state)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the child cleanly (SIGINT: end of the step, journal resumable); wait for it."""
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return
-        if self.run_dir is not None and self.controllable:
-            write_control(self.run_dir, ControlState())  # a paused engine must see the signal
+        where = self.control_dir()
+        if where is not None and self.controllable:
+            write_control(where, ControlState())  # a paused engine must see the signal
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(timeout)

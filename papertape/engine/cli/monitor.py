@@ -7,17 +7,20 @@ extra; without it these commands say how to install it.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from papertape.engine.errors import ConfigError
+from papertape.engine.errors import ConfigError, RunInterrupted
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from papertape.arena.config import ArenaConfig
     from papertape.engine.assembly import SessionResult
     from papertape.engine.config import RunConfig
 
-__all__ = ["register", "run_with_monitor"]
+__all__ = ["arena_with_monitor", "register", "run_with_monitor"]
 
 MONITOR_HELP = """\
 Open a run folder in the terminal monitor: equity curves, leaderboard, positions with entry,
@@ -112,5 +115,56 @@ def run_with_monitor(config: RunConfig) -> SessionResult | None:
         if result is not None and result.journal_path is not None:
             err.print(f"journal: {result.journal_path}", highlight=False)
         return result
+    finally:
+        session.cleanup()
+
+
+def arena_with_monitor(
+    config: ArenaConfig, windows: int | None
+) -> tuple[Path, dict[str, Any], list[tuple[str, str]], int] | None:
+    """Run an arena in a child process and watch it window by window.
+
+    Returns:
+        The arena folder, its summary (``--json``'s object), the traders skipped and the
+        sessions run; None when the monitor was quit before the arena ended (it is stopped).
+
+    Raises:
+        ConfigError: The tui extra is missing, or the config has no journal.
+        PapertapeError: The arena failed in its process.
+    """
+    from pathlib import Path
+
+    try:
+        from papertape.monitor.app import MonitorApp
+        from papertape.monitor.arena_session import ArenaSession
+    except ImportError as exc:
+        raise ConfigError("--tui", str(exc), _MISSING) from None
+    if not config.run.journal.enabled:
+        raise ConfigError("journal.enabled", False, "--tui follows each window's journal")
+    session = ArenaSession(config, windows)
+    err = Console(stderr=True)
+    err.print(f"starting the arena {config.run.run.name} in its own process ...", highlight=False)
+    try:
+        session.start()
+        app = MonitorApp(session, max_duty=0.1)
+        try:
+            app.run()
+        finally:
+            session.close()
+            session.stop()
+        log = session.output()[1]
+        if log.strip():
+            err.print(log.rstrip(), highlight=False, markup=False)
+        try:
+            session.raise_failure()
+        except RunInterrupted:
+            err.print("arena stopped before its end: no leaderboard written", highlight=False)
+            return None
+        outcome = session.outcome()
+        if not isinstance(outcome, dict) or "arena" not in outcome:
+            err.print("arena stopped before its end: no leaderboard written", highlight=False)
+            return None
+        skipped = [(str(a), str(b)) for a, b in outcome["skipped"]]
+        return Path(outcome["arena"]), outcome["summary"], skipped, int(outcome["sessions"])
     finally:
         session.cleanup()
