@@ -112,7 +112,11 @@ def _outcome(config: ArenaConfig, windows: int | None, folder: Path) -> dict[str
     try:
         run = run_arena(config, windows=windows, observer=progress)
     except RunInterrupted as exc:
-        return {"interrupted": [str(exc), exc.step, exc.time, exc.run_dir]}
+        current = progress.doc["current"] or {}
+        run_dir = exc.run_dir or current.get("run_dir")  # the window's journal, resumable
+        return {"interrupted": [str(exc), exc.step, exc.time, run_dir]}
+    except KeyboardInterrupt:  # stopped between windows (no engine step to finish)
+        return {"interrupted": ["interrupted between windows", 0, 0, None]}
     except Exception as exc:  # reported by the parent, which owns the terminal
         return {"error": [type(exc).__name__, str(exc)]}
     finally:

@@ -116,6 +116,8 @@ def _outcome(config: RunConfig, folder: Path) -> Any:
         return watched_session(config, folder)
     except RunInterrupted as exc:
         return {"interrupted": [str(exc), exc.step, exc.time, exc.run_dir]}
+    except KeyboardInterrupt:  # stopped before the first step (or a second Ctrl-C)
+        return {"interrupted": ["interrupted before the run could stop cleanly", 0, 0, None]}
     except Exception as exc:  # reported by the parent, which owns the terminal
         return {"error": [type(exc).__name__, str(exc)]}
 

@@ -56,3 +56,26 @@ async def test_the_monitor_follows_every_window_and_the_arena_leaderboard(tmp_pa
     rows = doc["summary"]["leaderboards"]["real"]["rows"]
     assert shown and final == [row["trader"] for row in rows]  # the stored leaderboard
     assert {"sma", "slow", "buy_and_hold"} <= traders  # the window's traders side by side
+
+
+def test_stopping_an_arena_mid_window_ends_it_cleanly_without_a_leaderboard(
+    tmp_path: Path,
+) -> None:
+    raw = arena_raw(
+        tmp_path / "journals",
+        strategies=[{"name": "slow_hold", "id": "slow", "params": {"sleep_ms": 10.0}}],
+    )
+    raw["plugins"]["strategy_dirs"] = [str(SLOW)]
+    session = ArenaSession(parse_arena_config(raw, tmp_path), poll=0.02)
+    try:
+        run_dir = session.start(timeout=60)
+        session.poll()
+        assert session.progress["done"] == 0 and session.progress["planned"] == 2
+        session.stop()
+        assert session.wait(timeout=1) == 1  # ended, without an arena to report
+        outcome = session.outcome()
+    finally:
+        session.cleanup()
+    assert "interrupted" in outcome
+    assert outcome["interrupted"][3] == str(run_dir)  # the window's journal, resumable
+    assert not list((tmp_path / "journals").glob("*/arena.json"))
