@@ -102,11 +102,13 @@ async def in_child(cfg: RunConfig) -> tuple[float, float]:
     """Bars/s (wall, the child's engine CPU) as ``papertape run --tui`` runs it now."""
     session = ChildSession(cfg)
     try:
-        session.start()
+        session.launch()  # as `papertape run --tui`: the monitor starts while the child loads
         app = MonitorApp(session, max_duty=0.1)  # as `papertape run --tui` opens it
         async with app.run_test(size=(140, 45)) as pilot:
-            while session.running:
+            while session.running or session.reader is None:
                 await pilot.pause(0.1)
+                if app.error:
+                    break
         session.raise_failure()
         facts = json.loads((session.folder / ENGINE_FILE).read_text(encoding="utf-8"))
     finally:

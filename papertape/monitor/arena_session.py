@@ -56,9 +56,9 @@ class ArenaSession(ChildSession):
         """The current window's events and samples (a new window starts a new generation)."""
         self._read_progress()
         announced = self.folder / RUN_DIR_FILE
-        if self.reader is not None and announced.exists():
+        if self.attach() and announced.exists():
             current = Path(announced.read_text(encoding="utf-8"))
-            if current != self.run_dir:
+            if current != self.run_dir and self.reader is not None:
                 self.reader.close()
                 self.run_dir = current
                 self.reader = RunFolder(current, poll=self.poll_s)

@@ -65,12 +65,11 @@ class ChildSession:
         """Whether pause and pace reach the engine (replays; a live feed cannot wait)."""
         return self.config.run.mode != "live"
 
-    def start(self, timeout: float = 120.0) -> Path:
-        """Start the child and wait until it names its run folder.
+    def launch(self) -> None:
+        """Start the child; do not wait for it (:meth:`poll` attaches once it is under way).
 
-        Raises:
-            ConfigError: The child ended (or took ``timeout`` seconds) before writing a
-                journal; its error is in the message.
+        The monitor starts while the child imports and loads its data, so the monitor's own
+        start-up never overlaps the engine's run.
         """
         with open(self.folder / CONFIG_FILE, "wb") as fh:
             pickle.dump(self.payload(), fh)
@@ -92,16 +91,42 @@ class ChildSession:
                 env=env,
                 start_new_session=True,
             )
+
+    def attach(self) -> bool:
+        """Follow the run folder once the child named it; True when following.
+
+        Raises:
+            RunInterrupted: The child was stopped before it started its run.
+            PapertapeError: The child ended without starting its run; its error is in the
+                message.
+        """
+        if self.reader is not None:
+            return True
         announced = self.folder / RUN_DIR_FILE
-        deadline = time.monotonic() + timeout
-        while not announced.exists():
-            if self._proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
+        if not announced.exists():
+            if self._proc is not None and self._proc.poll() is not None:
                 self.raise_failure()
-                raise ConfigError("--tui", self.config.run.name, "the run never started")
-            time.sleep(0.02)
+                raise PapertapeError(f"{self.config.run.name}: the run ended before it started")
+            return False
         self.run_dir = Path(announced.read_text(encoding="utf-8"))
         self.reader = RunFolder(self.run_dir, poll=self.poll_s)
+        return True
+
+    def start(self, timeout: float = 120.0) -> Path:
+        """Start the child and wait until it names its run folder.
+
+        Raises:
+            ConfigError: It took ``timeout`` seconds to start.
+            PapertapeError: The child ended before it started its run (see :meth:`attach`).
+        """
+        self.launch()
+        deadline = time.monotonic() + timeout
+        while not self.attach():
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ConfigError("--tui", self.config.run.name, "the run never started")
+            time.sleep(0.02)
+        assert self.run_dir is not None
         return self.run_dir
 
     def payload(self) -> Any:
@@ -115,9 +140,14 @@ class ChildSession:
     # -- EventSource -----------------------------------------------------------------------
 
     def poll(self) -> tuple[list[dict[str, Any]], list[TelemetrySample]]:
-        """Events and samples the child wrote since the last call."""
-        if self.reader is None:
+        """Events and samples the child wrote since the last call.
+
+        Raises:
+            PapertapeError: The child ended before it started its run (the monitor shows it).
+        """
+        if not self.attach():
             return [], []
+        assert self.reader is not None
         return self.reader.poll()
 
     @property

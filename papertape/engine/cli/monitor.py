@@ -98,7 +98,7 @@ def run_with_monitor(config: RunConfig) -> SessionResult | None:
     err = Console(stderr=True)
     err.print(f"starting {config.run.name} in its own process ...", highlight=False)
     try:
-        session.start()
+        session.launch()  # the monitor starts while the child loads; it attaches after
         # The monitor yields to the engine on a busy machine: above 10 % of a core while the
         # run goes on, it drops frames (it still reads everything).
         app = MonitorApp(session, max_duty=0.1)
@@ -145,7 +145,7 @@ def arena_with_monitor(
     err = Console(stderr=True)
     err.print(f"starting the arena {config.run.run.name} in its own process ...", highlight=False)
     try:
-        session.start()
+        session.launch()  # the monitor starts while the child loads; it attaches after
         app = MonitorApp(session, max_duty=0.1)
         try:
             app.run()
