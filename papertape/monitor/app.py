@@ -67,6 +67,8 @@ class MonitorApp(App[None]):
         Binding("d,enter", "open_decision", "decision", priority=True),
         Binding("question_mark", "help", "help"),
         Binding("q", "quit", "quit"),
+        # Ctrl-C quits too (a run in a child process is then stopped cleanly, resumable).
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
     ]
 
     def __init__(

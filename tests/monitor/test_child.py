@@ -14,6 +14,7 @@ from papertape.engine.journal.replay import resume_session
 from papertape.engine.telemetry_file import TELEMETRY_NAME
 from papertape.monitor.app import PACE_START, MonitorApp
 from papertape.monitor.child import ChildSession
+from papertape.monitor.widgets import ScrubBar
 
 from .conftest import quick_config
 
@@ -71,6 +72,7 @@ async def test_pause_reaches_the_child_and_quit_leaves_a_resumable_journal(tmp_p
                     break
             await pilot.press("space")
             assert app.engine_paused
+            assert "engine: paused" in str(app.screen.query_one(ScrubBar).render())
             await pilot.pause(0.6)  # the engine sees the request within ~0.1 s
             # A running engine samples telemetry 20 times a second; a paused one does not.
             side = run_dir / TELEMETRY_NAME
@@ -81,7 +83,8 @@ async def test_pause_reaches_the_child_and_quit_leaves_a_resumable_journal(tmp_p
             assert not app.engine_paused
             await pilot.pause(0.8)
             assert side.stat().st_size > size, "the resumed engine stayed idle"
-            await pilot.press("q")
+            await pilot.press("ctrl+c")  # quits the monitor, as q does
+        assert not app.is_running
         session.stop()  # what `papertape run --tui` does after the monitor closes
         assert not session.running
         with pytest.raises(RunInterrupted) as stopped:

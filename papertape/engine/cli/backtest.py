@@ -137,7 +137,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run.add_argument(
         "--tui",
         action="store_true",
-        help="watch the run in the terminal monitor (needs papertape[tui]; docs/monitor.md)",
+        help="watch the run in the terminal monitor; the engine runs in a process of its own, "
+        "space pauses it, + - set its pace, q stops it resumably; replay or live "
+        "(needs papertape[tui]; docs/monitor.md)",
     )
     run.add_argument(
         "--metrics-port",

@@ -33,7 +33,8 @@ A finished run opens at its end; a running one (another process writes it, e.g.
 
 examples:
   papertape monitor journals/demo-e227e9785cd0
-  papertape run configs/demo.toml --tui
+  papertape run configs/demo.toml --tui            # the engine in a child process, watched
+  papertape arena configs/arena.toml --tui         # an arena, window by window
 """
 
 _MISSING = "the monitor needs the tui extra: pip install 'papertape[tui]'"
