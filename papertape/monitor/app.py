@@ -222,10 +222,9 @@ class MonitorApp(App[None]):
         board.show(leaderboard(), f"arena leaderboard · {title}")
 
     def _engine_label(self) -> str | None:
-        if not self.controllable:
-            return None
-        if not self.source.running:
-            return "done"
+        """The engine's state on the status line (None: not controlled, or the run ended)."""
+        if not self.controllable or not self.source.running:
+            return None  # a finished run looks as under `papertape monitor RUN_DIR`
         if self.engine_paused:
             return "paused"
         return "max" if self.pace is None else f"{self.pace:,.0f} bars/s"
