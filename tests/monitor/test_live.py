@@ -55,3 +55,27 @@ async def test_a_live_session_runs_under_the_monitor_with_its_feed_health(tmp_pa
     assert state.feed.lag_ns is not None
     assert f"reconnects {connects - 1}" in panel and "lag" in panel
     session.cleanup()
+
+
+async def test_quitting_a_live_session_ends_it_with_its_results(tmp_path: Path) -> None:
+    async with serving(alt_tape(bars=300), speed=120.0) as server:  # two bars a second
+        raw = live_config(server.url).canonical()
+        raw["journal"] = {"enabled": True, "dir": str(tmp_path / "journals")}
+        session = ChildSession(parse_config(raw), poll=0.02)
+        try:
+            run_dir = session.start(timeout=60)
+            app = MonitorApp(session, refresh_s=0.05)
+            async with app.run_test(size=(140, 45)) as pilot:
+                for _ in range(200):
+                    await pilot.pause(0.05)
+                    if app.state().feed.connected:
+                        break
+                await pilot.press("q")
+            session.stop()
+        finally:
+            session.stop()
+    session.raise_failure()  # a live session stopped by SIGINT is not an error
+    result = session.result()
+    assert result is not None and not server.finished.is_set()  # stopped long before the end
+    assert list(read_journal(run_dir))[-1]["kind"] == "run_finished"
+    session.cleanup()
