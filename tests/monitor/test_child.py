@@ -85,8 +85,9 @@ async def test_pause_reaches_the_child_and_quit_leaves_a_resumable_journal(tmp_p
             assert side.stat().st_size > size, "the resumed engine stayed idle"
             await pilot.press("ctrl+c")  # quits the monitor, as q does
         assert not app.is_running
-        session.stop()  # what `papertape run --tui` does after the monitor closes
-        assert not session.running
+        session.close()  # what `papertape run --tui` does after the monitor closes
+        session.stop()
+        assert session.wait(timeout=5) == 1  # ended, reporting an interruption
         with pytest.raises(RunInterrupted) as stopped:
             session.raise_failure()
         assert stopped.value.run_dir == str(run_dir)
