@@ -48,6 +48,7 @@ async def test_the_monitor_follows_every_window_and_the_arena_leaderboard(tmp_pa
             traders = set(app.state().traders)
         outcome = session.outcome()
     finally:
+        session.close()  # no follower thread outlives the test
         session.stop()
         session.cleanup()
     assert len(windows) == 2 and session.generation >= 1  # moved to the second window
@@ -75,6 +76,8 @@ def test_stopping_an_arena_mid_window_ends_it_cleanly_without_a_leaderboard(
         assert session.wait(timeout=1) == 1  # ended, without an arena to report
         outcome = session.outcome()
     finally:
+        session.close()
+        session.stop()
         session.cleanup()
     assert "interrupted" in outcome
     assert outcome["interrupted"][3] == str(run_dir)  # the window's journal, resumable

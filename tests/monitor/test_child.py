@@ -56,6 +56,7 @@ async def test_the_monitor_follows_a_child_run_to_its_journals_end(tmp_path: Pat
         assert lines and all(b'"equity"' in line for line in lines)
         assert all(ev["kind"] != "telemetry" for ev in recorded)
     finally:
+        session.close()  # no follower thread outlives the test
         session.stop()
         session.cleanup()
 
@@ -95,6 +96,7 @@ async def test_pause_reaches_the_child_and_quit_leaves_a_resumable_journal(tmp_p
         assert resumed.verified > 0 and resumed.appended > 0
         assert list(read_journal(run_dir))[-1]["kind"] == "run_finished"
     finally:
+        session.close()  # no follower thread outlives the test
         session.stop()
         session.cleanup()
 
@@ -122,6 +124,7 @@ async def test_minus_at_the_live_edge_sets_the_engines_pace(tmp_path: Path) -> N
             assert app.pace is None  # back to as fast as it can
         session.stop()
     finally:
+        session.close()  # no follower thread outlives the test
         session.stop()
         session.cleanup()
 

@@ -41,6 +41,7 @@ async def test_a_live_session_runs_under_the_monitor_with_its_feed_health(tmp_pa
                 state = app.state()
                 panel = str(app.screen.query_one(MarketPanel).render())
         finally:
+            session.close()  # no follower thread outlives the test
             session.stop()
     session.raise_failure()
     assert session.result() is not None
@@ -73,6 +74,7 @@ async def test_quitting_a_live_session_ends_it_with_its_results(tmp_path: Path) 
                 await pilot.press("q")
             session.stop()
         finally:
+            session.close()  # no follower thread outlives the test
             session.stop()
     session.raise_failure()  # a live session stopped by SIGINT is not an error
     result = session.result()
