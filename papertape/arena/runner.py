@@ -18,7 +18,8 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,8 +35,22 @@ if TYPE_CHECKING:
     from papertape.arena.config import ArenaConfig
     from papertape.engine.config import RunConfig
     from papertape.engine.feeds.base import BarSeries
+    from papertape.engine.loop import Engine
 
-__all__ = ["ArenaRun", "WindowRun", "arena_id", "run_arena", "run_window"]
+__all__ = ["ArenaObserver", "ArenaRun", "WindowRun", "arena_id", "run_arena", "run_window"]
+
+
+class ArenaObserver(Protocol):
+    """Watches an arena as it runs (``papertape arena --tui``); never changes its results."""
+
+    def window_started(
+        self, window: Window, blind: bool, engine: Engine, run_dir: Path | None
+    ) -> None:
+        """A window's engine is built (``run_dir``: its journal folder) and about to run."""
+
+    def window_finished(self, so_far: ArenaRun) -> None:
+        """A window ended; ``so_far`` holds every window done (its leaderboard is current)."""
+
 
 log = logging.getLogger("papertape.arena")
 
@@ -87,7 +102,12 @@ def _window_config(config: RunConfig, window: Window, blind: bool) -> RunConfig:
 
 
 def run_window(
-    config: RunConfig, series: Sequence[BarSeries], window: Window, warmup_bars: int, blind: bool
+    config: RunConfig,
+    series: Sequence[BarSeries],
+    window: Window,
+    warmup_bars: int,
+    blind: bool,
+    observer: ArenaObserver | None = None,
 ) -> WindowRun:
     """Run every strategy of ``config`` over one window (see the module docstring).
 
@@ -115,6 +135,10 @@ def run_window(
     engine, writer = build_engine(wconfig, engine_series, extra_plugins=[tap])
     for slot in engine.slots:
         slot.strategy = WindowGate(slot.strategy, start)
+    if observer is not None:
+        observer.window_started(
+            window, blind, engine, Path(writer.run_dir) if writer is not None else None
+        )
     t0 = time.perf_counter()
     try:
         engine.run_sync()
@@ -192,6 +216,7 @@ def run_arena(
     config: ArenaConfig,
     series: Sequence[BarSeries] | None = None,
     windows: int | None = None,
+    observer: ArenaObserver | None = None,
 ) -> ArenaRun:
     """Run the arena: baselines added, every window, every blind variant.
 
@@ -199,6 +224,7 @@ def run_arena(
         config: The arena config.
         series: Bars to use instead of the config's data files.
         windows: Overrides ``[arena] windows`` with N equal windows (``--windows``).
+        observer: Told when each window starts and ends (a monitor), or None.
     """
     settings = config.arena
     if windows is not None:
@@ -222,12 +248,24 @@ def run_arena(
         for window in plan:
             wcfg = add_baselines(cfg, settings.baselines, config.seed + window.index)
             log.info("arena window %s%s", window.label, " (blind)" if blind else "")
-            runs.append(run_window(wcfg, tape, window, settings.warmup_bars, blind))
+            runs.append(run_window(wcfg, tape, window, settings.warmup_bars, blind, observer))
+            if observer is not None:
+                observer.window_finished(_so_far(config, contestants, runs, t0, skipped))
+    return _so_far(config, contestants, runs, t0, skipped)
+
+
+def _so_far(
+    config: ArenaConfig,
+    contestants: tuple[str, ...],
+    runs: Sequence[WindowRun],
+    t0: float,
+    skipped: tuple[tuple[str, str], ...],
+) -> ArenaRun:
     return ArenaRun(
         arena_id(config),
         config,
         contestants,
-        tuple(settings.baselines),
+        tuple(config.arena.baselines),
         tuple(runs),
         time.perf_counter() - t0,
         skipped,

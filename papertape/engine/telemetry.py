@@ -38,6 +38,8 @@ class TelemetrySample:
         marks: Last price per symbol.
         annotations: Snapshot annotations (regime label and probabilities, features...).
         lag_ns: Wall-clock delay of the step behind its market time (live feeds), else None.
+        feed: The live feed's counters (connections, reconnects, gaps...) when a
+            :class:`~papertape.engine.telemetry_file.TelemetryFile` added them, else None.
     """
 
     time: int
@@ -47,6 +49,7 @@ class TelemetrySample:
     marks: Mapping[str, float]
     annotations: Mapping[str, Any]
     lag_ns: int | None = None
+    feed: Mapping[str, Any] | None = None
 
 
 class TelemetryChannel:

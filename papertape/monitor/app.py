@@ -2,9 +2,12 @@
 
 The view is either at the live edge (``cursor`` None: the newest state, redrawn as events
 arrive) or at a cursor on the run's time stops (paused, stepped with ``[``/``]``, or played
-forward at ``speed`` stops per frame). Reading never waits: a timer drains the source a few
-times a second and redraws only when something changed, so a fast engine only ever costs
-the monitor frames, never the engine time.
+forward at ``speed`` stops per frame). When the source runs a replay it can control (the
+engine in a child process, :class:`~papertape.monitor.child.ChildSession`), the engine is
+paused whenever the view is, and ``+``/``-`` at the live edge set the engine's pace.
+Reading never waits: a timer drains the source a few times a second and redraws only when
+something changed, so a fast engine only ever costs the monitor frames, never the engine
+time.
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
+from papertape.engine.telemetry_file import ControlState
 from papertape.monitor.screens import DecisionScreen, HelpScreen, MainScreen
 from papertape.monitor.source import EventSource
 from papertape.monitor.state import MonitorState
 from papertape.monitor.timeline import Timeline
 from papertape.monitor.widgets import JournalLog, ScrubBar
 
-__all__ = ["KINDS", "MonitorApp"]
+__all__ = ["KINDS", "MAX_PACE", "PACE_START", "MonitorApp"]
+
+PACE_START = 1024.0  # bars/s the first `-` at the live edge slows an unpaced engine to
+MAX_PACE = 65536.0  # above it, `+` lets the engine run as fast as it can again
 
 KINDS: tuple[str | None, ...] = (
     None,
@@ -60,6 +67,8 @@ class MonitorApp(App[None]):
         Binding("d,enter", "open_decision", "decision", priority=True),
         Binding("question_mark", "help", "help"),
         Binding("q", "quit", "quit"),
+        # Ctrl-C quits too (a run in a child process is then stopped cleanly, resumable).
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
     ]
 
     def __init__(
@@ -79,10 +88,14 @@ class MonitorApp(App[None]):
         self.cursor: int | None = None  # index into timeline.times; None = live edge
         self.playing = False  # moving the cursor forward by itself
         self.speed = 1
+        self.pace: float | None = None  # engine steps/s asked of a controllable source
+        self.controllable = bool(getattr(source, "controllable", False))
         self.focus: str | None = None
         self.kind: str | None = None
         self.error: str | None = None
         self._dirty = True
+        self._generation = getattr(source, "generation", 0)
+        self._progress_version = 0
         self._stops: list[int] = []
         self._cache: tuple[int, int, MonitorState] | None = None  # (cursor, len, state)
 
@@ -104,6 +117,19 @@ class MonitorApp(App[None]):
             self.error = str(exc)
             self.sub_title = f"{self.source.title} — error: {exc}"
             return False
+        generation = getattr(self.source, "generation", 0)
+        if generation != self._generation:  # another run (an arena's next window): start over
+            self._generation = generation
+            self.timeline = Timeline()
+            self._stops = []
+            self._cache = None
+            self.cursor = None
+            self.playing = False
+            self._dirty = True
+        version = getattr(self.source, "progress_version", 0)
+        if version != self._progress_version:  # the arena's leaderboard moved on
+            self._progress_version = version
+            self._dirty = True
         failed = getattr(self.source, "error", None)
         if failed is not None and self.error is None:  # the engine thread stopped on an error
             self.error = str(failed)
@@ -134,8 +160,12 @@ class MonitorApp(App[None]):
         if self.playing and self.cursor is not None:
             self.cursor = min(self.cursor + self.speed, len(self._stops) - 1)
             self._dirty = True
-            if self.cursor == len(self._stops) - 1 and not self.source.running:
-                self.playing = False
+            if self.cursor == len(self._stops) - 1:
+                if not self.source.running:
+                    self.playing = False
+                elif self.controllable:  # caught up with the engine: follow it again
+                    self.playing = False
+                    self._set_cursor(None)
         if self._dirty and not self._over_budget():
             self.redraw()
 
@@ -160,6 +190,7 @@ class MonitorApp(App[None]):
             return
         st = self.state()
         screen.show(st, self.focus, self.kind, self.timeline.start)
+        self._show_arena(screen)
         if self.cursor is None:
             mode = "LIVE" if self.source.running else "END"
             index = len(self._stops) - 1
@@ -174,7 +205,39 @@ class MonitorApp(App[None]):
             speed=self.speed,
             focus=self.focus,
             kind=self.kind,
+            engine=self._engine_label(),
         )
+
+    def _show_arena(self, screen: MainScreen) -> None:
+        """Show the arena's leaderboard and window when the source is an arena."""
+        leaderboard = getattr(self.source, "leaderboard", None)
+        if leaderboard is None:
+            return
+        title = str(getattr(self.source, "window_title", self.source.title))
+        self.sub_title = title
+        board = screen.arena_board()
+        if board is None:  # mounted now: fill it on the next frame
+            self._dirty = True
+            return
+        board.show(leaderboard(), f"arena leaderboard · {title}")
+
+    def _engine_label(self) -> str | None:
+        """The engine's state on the status line (None: not controlled, or the run ended)."""
+        if not self.controllable or not self.source.running:
+            return None  # a finished run looks as under `papertape monitor RUN_DIR`
+        if self.engine_paused:
+            return "paused"
+        return "max" if self.pace is None else f"{self.pace:,.0f} bars/s"
+
+    @property
+    def engine_paused(self) -> bool:
+        """Whether the engine is asked to wait (the view is paused on a moment)."""
+        return self.cursor is not None and not self.playing
+
+    def _sync_control(self) -> None:
+        """Tell a controllable source what the view wants of its engine."""
+        if self.controllable:
+            self.source.control(ControlState(self.engine_paused, self.pace))  # type: ignore[attr-defined]
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -183,6 +246,7 @@ class MonitorApp(App[None]):
             index = max(0, min(index, len(self._stops) - 1))
         self.cursor = index
         self._dirty = True
+        self._sync_control()
         self.redraw()
 
     def action_toggle_pause(self) -> None:
@@ -216,8 +280,21 @@ class MonitorApp(App[None]):
         self._set_cursor(None)
 
     def action_speed(self, factor: float) -> None:
-        """Change the replay speed (stops per frame and per scrub step), 1 to 1024."""
-        self.speed = int(max(1, min(1024, self.speed * factor)))
+        """Change the replay speed (stops per frame and per scrub step), 1 to 1024.
+
+        At the live edge of an engine the monitor controls, change the engine's pace
+        instead: from as fast as it can, ``-`` holds it at ``PACE_START`` bars/s, then each
+        key halves or doubles it (1 to ``MAX_PACE``; above, as fast as it can again).
+        """
+        if self.controllable and self.cursor is None:
+            if self.pace is None:
+                self.pace = PACE_START if factor < 1 else None
+            else:
+                pace = max(1.0, self.pace * factor)
+                self.pace = None if pace > MAX_PACE else pace
+            self._sync_control()
+        else:
+            self.speed = int(max(1, min(1024, self.speed * factor)))
         self._dirty = True
         self.redraw()
 

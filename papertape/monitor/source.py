@@ -5,7 +5,11 @@ returns what arrived since the last call and never blocks. The engine is never w
 
 * :class:`RunFolder` reads a run folder. A finished run is read whole at once; a running one
   (another process holds its lock) is tailed by :func:`papertape.engine.journal.follow` in a
-  daemon thread that only appends to a queue.
+  daemon thread that only appends to a queue. Either way the folder's lossy telemetry side
+  file (``telemetry.jsonl``, written when a monitor watches the run: see
+  :mod:`papertape.engine.telemetry_file`) is read too.
+* :class:`~papertape.monitor.child.ChildSession` runs a session in a child process and
+  follows its run folder like this (``papertape run CONFIG --tui``).
 * :class:`InProcessSession` runs a config's session in a worker thread with a
   :class:`~papertape.engine.telemetry.TelemetryChannel` (lossy: a full channel drops samples,
   the engine never waits) and an event tap (one ``deque.extend`` per tick that emitted
@@ -26,6 +30,7 @@ import orjson
 from papertape.engine.hookspecs import hookimpl
 from papertape.engine.journal import encode_event, follow, is_live, read_journal
 from papertape.engine.telemetry import TelemetryChannel, TelemetrySample
+from papertape.engine.telemetry_file import TELEMETRY_NAME, TelemetryTail
 
 if TYPE_CHECKING:
     from papertape.engine.config import RunConfig
@@ -67,6 +72,7 @@ class RunFolder:
         self._queue: deque[dict[str, Any]] = deque()
         self._done = threading.Event()
         self._error: BaseException | None = None
+        self.telemetry = TelemetryTail(self.run_dir / TELEMETRY_NAME)
         self.followed = is_live(self.run_dir)  # another process is writing it
         if self.followed:
             self._thread: threading.Thread | None = threading.Thread(
@@ -98,7 +104,7 @@ class RunFolder:
         out = _drain(self._queue)
         if self._error is not None and not self._queue:
             raise self._error
-        return out, []
+        return out, self.telemetry.read()
 
     @property
     def running(self) -> bool:

@@ -16,6 +16,7 @@ is exact at every fill and at every periodic mark, and flat in between.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,8 +136,26 @@ class MonitorState:
             handler(self, ev)
 
     def apply_sample(self, sample: TelemetrySample) -> None:
-        """Fold one telemetry sample: marks, equity, regime probabilities, lag."""
-        self.time = max(self.time, sample.time)
+        """Fold one telemetry sample: marks, equity, regime probabilities, lag, feed counters.
+
+        A sample older than what is already folded (a side file read after its journal)
+        only updates the feed's health: its marks are superseded.
+        """
+        if sample.lag_ns is not None:
+            self.feed.lag_ns = sample.lag_ns
+        if sample.feed:
+            connections = int(sample.feed.get("connections", 0))
+            if connections > self.feed.connections:
+                self.feed.connections = connections
+            if self.feed.connected is None and connections:
+                self.feed.connected = True
+        if sample.time < self.time:
+            # Older than what is folded (the side file or channel read after the journal):
+            # its marks fill the equity curve in, the rest is superseded.
+            for sid, eq in sample.equity.items():
+                self._mark_earlier(self.trader(sid), sample.time, float(eq))
+            return
+        self.time = sample.time
         self.prices.update(sample.marks)
         for sid, eq in sample.equity.items():
             self._mark(self.trader(sid), sample.time, float(eq))
@@ -154,8 +173,6 @@ class MonitorState:
                         }
                 elif isinstance(value, str):
                     self.regimes[str(sym)] = value
-        if sample.lag_ns is not None:
-            self.feed.lag_ns = sample.lag_ns
 
     def _mark(self, tr: TraderView, t: int, equity: float) -> None:
         tr.equity = equity
@@ -164,6 +181,15 @@ class MonitorState:
             tr.curve[-1] = (t, equity)
         else:
             tr.curve.append((t, equity))
+
+    @staticmethod
+    def _mark_earlier(tr: TraderView, t: int, equity: float) -> None:
+        """Insert a mark older than the trader's newest one, in time order."""
+        i = bisect.bisect_left(tr.curve, t, key=lambda point: point[0])
+        if i < len(tr.curve) and tr.curve[i][0] == t:
+            return  # the journal's own mark at t wins
+        tr.curve.insert(i, (t, equity))
+        tr.peak = max(tr.peak, equity)
 
     def remark(self, tr: TraderView, t: int) -> None:
         """Mark a trader at the latest known prices (cash + Σ qty × price)."""

@@ -29,6 +29,7 @@ corrected verdict. The run folder (arena.json, one journal per window) feeds `pa
   papertape arena configs/arena.toml
   papertape arena configs/arena.toml --windows 5 --json
   papertape arena configs/arena.toml --report arena.html
+  papertape arena configs/arena.toml --tui     # watch each window and the leaderboard
 """
 
 
@@ -46,6 +47,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--windows", type=int, metavar="N", help="N equal windows (overrides [arena] windows)"
     )
+    p.add_argument(
+        "--tui",
+        action="store_true",
+        help="watch the arena in the terminal monitor: the window being played, its traders "
+        "side by side, and the leaderboard of the windows done (papertape[tui]; docs/monitor.md)",
+    )
     p.set_defaults(handler=_arena)
 
 
@@ -57,12 +64,22 @@ def _arena(args: argparse.Namespace) -> int:
         raise ConfigError("--windows", args.windows, "must be >= 1")
     config = load_arena_config(args.config)
     t0 = time.perf_counter()
-    run = run_arena(config, windows=args.windows)
-    doc = arena_document(run)
-    folder = write_arena(doc, config.run.journal.dir)
-    summary: dict[str, Any] = doc["summary"]
     err = Console(stderr=True)
-    for sid, why in run.skipped:
+    if args.tui:
+        from papertape.engine.cli.monitor import arena_with_monitor
+
+        watched = arena_with_monitor(config, args.windows)
+        if watched is None:
+            return 0
+        folder, summary, skipped, sessions = watched
+        doc: dict[str, Any] | None = None
+    else:
+        run = run_arena(config, windows=args.windows)
+        doc = arena_document(run)
+        folder = write_arena(doc, config.run.journal.dir)
+        summary = doc["summary"]
+        skipped, sessions = list(run.skipped), len(run.windows)
+    for sid, why in skipped:
         err.print(f"skipped trader {sid}: {why}", highlight=False)
     if args.json:
         print(dumps(summary))
@@ -72,11 +89,12 @@ def _arena(args: argparse.Namespace) -> int:
         print_arena(summary)
     if args.report:
         from papertape.analysis.report import write_report
+        from papertape.arena import read_arena
 
-        out = write_report(doc, Path(args.report))
+        out = write_report(doc if doc is not None else read_arena(folder), Path(args.report))
         err.print(f"report: {out}", highlight=False)
     err.print(
-        f"arena: {folder} · {len(run.windows)} sessions in {time.perf_counter() - t0:.1f}s",
+        f"arena: {folder} · {sessions} sessions in {time.perf_counter() - t0:.1f}s",
         highlight=False,
     )
     return 0

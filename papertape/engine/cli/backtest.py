@@ -137,7 +137,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run.add_argument(
         "--tui",
         action="store_true",
-        help="watch the run in the terminal monitor (needs papertape[tui]; docs/monitor.md)",
+        help="watch the run in the terminal monitor; the engine runs in a process of its own, "
+        "space pauses it, + - set its pace, q stops it resumably; replay or live "
+        "(needs papertape[tui]; docs/monitor.md)",
     )
     run.add_argument(
         "--metrics-port",
@@ -211,8 +213,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return parse_config(raw, Path.cwd())
 
 
-def _interrupted(exc: RunInterrupted, run_dir: Path | None) -> RunInterrupted:
-    """The Ctrl-C report with what was done and the exact command that continues the run."""
+def _interrupted(exc: RunInterrupted, run_dir: Path | None, by: str = "Ctrl-C") -> RunInterrupted:
+    """The Ctrl-C (or quit) report with what was done and the command that continues it."""
     when = f" (market time {iso(exc.time)})" if exc.time else ""
     if run_dir is None:
         tail = "no journal was written, so it cannot be resumed"
@@ -222,7 +224,7 @@ def _interrupted(exc: RunInterrupted, run_dir: Path | None) -> RunInterrupted:
             f"  papertape run --resume {run_dir}"
         )
     return RunInterrupted(
-        f"interrupted by Ctrl-C: stopped cleanly after step {exc.step:,}{when}; {tail}",
+        f"interrupted by {by}: stopped cleanly after step {exc.step:,}{when}; {tail}",
         exc.step,
         exc.time,
     )
@@ -287,5 +289,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.tui:
         from papertape.engine.cli.monitor import run_with_monitor
 
-        return run_with_monitor(_with_overrides(load_config(args.config), args))
+        try:
+            watched = run_with_monitor(_with_overrides(load_config(args.config), args))
+        except RunInterrupted as exc:
+            where = Path(exc.run_dir) if exc.run_dir else None
+            raise _interrupted(exc, where, "quitting the monitor") from None
+        if watched is not None:
+            if args.json:
+                print(dumps(result_json(watched)))
+            else:
+                print_table(watched, Console())
+        return 0
     return _execute(load_config(args.config), args)

@@ -7,16 +7,20 @@ extra; without it these commands say how to install it.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from papertape.engine.errors import ConfigError
+from papertape.engine.errors import ConfigError, RunInterrupted
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from papertape.arena.config import ArenaConfig
+    from papertape.engine.assembly import SessionResult
     from papertape.engine.config import RunConfig
 
-__all__ = ["register", "run_with_monitor"]
+__all__ = ["arena_with_monitor", "register", "run_with_monitor"]
 
 MONITOR_HELP = """\
 Open a run folder in the terminal monitor: equity curves, leaderboard, positions with entry,
@@ -29,7 +33,8 @@ A finished run opens at its end; a running one (another process writes it, e.g.
 
 examples:
   papertape monitor journals/demo-e227e9785cd0
-  papertape run configs/demo.toml --tui
+  papertape run configs/demo.toml --tui            # the engine in a child process, watched
+  papertape arena configs/arena.toml --tui         # an arena, window by window
 """
 
 _MISSING = "the monitor needs the tui extra: pip install 'papertape[tui]'"
@@ -66,24 +71,101 @@ def _monitor(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_with_monitor(config: RunConfig) -> int:
-    """Run a session in a worker thread and watch it; report where its journal is after."""
+def run_with_monitor(config: RunConfig) -> SessionResult | None:
+    """Run a session in a child process and watch it; its result once it finished.
+
+    The engine gets a process of its own (the monitor never takes its interpreter), writes
+    its journal and a lossy ``telemetry.jsonl`` as usual, and the monitor follows that run
+    folder. Pause and the pace keys reach a replay through ``control.json``; quitting stops
+    the run with SIGINT at the end of a step (its journal stays resumable). Live sessions
+    (``run.mode = "live"``) run the same way; their feed health comes from the telemetry.
+
+    Returns:
+        The session's result, or None when the monitor was quit before the run ended.
+
+    Raises:
+        ConfigError: The tui extra is missing, or the config has no journal.
+        RunInterrupted: The monitor was quit while the run went on (resumable).
+        PapertapeError: The run failed in its process.
+    """
     try:
         from papertape.monitor.app import MonitorApp
-        from papertape.monitor.source import InProcessSession
+        from papertape.monitor.child import ChildSession
     except ImportError as exc:
         raise ConfigError("--tui", str(exc), _MISSING) from None
-    if config.run.mode == "live":
-        raise ConfigError("--tui", "live", "live sessions: run them, then `papertape monitor`")
-    session = InProcessSession(config)
-    session.start()
-    MonitorApp(session, max_duty=0.05).run()
+    if not config.journal.enabled:
+        raise ConfigError("journal.enabled", False, "--tui follows the run's journal: enable it")
+    session = ChildSession(config)
     err = Console(stderr=True)
-    if session.running:
-        err.print("monitor closed; the run goes on until it ends (Ctrl-C interrupts it) ...")
-        session.join()
-    if session.error is not None:
-        raise session.error
-    if session.run_dir is not None:
-        err.print(f"journal: {session.run_dir}/events.jsonl")
-    return 0
+    err.print(f"starting {config.run.name} in its own process ...", highlight=False)
+    try:
+        session.launch()  # the monitor starts while the child loads; it attaches after
+        # The monitor yields to the engine on a busy machine: above 10 % of a core while the
+        # run goes on, it drops frames (it still reads everything).
+        app = MonitorApp(session, max_duty=0.1)
+        try:
+            app.run()
+        finally:
+            session.close()
+            session.stop()  # quit before the end: stop the run cleanly (no-op once done)
+        log = session.output()[1]
+        if log.strip():
+            err.print(log.rstrip(), highlight=False, markup=False)
+        session.raise_failure()
+        result = session.result()
+        if result is not None and result.journal_path is not None:
+            err.print(f"journal: {result.journal_path}", highlight=False)
+        return result
+    finally:
+        session.cleanup()
+
+
+def arena_with_monitor(
+    config: ArenaConfig, windows: int | None
+) -> tuple[Path, dict[str, Any], list[tuple[str, str]], int] | None:
+    """Run an arena in a child process and watch it window by window.
+
+    Returns:
+        The arena folder, its summary (``--json``'s object), the traders skipped and the
+        sessions run; None when the monitor was quit before the arena ended (it is stopped).
+
+    Raises:
+        ConfigError: The tui extra is missing, or the config has no journal.
+        PapertapeError: The arena failed in its process.
+    """
+    from pathlib import Path
+
+    try:
+        from papertape.monitor.app import MonitorApp
+        from papertape.monitor.arena_session import ArenaSession
+    except ImportError as exc:
+        raise ConfigError("--tui", str(exc), _MISSING) from None
+    if not config.run.journal.enabled:
+        raise ConfigError("journal.enabled", False, "--tui follows each window's journal")
+    session = ArenaSession(config, windows)
+    err = Console(stderr=True)
+    err.print(f"starting the arena {config.run.run.name} in its own process ...", highlight=False)
+    try:
+        session.launch()  # the monitor starts while the child loads; it attaches after
+        app = MonitorApp(session, max_duty=0.1)
+        try:
+            app.run()
+        finally:
+            session.close()
+            session.stop()
+        log = session.output()[1]
+        if log.strip():
+            err.print(log.rstrip(), highlight=False, markup=False)
+        try:
+            session.raise_failure()
+        except RunInterrupted:
+            err.print("arena stopped before its end: no leaderboard written", highlight=False)
+            return None
+        outcome = session.outcome()
+        if not isinstance(outcome, dict) or "arena" not in outcome:
+            err.print("arena stopped before its end: no leaderboard written", highlight=False)
+            return None
+        skipped = [(str(a), str(b)) for a, b in outcome["skipped"]]
+        return Path(outcome["arena"]), outcome["summary"], skipped, int(outcome["sessions"])
+    finally:
+        session.cleanup()

@@ -9,6 +9,7 @@ from textual.widgets import Footer, Header
 
 from papertape.monitor.state import MonitorState
 from papertape.monitor.widgets import (
+    ArenaBoard,
     EquityPlot,
     JournalLog,
     Leaderboard,
@@ -37,6 +38,18 @@ class MainScreen(Screen[None]):
         yield PositionsTable(id="positions")
         yield JournalLog(id="journal")
         yield Footer()
+
+    def arena_board(self) -> ArenaBoard | None:
+        """The arena leaderboard, mounted under the status line on first use (arenas only).
+
+        Returns:
+            The board, or None on the frame it is mounted (it fills from the next one).
+        """
+        boards = self.query(ArenaBoard)
+        if boards:
+            return boards.first()
+        self.mount(ArenaBoard(id="arena"), after=self.query_one(ScrubBar))
+        return None
 
     def show(self, state: MonitorState, focus: str | None, kind: str | None, start: int) -> None:
         """Redraw every panel from ``state``."""

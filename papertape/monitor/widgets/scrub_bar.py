@@ -22,10 +22,12 @@ class ScrubBar(Static):
         speed: int,
         focus: str | None,
         kind: str | None,
+        engine: str | None = None,
     ) -> None:
-        """Redraw."""
+        """Redraw (``engine``: the engine's state when the monitor controls it)."""
         when = iso(time) if time else "-"
+        pace = f"  engine: {engine}" if engine is not None else ""
         self.update(
-            f"[b]{mode}[/b]  {when}  step {index + 1:,}/{stops:,}  speed ×{speed}"
+            f"[b]{mode}[/b]  {when}  step {index + 1:,}/{stops:,}  speed ×{speed}{pace}"
             f"  trader: {focus or 'all'}  kind: {kind or 'all'}  (? for keys)"
         )

@@ -1,0 +1,295 @@
+"""Telemetry beside a run folder, and the small control file a watching monitor writes.
+
+A monitor in *another process* (``papertape run CONFIG --tui`` runs the engine in a child
+process; ``papertape monitor RUN_DIR`` attaches to any running folder) cannot share a
+:class:`~papertape.engine.telemetry.TelemetryChannel`. The engine then offers its samples to
+a :class:`TelemetryFile`, which appends them as JSON lines to ``<run>/telemetry.jsonl``:
+
+* lossy by design: at most one line per ``interval_s`` of wall time (20 a second by default);
+  every other offer is dropped and counted. The outlet also tunes how often the engine builds
+  a sample (``every``, doubled while offers come faster than a quarter of the interval,
+  halved when they come slower than twice it), so a fast replay builds a few samples a
+  second instead of one per step, and a live session samples every bar;
+* the journal's bytes never change: the side file is a separate file, read by nobody but
+  monitors, and the run's results do not depend on it.
+
+:class:`RunControl` is how the monitor's pause and speed keys reach the engine: the monitor
+writes ``<run>/control.json`` (``{"paused": bool, "pace": bars per second or null}``,
+atomically); the outlet looks at it at most every ``check_s`` from the engine's thread, waits
+while it says paused, and sleeps to hold the pace. Only replays are controlled (a live feed
+cannot wait); quitting the monitor stops the engine with SIGINT, which ends a replay cleanly
+at the end of a step (its journal stays resumable).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from papertape.engine.telemetry import TelemetrySample
+
+__all__ = [
+    "CONTROL_NAME",
+    "TELEMETRY_NAME",
+    "ControlState",
+    "RunControl",
+    "TelemetryFile",
+    "TelemetryTail",
+    "sample_from_json",
+    "sample_to_json",
+    "write_control",
+]
+
+TELEMETRY_NAME = "telemetry.jsonl"
+CONTROL_NAME = "control.json"
+_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+def _jsonable(value: Any) -> Any:
+    return str(value)
+
+
+def sample_to_json(sample: TelemetrySample, feed: Mapping[str, Any] | None = None) -> bytes:
+    """One sample as a JSON line (``feed``: the live feed's counters, if any)."""
+    doc = {
+        "time": sample.time,
+        "wall_time": sample.wall_time,
+        "equity": sample.equity,
+        "positions": sample.positions,
+        "marks": sample.marks,
+        "annotations": sample.annotations,
+        "lag_ns": sample.lag_ns,
+        "feed": dict(feed) if feed is not None else sample.feed,
+    }
+    return orjson.dumps(doc, default=_jsonable, option=_OPTIONS) + b"\n"
+
+
+def sample_from_json(line: bytes | str) -> TelemetrySample:
+    """The sample one line of ``telemetry.jsonl`` holds.
+
+    Raises:
+        orjson.JSONDecodeError: The line is not JSON.
+        KeyError: A required field is missing.
+    """
+    doc = orjson.loads(line)
+    return TelemetrySample(
+        time=int(doc["time"]),
+        wall_time=float(doc["wall_time"]),
+        equity=doc.get("equity") or {},
+        positions=doc.get("positions") or {},
+        marks=doc.get("marks") or {},
+        annotations=doc.get("annotations") or {},
+        lag_ns=doc.get("lag_ns"),
+        feed=doc.get("feed"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ControlState:
+    """What the monitor asks of the engine.
+
+    Attributes:
+        paused: Wait at the end of the current step until resumed.
+        pace: Steps per second to hold at most; None: as fast as the CPU allows.
+    """
+
+    paused: bool = False
+    pace: float | None = None
+
+
+def write_control(run_dir: str | Path, state: ControlState) -> None:
+    """Write ``control.json`` atomically (the engine never reads half a file)."""
+    folder = Path(run_dir)
+    tmp = folder / (CONTROL_NAME + f".{os.getpid()}.tmp")
+    tmp.write_bytes(orjson.dumps({"paused": state.paused, "pace": state.pace}))
+    os.replace(tmp, folder / CONTROL_NAME)
+
+
+class RunControl:
+    """Reads ``control.json`` from the engine's thread, at most every ``check_s``.
+
+    Args:
+        path: The control file (it may not exist: then nothing is asked).
+        check_s: Seconds between looks at the file's modification time.
+    """
+
+    def __init__(self, path: str | Path, check_s: float = 0.1) -> None:
+        self.path = Path(path)
+        self.check_s = check_s
+        self.state = ControlState()
+        self._mtime = 0
+        self._next = 0.0
+
+    def refresh(self, now: float) -> ControlState:
+        """The current request (re-read when the file changed since the last look)."""
+        if now < self._next:
+            return self.state
+        self._next = now + self.check_s
+        try:
+            mtime = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return self.state
+        if mtime != self._mtime:
+            self._mtime = mtime
+            try:
+                doc = orjson.loads(self.path.read_bytes())
+                pace = doc.get("pace")
+                self.state = ControlState(
+                    bool(doc.get("paused", False)),
+                    float(pace) if pace else None,
+                )
+            except (OSError, orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
+                pass  # a foreign or half-written file asks nothing new
+        return self.state
+
+
+class TelemetryFile:
+    """A telemetry outlet that appends sampled lines to a file (see the module docs).
+
+    Args:
+        path: The side file (``<run>/telemetry.jsonl``); appended to.
+        interval_s: Wall seconds between written samples at least.
+        control: Pause and pace requests to obey (replays only), or None.
+        feed: Returns the live feed's counters for each written line, or None.
+        clock: Monotonic seconds (tests pass a fake one).
+        sleep: Sleeps that many seconds (tests pass a fake one).
+    """
+
+    MAX_EVERY = 4096
+
+    def __init__(
+        self,
+        path: str | Path,
+        interval_s: float = 0.05,
+        control: RunControl | None = None,
+        feed: Callable[[], Mapping[str, Any]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.path = Path(path)
+        self.interval_s = interval_s
+        self.control = control
+        self.feed = feed
+        self.every = 1
+        self.offered = 0
+        self.written = 0
+        self.dropped = 0
+        self.paused_s = 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._fh = open(self.path, "ab")  # noqa: SIM115 - closed by close()
+        self._last_offer = clock()
+        self._next_write = 0.0
+        self._paced_from: tuple[float, int, float] | None = None  # (clock, offered, pace)
+
+    def offer(self, sample: TelemetrySample) -> bool:
+        """Write the sample if its interval has passed (else drop it); obey the control file.
+
+        Returns:
+            Whether the sample was written.
+        """
+        now = self._clock()
+        self.offered += 1
+        since = now - self._last_offer
+        self._last_offer = now
+        paced = False
+        if self.control is not None:
+            now, paced = self._obey(now)
+        if paced:
+            self.every = 1  # fine-grained sleeps
+        elif since < self.interval_s / 4 and self.every < self.MAX_EVERY:
+            self.every *= 2
+        elif since > self.interval_s * 2 and self.every > 1:
+            self.every //= 2
+        if now < self._next_write:
+            self.dropped += 1
+            return False
+        self._next_write = now + self.interval_s
+        try:
+            self._fh.write(sample_to_json(sample, self.feed() if self.feed is not None else None))
+            self._fh.flush()
+        except (OSError, ValueError, TypeError):  # closed, disk full, odd annotation: lossy
+            self.dropped += 1
+            return False
+        self.written += 1
+        return True
+
+    def _obey(self, now: float) -> tuple[float, bool]:
+        """Wait while paused, sleep to hold the pace; the clock after waiting, and if paced."""
+        control = self.control
+        assert control is not None
+        state = control.refresh(now)
+        if state.paused:
+            start = now
+            while state.paused:
+                self._sleep(control.check_s / 2)
+                now = self._clock()
+                state = control.refresh(now)
+            self.paused_s += now - start
+            self._paced_from = None
+            self._last_offer = now
+        if state.pace is None:
+            self._paced_from = None
+            return now, False
+        # Paced (the engine offers every step): sleep until the steps done since the pace
+        # was set are due.
+        if self._paced_from is None or self._paced_from[2] != state.pace:
+            self._paced_from = (now, self.offered, state.pace)
+            return now, True
+        t0, n0, pace = self._paced_from
+        due = t0 + (self.offered - n0) / pace
+        if due > now:
+            self._sleep(due - now)
+            now = self._clock()
+        elif now - due > 1.0:  # fell behind (slow strategies): do not burst to catch up
+            self._paced_from = (now, self.offered, pace)
+        self._last_offer = now
+        return now, True
+
+    def close(self) -> None:
+        """Close the side file."""
+        self._fh.close()
+
+
+class TelemetryTail:
+    """Reads the whole lines appended to a ``telemetry.jsonl`` since the last call.
+
+    Never blocks; a line still being written stays buffered; a line that does not parse is
+    skipped and counted (the side file is lossy by contract, never a reason to fail).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.offset = 0
+        self.skipped = 0
+        self._partial = b""
+
+    def read(self) -> list[TelemetrySample]:
+        """Samples appended since the last call, oldest first."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                chunk = fh.read()
+        except FileNotFoundError:
+            return []
+        if not chunk:
+            return []
+        self.offset += len(chunk)
+        data = self._partial + chunk
+        lines = data.split(b"\n")
+        self._partial = lines.pop()
+        out = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                out.append(sample_from_json(line))
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                self.skipped += 1
+        return out

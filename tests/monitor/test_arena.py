@@ -1,0 +1,84 @@
+"""``papertape arena CONFIG --tui``: each window followed in turn, the leaderboard updating."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from papertape.arena import parse_arena_config, read_arena
+from papertape.monitor.app import MonitorApp
+from papertape.monitor.arena_session import ArenaSession
+from papertape.monitor.widgets import ArenaBoard
+from tests.arena.conftest import arena_raw
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+SLOW = Path(__file__).parent / "data" / "slow_strategies"
+
+
+async def test_the_monitor_follows_every_window_and_the_arena_leaderboard(tmp_path: Path) -> None:
+    raw = arena_raw(
+        tmp_path / "journals",
+        strategies=[
+            {"name": "sma_cross", "id": "sma", "params": {"fast": 10, "slow": 40}},
+            {"name": "slow_hold", "id": "slow", "params": {"sleep_ms": 4.0}},  # ~1 s a window
+        ],
+    )
+    raw["plugins"]["strategy_dirs"] = [str(SLOW)]
+    session = ArenaSession(parse_arena_config(raw, tmp_path), poll=0.02)
+    boards: list[int] = []  # rows of the arena board at each frame
+    windows: set[Path] = set()
+    try:
+        session.start(timeout=60)
+        app = MonitorApp(session, refresh_s=0.05)
+        async with app.run_test(size=(140, 50)) as pilot:
+            for _ in range(1200):
+                await pilot.pause(0.05)
+                shown = app.screen.query(ArenaBoard)
+                boards.append(shown.first().row_count if shown else 0)
+                if session.run_dir is not None:
+                    windows.add(session.run_dir)
+                if not session.running and session.progress.get("done") == 2:
+                    await pilot.pause(0.2)
+                    break
+            board = app.screen.query_one(ArenaBoard)
+            shown = board.display
+            final = [str(board.get_row_at(i)[1]) for i in range(board.row_count)]
+            traders = set(app.state().traders)
+        outcome = session.outcome()
+    finally:
+        session.close()  # no follower thread outlives the test
+        session.stop()
+        session.cleanup()
+    assert len(windows) == 2 and session.generation >= 1  # moved to the second window
+    assert boards[0] == 0 and boards[-1] > 0  # empty until a window ended, then filled
+    doc = read_arena(outcome["arena"])
+    rows = doc["summary"]["leaderboards"]["real"]["rows"]
+    assert shown and final == [row["trader"] for row in rows]  # the stored leaderboard
+    assert {"sma", "slow", "buy_and_hold"} <= traders  # the window's traders side by side
+
+
+def test_stopping_an_arena_mid_window_ends_it_cleanly_without_a_leaderboard(
+    tmp_path: Path,
+) -> None:
+    raw = arena_raw(
+        tmp_path / "journals",
+        strategies=[{"name": "slow_hold", "id": "slow", "params": {"sleep_ms": 10.0}}],
+    )
+    raw["plugins"]["strategy_dirs"] = [str(SLOW)]
+    session = ArenaSession(parse_arena_config(raw, tmp_path), poll=0.02)
+    try:
+        run_dir = session.start(timeout=60)
+        session.poll()
+        assert session.progress["done"] == 0 and session.progress["planned"] == 2
+        session.stop()
+        assert session.wait(timeout=1) == 1  # ended, without an arena to report
+        outcome = session.outcome()
+    finally:
+        session.close()
+        session.stop()
+        session.cleanup()
+    assert "interrupted" in outcome
+    assert outcome["interrupted"][3] == str(run_dir)  # the window's journal, resumable
+    assert not list((tmp_path / "journals").glob("*/arena.json"))
