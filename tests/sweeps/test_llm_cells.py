@@ -7,6 +7,7 @@ workers together.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from papertape.engine.bench import synthetic_series
+from papertape.engine.cli.main import main
 from papertape.engine.config import RunConfig, parse_config
 from papertape.plugins.llm.cache import ResponseCache
 from papertape.plugins.llm.trader import CACHE_ENV
@@ -118,3 +120,44 @@ def test_workers_use_the_parents_cache_folder_wherever_they_start(
     expected = str(tmp_path.resolve() / "journals" / "llm-cache")
     assert seen == [(1, expected, 1), (2, expected, 1), (3, expected, 1)]
     assert llm_cache_dir() == expected
+
+
+def test_the_command_says_how_many_model_calls_a_sweep_made(
+    tmp_path: Path, model: RuleModel, llm_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "spx.csv"
+    data.write_text("\n".join(SP500.read_text().splitlines()[:201]) + "\n")
+    cfg = tmp_path / "llm-sweep.toml"
+    cfg.write_text(
+        f"""
+[run]
+name = "llm-cli"
+[[data]]
+path = "{data}"
+symbol = "SPX"
+[[strategies]]
+name = "llm_trader"
+id = "llm"
+[strategies.params]
+provider = "ollama"
+model = "rule"
+host = "{model.url}"
+warmup = 60
+decide_on = ""
+[plugins]
+entry_points = false
+[sweep.params]
+every = [20, 30]
+"""
+    )
+    argv = ["sweep", str(cfg), "--workers", "2", "--no-progress"]
+
+    assert main([*argv, "--json", "--out", str(tmp_path / "a")]) == 0
+    cold = json.loads(capsys.readouterr().out)["llm_usage"]
+    assert main([*argv, "--out", str(tmp_path / "b")]) == 0
+    text = capsys.readouterr().out
+
+    assert cold["llm_calls"] == len(model.prompts) > 0
+    n = cold["decisions"]
+    assert f"LLM: {n} decisions, 0 model calls, {n} answered from the cache" in text
+    assert str(llm_cache) in text
