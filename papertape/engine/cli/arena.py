@@ -26,9 +26,16 @@ and abstained decisions, confidence, calibration, tokens, cost, latency) and, pe
 the Sharpe difference to the best baseline with a bootstrap interval and a family-wise
 corrected verdict. The run folder (arena.json, one journal per window) feeds `papertape report`.
 
+Windows are independent sessions: --workers N runs N of them side by side in local processes,
+--ray runs them as Ray tasks (the executor of `papertape sweep`); the data is loaded once and
+shared, LLM traders share one answer cache, and the leaderboard, arena.json and every journal
+are the same bytes at any worker count. Each worker loads its own copy of a local model.
+
   papertape arena configs/arena.toml
   papertape arena configs/arena.toml --windows 5 --json
   papertape arena configs/arena.toml --report arena.html
+  papertape arena configs/arena.toml --windows 4 --workers 2
+  papertape arena configs/arena.toml --ray auto
 """
 
 
@@ -46,6 +53,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--windows", type=int, metavar="N", help="N equal windows (overrides [arena] windows)"
     )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N windows at a time in local processes (default 1: one after another)",
+    )
+    where.add_argument(
+        "--ray",
+        metavar="auto|ADDRESS",
+        help="run the windows as Ray tasks: auto (ray.init()) or a cluster address",
+    )
     p.set_defaults(handler=_arena)
 
 
@@ -55,9 +75,11 @@ def _arena(args: argparse.Namespace) -> int:
 
     if args.windows is not None and args.windows < 1:
         raise ConfigError("--windows", args.windows, "must be >= 1")
+    if args.workers < 1:
+        raise ConfigError("--workers", args.workers, "must be >= 1")
     config = load_arena_config(args.config)
     t0 = time.perf_counter()
-    run = run_arena(config, windows=args.windows)
+    run = run_arena(config, windows=args.windows, workers=args.workers, ray=args.ray)
     doc = arena_document(run)
     folder = write_arena(doc, config.run.journal.dir)
     summary: dict[str, Any] = doc["summary"]
