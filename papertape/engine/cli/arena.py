@@ -29,7 +29,8 @@ corrected verdict. The run folder (arena.json, one journal per window) feeds `pa
 Windows are independent sessions: --workers N runs N of them side by side in local processes,
 --ray runs them as Ray tasks (the executor of `papertape sweep`); the data is loaded once and
 shared, LLM traders share one answer cache, and the leaderboard, arena.json and every journal
-are the same bytes at any worker count. Each worker loads its own copy of a local model.
+are the same bytes at any worker count whenever the traders get the same answers (always from
+a warm cache). Each worker loads its own copy of a local model.
 
   papertape arena configs/arena.toml
   papertape arena configs/arena.toml --windows 5 --json
