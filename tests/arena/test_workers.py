@@ -55,11 +55,14 @@ def test_one_and_two_workers_write_the_same_bytes(
 
 
 def test_ray_local_gives_the_same_leaderboard(tmp_path: Path) -> None:
-    raw = arena_raw(tmp_path / "journals", windows=THREE_YEARS[:2])
+    raw = arena_raw(tmp_path / "journals", windows=THREE_YEARS[:2], blind="both")
     here = run_arena(parse_arena_config(raw, tmp_path))
     on_ray = run_arena(parse_arena_config(raw, tmp_path), ray="auto")
     assert json.dumps(summary(on_ray)) == json.dumps(summary(here))
-    assert [w.window for w in on_ray.windows] == [w.window for w in here.windows]
+    assert [(w.window, w.blind) for w in on_ray.windows] == [
+        (w.window, w.blind) for w in here.windows
+    ]
+    assert len(on_ray.windows) == 4 and summary(on_ray)["blinding"] is not None
 
 
 @pytest.fixture
