@@ -8,6 +8,13 @@ Each strategy is wrapped in a :class:`~papertape.arena.windows.WindowGate`, and 
 config gets its own run name (``<name>-w<i>``, ``-blind``), so windows never share a journal. All
 traders of a window run on one stream with identical costs, in isolated portfolios; LLM calls
 of one decision round run concurrently (the engine awaits them together).
+
+Windows are independent sessions, so they can run in parallel: with ``workers > 1`` or ``ray``
+each window is a task on the sweep executor (:mod:`papertape.sweeps.executors`), the real and
+the blind tape are written once as shared columns (memory-mapped by pool workers, put in Ray's
+object store once), and the runs are collected by task id and put back in plan order, so the
+leaderboard, ``arena.json`` and every window's journal are the same bytes at any worker count.
+LLM traders in every worker share the parent's content-addressed cache folder.
 """
 
 from __future__ import annotations
@@ -15,8 +22,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -51,6 +59,17 @@ class ArenaObserver(Protocol):
     def window_finished(self, so_far: ArenaRun) -> None:
         """A window ended; ``so_far`` holds every window done (its leaderboard is current)."""
 
+
+__all__ = [
+    "ArenaObserver",
+    "ArenaRun",
+    "WindowRun",
+    "WindowTask",
+    "arena_id",
+    "run_arena",
+    "run_window",
+    "run_window_task",
+]
 
 log = logging.getLogger("papertape.arena")
 
@@ -184,6 +203,57 @@ def run_window(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class WindowTask:
+    """One window of one variant, as a task of the sweep executor.
+
+    Attributes:
+        task_id: ``w<index>`` or ``w<index>-blind``; runs are collected under it.
+        config: The window's run config (baselines added; blinded for the blind variant).
+        window: The window on its tape.
+        warmup_bars: History shown before the window starts.
+        blind: Whether it runs on the blind tape.
+    """
+
+    task_id: str
+    config: RunConfig
+    window: Window
+    warmup_bars: int
+    blind: bool
+
+    @property
+    def tape(self) -> str:
+        """The name of the tape it runs on: ``real`` or ``blind``."""
+        return "blind" if self.blind else "real"
+
+
+def run_window_task(task: WindowTask, tapes: Mapping[str, Sequence[BarSeries]]) -> WindowRun:
+    """:func:`run_window` as an executor task, on the task's tape."""
+    log.info("arena window %s%s", task.window.label, " (blind)" if task.blind else "")
+    return run_window(task.config, tapes[task.tape], task.window, task.warmup_bars, task.blind)
+
+
+def _run_windows(
+    tasks: Sequence[WindowTask],
+    tapes: Mapping[str, Sequence[BarSeries]],
+    workers: int,
+    ray: str | None,
+) -> list[WindowRun]:
+    """Every task's run, in the order of ``tasks``, whatever ran them."""
+    if ray is None and workers <= 1:
+        return [run_window_task(task, tapes) for task in tasks]
+    from papertape.sweeps.executors import run_tasks
+    from papertape.sweeps.shared import share_series
+
+    with tempfile.TemporaryDirectory(prefix="papertape-arena-") as tmp:
+        shared = {name: share_series(tape, Path(tmp) / name) for name, tape in tapes.items()}
+        runs = {
+            task.task_id: run
+            for task, run in run_tasks(run_window_task, tasks, shared, workers=workers, ray=ray)
+        }
+    return [runs[task.task_id] for task in tasks]
+
+
 def _without_unreachable(config: ArenaConfig) -> tuple[ArenaConfig, tuple[tuple[str, str], ...]]:
     """Leave out LLM traders whose provider needs a key that is not set, saying why.
 
@@ -217,6 +287,9 @@ def run_arena(
     series: Sequence[BarSeries] | None = None,
     windows: int | None = None,
     observer: ArenaObserver | None = None,
+    *,
+    workers: int = 1,
+    ray: str | None = None,
 ) -> ArenaRun:
     """Run the arena: baselines added, every window, every blind variant.
 
@@ -224,8 +297,19 @@ def run_arena(
         config: The arena config.
         series: Bars to use instead of the config's data files.
         windows: Overrides ``[arena] windows`` with N equal windows (``--windows``).
-        observer: Told when each window starts and ends (a monitor), or None.
+        observer: Told when each window starts and ends (a monitor), or None. Windows then
+            run one after another in this process.
+        workers: Local processes running windows side by side (1: one after another here).
+        ray: ``"auto"`` or a Ray cluster address: the windows run as Ray tasks.
+
+    Raises:
+        ConfigError: ``workers`` below 1, Ray asked for and not installed, or an observer
+            with windows run elsewhere.
     """
+    if workers < 1:
+        raise ConfigError("--workers", workers, "must be >= 1")
+    if observer is not None and (workers > 1 or ray is not None):
+        raise ConfigError("--tui", "--workers/--ray", "the monitor follows windows run here")
     settings = config.arena
     if windows is not None:
         settings = settings.model_copy(update={"windows": windows})
@@ -235,7 +319,8 @@ def run_arena(
     planned = plan_windows(data, settings.windows, settings.warmup_bars)
     contestants = tuple(s.slot_id for s in config.run.strategies)
     t0 = time.perf_counter()
-    runs = []
+    tasks: list[WindowTask] = []
+    tapes: dict[str, Sequence[BarSeries]] = {}
     for blind in settings.blind_modes:
         tape, cfg, plan = data, config.run, planned
         if blind:  # one transformation for the whole tape, so windows pool like the real ones
@@ -245,12 +330,21 @@ def run_arena(
                 replace(w, start=w.start + blinded.shift_ns, end=w.end + blinded.shift_ns)
                 for w in planned
             ]
+        tapes["blind" if blind else "real"] = tape
         for window in plan:
             wcfg = add_baselines(cfg, settings.baselines, config.seed + window.index)
-            log.info("arena window %s%s", window.label, " (blind)" if blind else "")
-            runs.append(run_window(wcfg, tape, window, settings.warmup_bars, blind, observer))
-            if observer is not None:
-                observer.window_finished(_so_far(config, contestants, runs, t0, skipped))
+            tid = f"w{window.index}" + ("-blind" if blind else "")
+            tasks.append(WindowTask(tid, wcfg, window, settings.warmup_bars, blind))
+    if observer is None:
+        return _so_far(config, contestants, _run_windows(tasks, tapes, workers, ray), t0, skipped)
+    runs: list[WindowRun] = []
+    for task in tasks:
+        log.info("arena window %s%s", task.window.label, " (blind)" if task.blind else "")
+        wtape = tapes[task.tape]
+        runs.append(
+            run_window(task.config, wtape, task.window, task.warmup_bars, task.blind, observer)
+        )
+        observer.window_finished(_so_far(config, contestants, runs, t0, skipped))
     return _so_far(config, contestants, runs, t0, skipped)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -24,13 +24,14 @@ from papertape.engine.errors import RunInterrupted
 from papertape.engine.feeds.base import BarSeries
 from papertape.engine.session import load_series
 from papertape.sweeps.cells import Cell, expand
-from papertape.sweeps.executors import run_inline, run_on_pool, run_on_ray
+from papertape.sweeps.executors import run_tasks
 from papertape.sweeps.overfitting import OverfittingReport, measure_overfitting
 from papertape.sweeps.shared import share_series
 from papertape.sweeps.spec import SweepSpec
 from papertape.sweeps.store import CellResult, SweepStore
 from papertape.sweeps.table import result_table
 from papertape.sweeps.walkforward import WalkForwardReport, walk_forward
+from papertape.sweeps.worker import LLM_USAGE, TAPE, run_cell_task
 
 __all__ = ["SweepOutcome", "run_sweep", "sweep_folder"]
 
@@ -47,6 +48,8 @@ class SweepOutcome:
         seconds: Wall time of this call's cells.
         overfitting: DSR of the best cell and PBO of the grid (whole-data cells).
         walk_forward: Out-of-sample record of each fold's winner (None without folds).
+        llm_usage: LLM decisions, model calls and cache hits of the cells this call ran
+            (empty when no cell has an LLM trader).
     """
 
     folder: Path
@@ -56,6 +59,7 @@ class SweepOutcome:
     seconds: float
     overfitting: OverfittingReport
     walk_forward: WalkForwardReport | None = None
+    llm_usage: dict[str, int] = field(default_factory=dict)
 
     def whole(self) -> list[CellResult]:
         """The cells run on the whole data (not walk-forward windows)."""
@@ -135,7 +139,8 @@ def run_sweep(
     try:
         with _progress(console) as bar:
             task = bar.add_task("cells", total=len(cells), completed=reused, rate="")
-            for result in _execute(todo, data_folder, workers, ray):
+            work = run_tasks(run_cell_task, todo, {TAPE: data_folder}, workers=workers, ray=ray)
+            for _, result in work:
                 store.save(result)
                 found[result.task_id] = result
                 done = len(found) - reused
@@ -151,6 +156,10 @@ def run_sweep(
         ) from None
     seconds = time.perf_counter() - start
     results = [found[c.task_id] for c in cells]
+    usage: dict[str, int] = {}
+    for cell in todo:
+        for key, n in found[cell.task_id].llm_usage.items():
+            usage[key] = usage.get(key, 0) + n
     return SweepOutcome(
         folder,
         results,
@@ -159,16 +168,5 @@ def run_sweep(
         seconds,
         measure_overfitting([r for r in results if not r.window], spec.pbo_splits),
         walk_forward(results),
+        {key: usage[key] for key in LLM_USAGE if key in usage},
     )
-
-
-def _execute(
-    cells: Sequence[Cell], data_folder: Path, workers: int, ray: str | None
-) -> Iterator[CellResult]:
-    if not cells:
-        return iter(())
-    if ray is not None:
-        return run_on_ray(cells, data_folder, ray)
-    if workers <= 1:
-        return run_inline(cells, data_folder)
-    return run_on_pool(cells, data_folder, workers)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,9 @@ class CellResult:
         returns: Per-bar simple returns of its equity curve.
         window: ``""`` (whole data) or a walk-forward window, ``"f<k>-train"``/``"f<k>-test"``.
         symbol: The one symbol it traded (``""``: the strategy's own).
+        llm_usage: An LLM trader's decisions, model calls and cache hits in this run (empty
+            for other strategies). Kept beside the metrics, not in the result table: a re-run
+            served from the LLM cache has the same results with no model calls.
     """
 
     index: int
@@ -47,6 +50,7 @@ class CellResult:
     returns: NDArray[np.float64]
     window: str = ""
     symbol: str = ""
+    llm_usage: dict[str, int] = field(default_factory=dict)
 
     def header(self) -> dict[str, Any]:
         """Everything but the returns, as JSON-ready values."""
@@ -59,6 +63,7 @@ class CellResult:
             "metrics": self.metrics,
             "window": self.window,
             "symbol": self.symbol,
+            "llm_usage": self.llm_usage,
         }
 
 
@@ -100,4 +105,5 @@ class SweepStore:
             returns,
             head.get("window", ""),
             head.get("symbol", ""),
+            head.get("llm_usage", {}),
         )

@@ -26,10 +26,18 @@ and abstained decisions, confidence, calibration, tokens, cost, latency) and, pe
 the Sharpe difference to the best baseline with a bootstrap interval and a family-wise
 corrected verdict. The run folder (arena.json, one journal per window) feeds `papertape report`.
 
+Windows are independent sessions: --workers N runs N of them side by side in local processes,
+--ray runs them as Ray tasks (the executor of `papertape sweep`); the data is loaded once and
+shared, LLM traders share one answer cache, and the leaderboard, arena.json and every journal
+are the same bytes at any worker count whenever the traders get the same answers (always from
+a warm cache). Each worker loads its own copy of a local model.
+
   papertape arena configs/arena.toml
   papertape arena configs/arena.toml --windows 5 --json
   papertape arena configs/arena.toml --report arena.html
   papertape arena configs/arena.toml --tui     # watch each window and the leaderboard
+  papertape arena configs/arena.toml --windows 4 --workers 2
+  papertape arena configs/arena.toml --ray auto
 """
 
 
@@ -53,6 +61,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="watch the arena in the terminal monitor: the window being played, its traders "
         "side by side, and the leaderboard of the windows done (papertape[tui]; docs/monitor.md)",
     )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N windows at a time in local processes (default 1: one after another)",
+    )
+    where.add_argument(
+        "--ray",
+        metavar="auto|ADDRESS",
+        help="run the windows as Ray tasks: auto (ray.init()) or a cluster address",
+    )
     p.set_defaults(handler=_arena)
 
 
@@ -62,8 +83,12 @@ def _arena(args: argparse.Namespace) -> int:
 
     if args.windows is not None and args.windows < 1:
         raise ConfigError("--windows", args.windows, "must be >= 1")
+    if args.workers < 1:
+        raise ConfigError("--workers", args.workers, "must be >= 1")
     config = load_arena_config(args.config)
     t0 = time.perf_counter()
+    if args.tui and (args.workers > 1 or args.ray is not None):
+        raise ConfigError("--tui", "--workers/--ray", "the monitor follows windows run here")
     err = Console(stderr=True)
     if args.tui:
         from papertape.engine.cli.monitor import arena_with_monitor
@@ -74,7 +99,7 @@ def _arena(args: argparse.Namespace) -> int:
         folder, summary, skipped, sessions = watched
         doc: dict[str, Any] | None = None
     else:
-        run = run_arena(config, windows=args.windows)
+        run = run_arena(config, windows=args.windows, workers=args.workers, ray=args.ray)
         doc = arena_document(run)
         folder = write_arena(doc, config.run.journal.dir)
         summary = doc["summary"]

@@ -63,6 +63,7 @@ def _sweep(args: argparse.Namespace) -> int:
     import os
 
     from papertape.sweeps import load_sweep, run_sweep
+    from papertape.sweeps.executors import llm_cache_dir
 
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     if workers < 1:
@@ -96,6 +97,7 @@ def _sweep(args: argparse.Namespace) -> int:
             "report": str(report),
             "overfitting": outcome.overfitting.as_dict(),
             "walk_forward": wf.as_dict() if wf else None,
+            "llm_usage": outcome.llm_usage,
             "best": [r.header() for r in ranked[: args.top]],
             "table": outcome.table(),
         }
@@ -135,6 +137,13 @@ def _sweep(args: argparse.Namespace) -> int:
         out.print(
             f"walk-forward out of sample: return {wf.out_of_sample_return:+.1%}, per-bar Sharpe "
             f"{wf.out_of_sample_sharpe:.4f}, mean rank {wf.mean_rank:.2f} (0.5: typical)",
+            highlight=False,
+        )
+    if outcome.llm_usage:
+        u = outcome.llm_usage
+        out.print(
+            f"LLM: {u.get('decisions', 0)} decisions, {u.get('llm_calls', 0)} model calls, "
+            f"{u.get('cache_hits', 0)} answered from the cache ({llm_cache_dir()} by default)",
             highlight=False,
         )
     out.print(
