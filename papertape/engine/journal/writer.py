@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from papertape.engine.errors import JournalError
 from papertape.engine.hookspecs import hookimpl
 from papertape.engine.journal.check import LogCheck
+from papertape.engine.journal.index_feed import Facts, IndexFeed, facts_of
 from papertape.engine.journal.jsonl import LOG_NAME, encode_event, encode_tick
 from papertape.engine.journal.lock import RunLock
 from papertape.engine.journal.manifest import (
@@ -68,8 +69,6 @@ log = logging.getLogger("papertape.journal")
 Durability = Literal["batch", "process", "fsync"]
 BATCH_BYTES = 1 << 16  # "batch": ticks held in memory up to this many bytes ...
 BATCH_SECONDS = 0.2  # ... or this long after the first of them
-INDEX_BATCH = 8192  # index rows buffered before an insert
-INDEX_SECONDS = 1.0  # ... or this long since the last insert
 MAX_PENDING = 65_536  # commit anyway when a caller never ends its ticks
 
 
@@ -123,7 +122,7 @@ class JournalStore:
         # "batch": whole ticks' bytes held back (with their index facts) and written together.
         self._batching = durability == "batch"
         self._held: list[bytes] = []
-        self._held_facts: list[_Facts] = []
+        self._held_facts: list[Facts] = []
         self._held_bytes = 0
         self._held_events = 0
         self._held_since = 0.0
@@ -134,12 +133,7 @@ class JournalStore:
         self._facts: list[tuple[int, str, str | None, str | None]] = []
         self._size = 0
         self._mirrors: list[JournalMirror] = []
-        self._index: JournalIndex | None = None
-        # Committed lines not yet in the index: one contiguous run starting at _ix_from.
-        self._ix_from = (0, 0)
-        self._ix_facts: list[tuple[int, str, str | None, str | None]] = []
-        self._ix_lines: list[bytes] = []
-        self._index_flushed = time.monotonic()
+        self._index: IndexFeed | None = None
         self._check: LogCheck | None = None
         self._resume_log = self.run_dir / f".{LOG_NAME}.resume"
         self._want_index = index
@@ -262,16 +256,8 @@ class JournalStore:
         with contextlib.suppress(OSError):
             self._resume_log.unlink()
 
-    def _open_index(self) -> JournalIndex:
-        path = self.run_dir / INDEX_NAME
-        try:
-            idx = JournalIndex(path)
-            idx.catch_up(self.path, self._size)
-        except JournalError as exc:
-            log.warning("journal index unusable (%s); rebuilding it from the log", exc)
-            idx = JournalIndex.rebuild(path)
-            idx.catch_up(self.path, self._size)
-        return idx
+    def _open_index(self) -> IndexFeed:
+        return IndexFeed(self.run_dir, self.path, self._size)
 
     def add_mirror(self, mirror: JournalMirror) -> None:
         """Feed ``mirror`` every committed line from now on."""
@@ -298,7 +284,7 @@ class JournalStore:
             lines.pop()
             self._lines += lines
             if self._index is not None:
-                self._facts += _facts_of(events)
+                self._facts += facts_of(events)
             self.commit()
             return
         if self._batching:
@@ -308,7 +294,7 @@ class JournalStore:
             self._held_bytes += len(data)
             self._held_events += len(events)
             if self._index is not None:
-                self._held_facts += _facts_of(events)
+                self._held_facts += facts_of(events)
             if (
                 self._held_bytes >= BATCH_BYTES
                 or time.monotonic() - self._held_since >= BATCH_SECONDS
@@ -323,7 +309,7 @@ class JournalStore:
             return
         lines = data.split(b"\n")
         lines.pop()
-        self._written(data, lines, _facts_of(events) if self._index is not None else [])
+        self._written(data, lines, facts_of(events) if self._index is not None else [])
 
     def add(self, event: Event) -> None:
         """Encode one event into the current batch (committed by :meth:`commit`)."""
@@ -399,7 +385,7 @@ class JournalStore:
         self._write(data)
         self._written(data, lines, facts)
 
-    def _written(self, data: bytes, lines: list[bytes], facts: list[_Facts]) -> None:
+    def _written(self, data: bytes, lines: list[bytes], facts: list[Facts]) -> None:
         """Account for ``lines`` (``data``), just written: finished?, mirrors, index."""
         if lines[-1].startswith(_FINISHED):
             self._finished = True
@@ -413,15 +399,7 @@ class JournalStore:
         for m in self._mirrors:
             m.offer(first_seq, offset, lines)
         if self._index is not None:
-            if not self._ix_lines:
-                self._ix_from = (first_seq, offset)
-            self._ix_facts += facts
-            self._ix_lines += lines
-            if (
-                len(self._ix_lines) >= INDEX_BATCH
-                or time.monotonic() - self._index_flushed >= INDEX_SECONDS
-            ):
-                self._flush_index()
+            self._index.add(first_seq, offset, facts, lines)
 
     def _write(self, data: bytes) -> None:
         try:
@@ -435,16 +413,6 @@ class JournalStore:
         except OSError as exc:
             self._failed = True
             raise JournalError(f"cannot write journal {self.path}: {exc}") from exc
-
-    def _flush_index(self) -> None:
-        assert self._index is not None
-        self._index_flushed = time.monotonic()
-        if not self._ix_lines:
-            return
-        facts, lines = self._ix_facts, self._ix_lines
-        self._ix_facts = []
-        self._ix_lines = []
-        self._index.add_lines(facts, lines, *self._ix_from)
 
     @property
     def events_written(self) -> int:
@@ -470,9 +438,7 @@ class JournalStore:
             if self._check is not None and not self._failed and self._finished:
                 unchecked = self._check.unmatched()
             if self._index is not None and not self._failed:
-                self._flush_index()
-                if self._finished:
-                    self._index.checkpoint()  # secondary indexes: built by the first query
+                self._index.finish(self._finished)
         finally:
             self._closed = True
             checking = self._check is not None
@@ -508,10 +474,3 @@ class JournalStore:
 
 
 _FINISHED = b'{"kind":"run_finished",'
-_Facts = tuple[int, str, str | None, str | None]  # an index row's (time, kind, strategy, symbol)
-
-
-def _facts_of(events: Sequence[Event]) -> list[_Facts]:
-    return [
-        (e.time, e.kind, getattr(e, "strategy", None), getattr(e, "symbol", None)) for e in events
-    ]

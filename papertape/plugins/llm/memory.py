@@ -22,8 +22,9 @@ outcome is *known* at the close of that last bar, and a situation is only ever r
 bar at or after that time (``known <= snapshot time``), so nothing a run learnt later leaks
 into an earlier decision, whichever run it came from.
 
-**Similarity** is Euclidean distance over the features standardised by the index's own mean
-and deviation, plus 1 when both sides know their regime and it differs. The index is built
+**Similarity** is Euclidean distance over the features standardised by the mean and deviation
+of the situations known by then (never by ones known later), plus 1 when both sides know their
+regime and it differs. The index is built
 once when the trader starts; a query is one ``searchsorted`` (situations are kept in order of
 the time their outcome became known) and one distance over the known prefix.
 """
@@ -236,16 +237,27 @@ class MemoryIndex:
                 found += _situations(folder, records, horizon)
             except (JournalError, OSError, ValueError) as exc:
                 self.skipped[str(folder)] = str(exc)[:200]
+        self._build(found)
+
+    @classmethod
+    def of(cls, situations: Iterable[Situation]) -> MemoryIndex:
+        """An index over ``situations`` as they are (no journals read)."""
+        index = cls(())
+        index._build(list(situations))
+        return index
+
+    def _build(self, found: list[Situation]) -> None:
         found.sort(key=lambda s: (s.known, s.id))
         self.situations: tuple[Situation, ...] = tuple(found)
         self._known = np.array([s.known for s in found], dtype=np.int64)
         x = np.array([s.features for s in found], dtype=np.float64).reshape(-1, len(FEATURES))
         pos = np.array([float(s.position) for s in found]).reshape(-1, 1)
         self._x = np.hstack([x, pos])
-        self._mean = self._x.mean(axis=0) if len(found) else np.zeros(len(FEATURES) + 1)
-        std = self._x.std(axis=0) if len(found) else np.ones(len(FEATURES) + 1)
-        self._std = np.where(std > 1e-12, std, 1.0)
-        self._z = (self._x - self._mean) / self._std
+        # Prefix sums: a query standardises by the situations it may see (known by then), so
+        # not even the scale of the features comes from outcomes known later.
+        zero = np.zeros((1, self._x.shape[1]))
+        self._sum = np.vstack([zero, np.cumsum(self._x, axis=0)])
+        self._sumsq = np.vstack([zero, np.cumsum(self._x * self._x, axis=0)])
         self._regimes = np.array([s.regime or "" for s in found], dtype=object)
 
     def __len__(self) -> int:
@@ -274,8 +286,12 @@ class MemoryIndex:
         n = int(np.searchsorted(self._known, now, side="right"))
         if k <= 0 or n == 0:
             return []
-        q = (np.array([*features, float(position)]) - self._mean) / self._std
-        dist = np.sqrt(((self._z[:n] - q) ** 2).sum(axis=1))
+        mean = self._sum[n] / n
+        std = np.sqrt(np.maximum(self._sumsq[n] / n - mean * mean, 0.0))
+        std = np.where(std > 1e-12, std, 1.0)
+        z = (self._x[:n] - mean) / std
+        q = (np.array([*features, float(position)]) - mean) / std
+        dist = np.sqrt(((z - q) ** 2).sum(axis=1))
         if regime is not None:
             known = self._regimes[:n] != ""
             dist = dist + REGIME_PENALTY * (known & (self._regimes[:n] != regime))

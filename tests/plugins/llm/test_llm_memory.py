@@ -20,7 +20,7 @@ from papertape.engine.config import load_config
 from papertape.engine.journal import read_journal
 from papertape.engine.journal.replay.rerun import replay_run
 from papertape.engine.session import run_session
-from papertape.plugins.llm.memory import MemoryIndex, market_features, memory_lines
+from papertape.plugins.llm.memory import MemoryIndex, Situation, market_features, memory_lines
 from tests.analysis.journal.conftest import SCRIPTED
 from tests.plugins.llm.conftest import Seen, WireServer, decision_json, ollama_reply
 
@@ -113,6 +113,27 @@ def test_a_similar_situation_is_recalled_only_once_its_outcome_is_known(tmp_path
     assert [(s.strategy, s.time) for s in at_90] == [("late", bar_time(70))]
     # The later period (bar 120) never leaks into a bar-90 decision.
     assert [s.time for s in at_90_all] == [bar_time(70), bar_time(55)]
+
+
+def _situation(name: str, known: int, features: tuple[float, ...]) -> Situation:
+    return Situation(
+        name, "run", "s", "X", known - 1, known, features, None, 0, "long", "", 1, 0.0, 0.0
+    )
+
+
+def test_the_feature_scale_comes_only_from_situations_known_by_then() -> None:
+    # Query (1, 0, 0, 0). "a" differs by 2 in feature 0, "b" by 0.02 in feature 1. Standardised
+    # by a and b alone the two are equally far (a, known first, wins the tie); a situation
+    # known only later, spread wide in feature 1, would shrink b's gap and flip the answer at
+    # t=10 if it set the scale (it did, before: the whole index's mean and deviation).
+    a = _situation("a", 1, (3.0, 0.0, 0.0, 0.0))
+    b = _situation("b", 2, (1.0, 0.02, 0.0, 0.0))
+    later = _situation("later", 100, (1.0, 50.0, 0.0, 0.0))
+    query = (1.0, 0.0, 0.0, 0.0)
+    alone = MemoryIndex.of([a, b]).recall(1, 10, query, 0)
+    with_later = MemoryIndex.of([a, b, later]).recall(1, 10, query, 0)
+    assert [x.id for x in alone] == [x.id for x in with_later]
+    assert MemoryIndex.of([a, b, later]).recall(3, 100, query, 0)[0].id == "b"
 
 
 def test_an_outcome_stops_at_the_next_decision_and_is_marked_to_market(tmp_path: Path) -> None:
