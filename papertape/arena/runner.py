@@ -254,22 +254,22 @@ def _run_windows(
 
 
 def _without_unreachable(config: ArenaConfig) -> tuple[ArenaConfig, tuple[tuple[str, str], ...]]:
-    """Leave out LLM traders whose provider needs a key that is not set, saying why.
+    """Leave out traders that cannot run here (a key that is not set), saying why.
 
-    A trader with a fallback chain (``models``) is kept: its chain falls back past a model it
-    cannot reach. Nothing is left out when every trader can run.
+    Each strategy's class says it (:meth:`~papertape.engine.strategy.Strategy.unreachable`
+    with its configured params): the LLM traders check their providers' keys (a fallback chain
+    can run while one of its models can), and a user's strategy may check its own. Nothing is
+    left out when every trader can run.
     """
-    from papertape.plugins.llm.calls import missing_credential
+    from papertape.engine.registry import build_catalog, make_plugin_manager
 
+    plugins = config.run.plugins
+    catalog = build_catalog(*make_plugin_manager(plugins.strategy_dirs, plugins.entry_points))
     keep, skipped = [], []
     for sc in config.run.strategies:
-        params = sc.params
-        why = ""
-        if sc.name.startswith("llm_") and not params.get("models"):
-            provider = str(params.get("provider", "local"))
-            why = missing_credential(provider, str(params.get("api_key_env", "OPENAI_API_KEY")))
+        why = catalog.strategy(sc.name).unreachable(sc.params)
         if why:
-            skipped.append((sc.slot_id, f"{params.get('provider')}: {why}"))
+            skipped.append((sc.slot_id, why))
             log.warning("arena: skipping trader %s (%s)", sc.slot_id, why)
         else:
             keep.append(sc)

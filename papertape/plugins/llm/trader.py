@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -38,6 +38,7 @@ from papertape.plugins.llm.calls import (
     flight_key,
     join_flight,
     judge,
+    missing_credential,
     open_flight,
 )
 from papertape.plugins.llm.chain import (
@@ -176,6 +177,15 @@ class LlmTrader(Strategy):
         "memory_from": (),
         "memory_horizon": 20,
     }
+
+    @classmethod
+    def unreachable(cls, params: Mapping[str, Any]) -> str:
+        """Why no model of this trader can be called here: its key is not set ("" = it can).
+
+        A fallback chain (``models``) can run while one of its models can: the chain falls
+        back past the others.
+        """
+        return _unreachable_chain({**cls.defaults, **params}, cls.defaults)
 
     def validate(self) -> None:
         """Check names, ranges and that the chosen backend can run here."""
@@ -526,3 +536,16 @@ class LlmTrader(Strategy):
     def _publish(self, event: Event) -> None:
         if self._emit is not None:
             self._emit(event)
+
+
+def _unreachable_chain(spec: Mapping[str, Any], defaults: Mapping[str, Any]) -> str:
+    """``"<provider>: <reason>"`` of every model of the chain, when none of them is reachable."""
+    why: list[str] = []
+    for link in link_specs(spec, spec.get("models") or (), defaults):
+        provider = str(link["provider"])
+        missing = missing_credential(provider, str(link.get("api_key_env") or ""))
+        if not missing:
+            return ""
+        if f"{provider}: {missing}" not in why:
+            why.append(f"{provider}: {missing}")
+    return "; ".join(why)
