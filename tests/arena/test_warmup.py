@@ -86,6 +86,10 @@ def test_the_llm_trader_asks_no_model_about_a_warm_up_bar(
         decisions = w.traders["llm"].decisions
         assert decisions and all(d["time"] >= w.window.start for d in decisions)
         assert len(decisions) == _decision_bars(bars.time, w.window.start, 7, 10)
+        # numbered from the window's first decision: no id was spent on a warm-up bar
+        assert [d["decision_id"] for d in decisions] == [
+            f"llm#{i}" for i in range(1, len(decisions) + 1)
+        ]
         asked += len(decisions)
     assert len(rule_model.prompts) == asked  # one call per decision in a window, no more
     # the newest candle of every prompt is a bar of a window, never one of the warm-up

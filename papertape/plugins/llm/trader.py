@@ -240,6 +240,8 @@ class LlmTrader(Strategy):
         self._view: PortfolioView | None = None
         self._seen_trades = 0
         self._n = 0
+        # the run's warm-up: bars before it feed the regime memory, never a model call
+        self._trade_from: int | None = getattr(ctx, "trade_from", None)
         self._on_exit = "exit" in self._events()
         self._on_regime = "regime" in self._events()
         self.memory: MemoryIndex | None = None
@@ -268,6 +270,8 @@ class LlmTrader(Strategy):
             if sym in self._regime and regime != self._regime[sym]:
                 due = True
             self._regime[sym] = regime
+        if self._trade_from is not None and snap.time < self._trade_from:
+            return None  # the engine would drop the decision: no call, no decision id spent
         bars = snap.bars()
         if bars < self.p.warmup:
             return None
