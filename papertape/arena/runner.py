@@ -48,8 +48,6 @@ if TYPE_CHECKING:
     from papertape.engine.feeds.base import BarSeries
     from papertape.engine.loop import Engine
 
-__all__ = ["ArenaObserver", "ArenaRun", "WindowRun", "arena_id", "run_arena", "run_window"]
-
 
 class ArenaObserver(Protocol):
     """Watches an arena as it runs (``papertape arena --tui``); never changes its results."""
