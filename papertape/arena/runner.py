@@ -1,13 +1,16 @@
 """Run an arena: every window (and, in blind mode, every variant) as one engine session.
 
-One window is one session on the shared session API. On the real tape the window is the
-core's ``[run] start``/``end``/``warmup_bars`` (recorded in the journal's config, so
-``papertape journal replay`` rebuilds the same bars); the blind tape exists only in memory, so
-its window's bars are passed to :func:`~papertape.engine.session.build_engine` as ``series``.
-Each strategy is wrapped in a :class:`~papertape.arena.windows.WindowGate`, and the window's
-config gets its own run name (``<name>-w<i>``, ``-blind``), so windows never share a journal. All
-traders of a window run on one stream with identical costs, in isolated portfolios; LLM calls
-of one decision round run concurrently (the engine awaits them together).
+One window is one session on the shared session API, cut by the core's window on both tapes:
+``[run] start``/``end``/``warmup_bars`` (see docs/pipeline.md). The engine feeds every
+strategy the ``warmup_bars`` bars before the window and drops their decisions
+(``ctx.trade_from`` is the window's first bar), so incremental indicators are warm and every
+trader starts the window flat with its cash. On the real tape the journal's ``config.json``
+records that window, so ``papertape journal replay`` rebuilds the same bars; the blind tape
+exists only in memory, so it is handed to :func:`~papertape.engine.session.build_engine` as
+``series`` and the window's config names the blind (shifted) dates. Each window's config gets
+its own run name (``<name>-w<i>``, ``-blind``), so windows never share a journal. All traders
+of a window run on one stream with identical costs, in isolated portfolios; LLM calls of one
+decision round run concurrently (the engine awaits them together).
 
 Windows are independent sessions, so they can run in parallel: with ``workers > 1`` or ``ray``
 each window is a task on the sweep executor (:mod:`papertape.sweeps.executors`), the real and
@@ -35,7 +38,7 @@ from numpy.typing import NDArray
 from papertape.arena.baselines import add_baselines
 from papertape.arena.blind import blind_config, blind_series
 from papertape.arena.tape import EventTap, TraderRun, positions_by_step, window_metrics
-from papertape.arena.windows import Window, WindowGate, plan_windows, slice_window
+from papertape.arena.windows import Window, plan_windows
 from papertape.engine.errors import ConfigError
 from papertape.engine.session import build_engine, load_series
 
@@ -44,8 +47,6 @@ if TYPE_CHECKING:
     from papertape.engine.config import RunConfig
     from papertape.engine.feeds.base import BarSeries
     from papertape.engine.loop import Engine
-
-__all__ = ["ArenaObserver", "ArenaRun", "WindowRun", "arena_id", "run_arena", "run_window"]
 
 
 class ArenaObserver(Protocol):
@@ -115,9 +116,21 @@ def arena_id(config: ArenaConfig) -> str:
     return f"{config.run.run.name}-arena-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
 
 
-def _window_config(config: RunConfig, window: Window, blind: bool) -> RunConfig:
+def _window_config(config: RunConfig, window: Window, warmup_bars: int, blind: bool) -> RunConfig:
+    """The window's run config: its own run name, and the window as the core's ``[run]`` keys.
+
+    ``end`` is exclusive in ``[run]``, the arena's window inclusive: one ns past its end.
+    """
     name = f"{config.run.name}-w{window.index}" + ("-blind" if blind else "")
-    return config.model_copy(update={"run": config.run.model_copy(update={"name": name})})
+    run = config.run.model_copy(
+        update={
+            "name": name,
+            "start": str(np.datetime64(window.start, "ns")),
+            "end": str(np.datetime64(window.end + 1, "ns")),
+            "warmup_bars": warmup_bars,
+        }
+    )
+    return config.model_copy(update={"run": run})
 
 
 def run_window(
@@ -130,30 +143,14 @@ def run_window(
 ) -> WindowRun:
     """Run every strategy of ``config`` over one window (see the module docstring).
 
-    ``series`` and ``config`` are already blinded for a blind variant (``blind`` names it).
+    ``series`` (the whole tape: the core cuts the window and its warm-up) and ``config`` are
+    already blinded for a blind variant (``blind`` names it).
     """
     start = window.start
-    wconfig = _window_config(config, window, blind)
-    if blind:
-        # The blind tape exists only in memory: hand the engine the window's bars.
-        engine_series = slice_window(series, window, warmup_bars)
-    else:
-        # The real tape is the config's data: the core cuts the window itself, and the
-        # journal's config.json records it, so `papertape journal replay` rebuilds the same
-        # bars (end is exclusive there, the arena's window inclusive: one ns past its end).
-        run = wconfig.run.model_copy(
-            update={
-                "start": str(np.datetime64(window.start, "ns")),
-                "end": str(np.datetime64(window.end + 1, "ns")),
-                "warmup_bars": warmup_bars,
-            }
-        )
-        wconfig = wconfig.model_copy(update={"run": run})
-        engine_series = list(series)
+    wconfig = _window_config(config, window, warmup_bars, blind)
+    engine_series = list(series)
     tap = EventTap()
     engine, writer = build_engine(wconfig, engine_series, extra_plugins=[tap])
-    for slot in engine.slots:
-        slot.strategy = WindowGate(slot.strategy, start)
     if observer is not None:
         observer.window_started(
             window, blind, engine, Path(writer.run_dir) if writer is not None else None
@@ -255,22 +252,22 @@ def _run_windows(
 
 
 def _without_unreachable(config: ArenaConfig) -> tuple[ArenaConfig, tuple[tuple[str, str], ...]]:
-    """Leave out LLM traders whose provider needs a key that is not set, saying why.
+    """Leave out traders that cannot run here (a key that is not set), saying why.
 
-    A trader with a fallback chain (``models``) is kept: its chain falls back past a model it
-    cannot reach. Nothing is left out when every trader can run.
+    Each strategy's class says it (:meth:`~papertape.engine.strategy.Strategy.unreachable`
+    with its configured params): the LLM traders check their providers' keys (a fallback chain
+    can run while one of its models can), and a user's strategy may check its own. Nothing is
+    left out when every trader can run.
     """
-    from papertape.plugins.llm.calls import missing_credential
+    from papertape.engine.registry import build_catalog, make_plugin_manager
 
+    plugins = config.run.plugins
+    catalog = build_catalog(*make_plugin_manager(plugins.strategy_dirs, plugins.entry_points))
     keep, skipped = [], []
     for sc in config.run.strategies:
-        params = sc.params
-        why = ""
-        if sc.name.startswith("llm_") and not params.get("models"):
-            provider = str(params.get("provider", "local"))
-            why = missing_credential(provider, str(params.get("api_key_env", "OPENAI_API_KEY")))
+        why = catalog.strategy(sc.name).unreachable(sc.params)
         if why:
-            skipped.append((sc.slot_id, f"{params.get('provider')}: {why}"))
+            skipped.append((sc.slot_id, why))
             log.warning("arena: skipping trader %s (%s)", sc.slot_id, why)
         else:
             keep.append(sc)

@@ -1,16 +1,17 @@
 """Evaluation windows: disjoint periods of the tape, each shown with warm-up history first.
 
-A window is evaluated from its first bar to its last. Before it, ``warmup_bars`` bars are
-replayed as history only: they are in every snapshot (indicator windows, an LLM's prompt), but
-no strategy is asked to decide on them (:class:`WindowGate`), so every trader starts the window
-flat with its starting cash. A strategy that keeps its own running state (``sma_cross`` updates
-its averages bar by bar) starts that state at the window's first bar, as at the start of any
-backtest; one that reads the snapshot's windows (``momentum``, ``llm_trader``) sees the warm-up.
+A window is evaluated from its first bar to its last. It runs as the core's window
+(``[run] start``/``end``/``warmup_bars``, docs/pipeline.md §4): the ``warmup_bars`` bars
+before it are replayed to every strategy, which may warm its indicators on them (in every
+snapshot, in ``on_bar``), and the engine drops every decision taken on them, so every trader
+starts the window flat with its starting cash. Strategies that remember a requested stance use
+:class:`~papertape.engine.strategy.TargetMemory` built with their context, which forgets the
+warm-up's stances; the LLM trader's model is not asked about a warm-up bar.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -18,17 +19,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from papertape.engine.errors import ConfigError
-from papertape.engine.feeds.base import BarSeries
-from papertape.engine.strategy import Decision, Strategy
 
 if TYPE_CHECKING:
     from papertape.arena.config import WindowSpec
-    from papertape.engine.execution.orders import Fill
-    from papertape.engine.portfolio import PortfolioView
-    from papertape.engine.snapshot import Snapshot
-    from papertape.engine.strategy import StrategyContext
+    from papertape.engine.feeds.base import BarSeries
 
-__all__ = ["Window", "WindowGate", "plan_windows", "slice_window"]
+__all__ = ["Window", "plan_windows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,70 +85,3 @@ def plan_windows(
             )
         planned.append(Window(i, int(inside[0]), int(inside[-1])))
     return planned
-
-
-def slice_window(series: Sequence[BarSeries], window: Window, warmup_bars: int) -> list[BarSeries]:
-    """Each symbol's bars of the window, preceded by up to ``warmup_bars`` bars of history."""
-    out = []
-    for s in series:
-        first = int(np.searchsorted(s.time, window.start, side="left"))
-        stop = int(np.searchsorted(s.time, window.end, side="right"))
-        lo = max(0, first - warmup_bars)
-        if stop <= first:
-            raise ConfigError(
-                "arena.windows", window.label, f"{s.symbol} has no bars in this window"
-            )
-        out.append(
-            BarSeries.from_arrays(
-                s.symbol,
-                s.time[lo:stop],
-                s.open[lo:stop],
-                s.high[lo:stop],
-                s.low[lo:stop],
-                s.close[lo:stop],
-                s.volume[lo:stop],
-                s.source,
-            )
-        )
-    return out
-
-
-class WindowGate(Strategy):
-    """Wraps a strategy so it is asked to decide only on bars stamped at or after ``start``.
-
-    Everything else (start, fills, stop, stats and any attribute) goes to the wrapped strategy,
-    so results and journals carry its name, parameters and figures.
-    """
-
-    def __init__(self, inner: Strategy, start: int) -> None:
-        # No Strategy.__init__: parameters are the wrapped strategy's own.
-        self.inner = inner
-        self.start = start
-        self.params = inner.params
-        self.p = inner.p
-        self.__dict__["name"] = inner.name  # shadows the class's registry name
-
-    def __getattr__(self, item: str) -> Any:
-        return getattr(self.inner, item)
-
-    def on_start(self, ctx: StrategyContext) -> None:
-        """Start the wrapped strategy."""
-        self.inner.on_start(ctx)
-
-    def on_bar(self, snap: Snapshot, portfolio: PortfolioView) -> Decision | Awaitable[Decision]:
-        """Nothing before the window; the wrapped strategy's decision from then on."""
-        if snap.time < self.start:
-            return None
-        return self.inner.on_bar(snap, portfolio)
-
-    def on_fill(self, fill: Fill) -> None:
-        """Forward the fill."""
-        self.inner.on_fill(fill)
-
-    def on_stop(self) -> None:
-        """Stop the wrapped strategy."""
-        self.inner.on_stop()
-
-    def stats(self) -> dict[str, Any]:
-        """The wrapped strategy's figures."""
-        return self.inner.stats()

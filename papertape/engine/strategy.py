@@ -10,7 +10,7 @@ awaitables concurrently.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from types import MappingProxyType, SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
@@ -64,6 +64,22 @@ class Strategy:
         self.params = MappingProxyType(resolved)
         self.p = SimpleNamespace(**resolved)
         self.validate()
+
+    @classmethod
+    def unreachable(cls, params: Mapping[str, Any]) -> str:
+        """Why a strategy with these params cannot run here ("" when it can). Optional.
+
+        Asked before a run with the configured (unresolved) params, without creating the
+        strategy: a trader that needs an API key which is not set says so, and an arena
+        leaves it out, naming the reason, instead of journaling a window of failed calls.
+
+        Args:
+            params: The strategy's ``params`` from the config (defaults not filled in).
+
+        Returns:
+            A short reason such as ``"ANTHROPIC_API_KEY is not set"``, or ``""``.
+        """
+        return ""
 
     def validate(self) -> None:
         """Check parameter combinations; raise ConfigError naming the key. Optional."""

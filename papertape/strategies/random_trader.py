@@ -4,6 +4,8 @@ It decides exactly when an ``llm_trader`` with the same ``every`` and ``warmup``
 ``every`` bars of a symbol once ``warmup`` bars exist) and draws BUY, SELL (close the long, or
 open a short with ``allow_short``) or HOLD with the given probabilities from a generator seeded
 with ``seed``. A model that cannot beat it has shown no skill at choosing *when* to trade.
+Like the LLM trader, which asks no model about a bar of the run's warm-up, it draws nothing
+before ``ctx.trade_from``: its draws (and its counts) are those of the window.
 """
 
 from __future__ import annotations
@@ -56,10 +58,13 @@ class RandomTrader(Strategy):
     def on_start(self, ctx: StrategyContext) -> None:
         """A fresh generator: the same seed gives the same draws."""
         self._rng = np.random.default_rng(int(self.p.seed))
+        self._trade_from: int | None = getattr(ctx, "trade_from", None)
         self.decisions: dict[str, int] = {"BUY": 0, "SELL": 0, "HOLD": 0}
 
     def on_bar(self, snap: Snapshot, portfolio: PortfolioView) -> Signal | None:
         """Draw an action on the decision bars of the schedule."""
+        if self._trade_from is not None and snap.time < self._trade_from:
+            return None  # warm-up: the engine would drop the decision; draw nothing
         bars = snap.bars()
         if bars < self.p.warmup or (bars - self.p.warmup) % self.p.every:
             return None

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from papertape.arena import parse_arena_config, run_arena
-from papertape.arena.windows import plan_windows, slice_window
+from papertape.arena.windows import plan_windows
 from papertape.engine.errors import ConfigError
 from papertape.engine.feeds.loader import load_bars
 from tests.arena.conftest import SP500, arena_raw
@@ -34,15 +34,6 @@ def test_too_many_windows_is_a_config_error(spx) -> None:
     with pytest.raises(ConfigError) as exc:
         plan_windows([spx], 3000, warmup_bars=100)
     assert exc.value.key == "arena.windows"
-
-
-def test_a_slice_carries_exactly_the_warm_up_before_the_window(spx) -> None:
-    w = plan_windows([spx], 3, warmup_bars=250)[1]
-    (s,) = slice_window([spx], w, 250)
-    first = int(np.searchsorted(s.time, w.start))
-    assert first == 250
-    assert s.time[-1] == w.end
-    assert np.array_equal(s.close, spx.close[np.searchsorted(spx.time, s.time[0]) :][: len(s)])
 
 
 def test_no_trader_acts_before_its_window_and_windows_keep_separate_journals(

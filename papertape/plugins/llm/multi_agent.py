@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from papertape.engine.errors import ConfigError
 from papertape.engine.events import LlmDecision
 from papertape.plugins.llm.cache import CacheEntry
+from papertape.plugins.llm.calls import missing_credential
 from papertape.plugins.llm.chain import ModelLink, build_chain, link_specs
 from papertape.plugins.llm.prompt import Prompt, build_prompt
 from papertape.plugins.llm.providers import LlmRequest
@@ -83,6 +84,29 @@ class MultiAgentTrader(LlmTrader):
         "rounds": 1,
         "role_models": {},
     }
+
+    @classmethod
+    def unreachable(cls, params: Mapping[str, Any]) -> str:
+        """Why a role of the desk cannot call its model here ("" when every role can).
+
+        A role without a ``role_models`` entry asks the trader's first model (no fallback), so
+        the model of every role the desk asks (its analysts, the debate when ``rounds`` > 0,
+        the trader and the risk manager) must be reachable.
+        """
+        spec = {**cls.defaults, **params}
+        role_models = spec.get("role_models") or {}
+        first = link_specs(spec, spec.get("models") or (), cls.defaults)[0]
+        analysts = [a.strip() for a in str(spec["analysts"]).split(",") if a.strip()]
+        debate = ["bull", "bear"] if int(spec["rounds"]) > 0 else []
+        why: list[str] = []
+        for role in [*analysts, *debate, "trader", "risk_manager"]:
+            entry = role_models.get(role) if isinstance(role_models, Mapping) else None
+            link = first if entry is None else link_specs(spec, [entry], cls.defaults)[0]
+            provider = str(link["provider"])
+            missing = missing_credential(provider, str(link.get("api_key_env") or ""))
+            if missing and f"{provider}: {missing}" not in why:
+                why.append(f"{provider}: {missing}")
+        return "; ".join(why)
 
     def _analysts(self) -> list[str]:
         return [a.strip() for a in str(self.p.analysts).split(",") if a.strip()]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -38,6 +38,7 @@ from papertape.plugins.llm.calls import (
     flight_key,
     join_flight,
     judge,
+    missing_credential,
     open_flight,
 )
 from papertape.plugins.llm.chain import (
@@ -177,6 +178,15 @@ class LlmTrader(Strategy):
         "memory_horizon": 20,
     }
 
+    @classmethod
+    def unreachable(cls, params: Mapping[str, Any]) -> str:
+        """Why no model of this trader can be called here: its key is not set ("" = it can).
+
+        A fallback chain (``models``) can run while one of its models can: the chain falls
+        back past the others.
+        """
+        return _unreachable_chain({**cls.defaults, **params}, cls.defaults)
+
     def validate(self) -> None:
         """Check names, ranges and that the chosen backend can run here."""
         check_params(self.p, self.defaults, self._events())
@@ -230,6 +240,8 @@ class LlmTrader(Strategy):
         self._view: PortfolioView | None = None
         self._seen_trades = 0
         self._n = 0
+        # the run's warm-up: bars before it feed the regime memory, never a model call
+        self._trade_from: int | None = getattr(ctx, "trade_from", None)
         self._on_exit = "exit" in self._events()
         self._on_regime = "regime" in self._events()
         self.memory: MemoryIndex | None = None
@@ -258,6 +270,8 @@ class LlmTrader(Strategy):
             if sym in self._regime and regime != self._regime[sym]:
                 due = True
             self._regime[sym] = regime
+        if self._trade_from is not None and snap.time < self._trade_from:
+            return None  # the engine would drop the decision: no call, no decision id spent
         bars = snap.bars()
         if bars < self.p.warmup:
             return None
@@ -526,3 +540,16 @@ class LlmTrader(Strategy):
     def _publish(self, event: Event) -> None:
         if self._emit is not None:
             self._emit(event)
+
+
+def _unreachable_chain(spec: Mapping[str, Any], defaults: Mapping[str, Any]) -> str:
+    """``"<provider>: <reason>"`` of every model of the chain, when none of them is reachable."""
+    why: list[str] = []
+    for link in link_specs(spec, spec.get("models") or (), defaults):
+        provider = str(link["provider"])
+        missing = missing_credential(provider, str(link.get("api_key_env") or ""))
+        if not missing:
+            return ""
+        if f"{provider}: {missing}" not in why:
+            why.append(f"{provider}: {missing}")
+    return "; ".join(why)

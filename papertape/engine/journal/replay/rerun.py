@@ -148,12 +148,19 @@ def replay_run(
     target = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="papertape-replay-"))
     where = manifest.cwd if os.path.isdir(manifest.cwd) else os.getcwd()
     with contextlib.chdir(where):
-        series, trade_from = window_of(config, load_series(config))
+        not_fed = (
+            f"cannot replay {folder.name}: its data changed since the recording, or the "
+            "run was not fed its config's data (an arena's blind tape is built in memory)"
+        )
+        data = load_series(config)
+        try:
+            series, trade_from = window_of(config, data)
+        except ConfigError as exc:  # the recorded window is not in the data (a blind window)
+            raise JournalError(f"{not_fed} ({exc})") from None
         digest = data_hash(series)
         if digest != started.get("data_hash"):
             raise JournalError(
-                f"cannot replay {folder.name}: its data changed since the recording, or the "
-                "run was not fed its config's data (an arena's blind tape is built in memory) "
+                f"{not_fed} "
                 f"(data hash {digest[:12]}, recorded {str(started.get('data_hash'))[:12]})"
             )
         pm, broken = make_plugin_manager(config.plugins.strategy_dirs, config.plugins.entry_points)
