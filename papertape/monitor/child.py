@@ -133,6 +133,11 @@ class ChildSession:
         """What the child unpickles from ``config.pickle``."""
         return self.config
 
+    @property
+    def step(self) -> int | None:
+        """The engine's step count at its newest telemetry sample (None: none yet)."""
+        return self.reader.step if self.reader is not None else None
+
     def control_dir(self) -> Path | None:
         """Where ``control.json`` goes (the run folder, once known)."""
         return self.run_dir

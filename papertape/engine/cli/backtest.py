@@ -290,7 +290,9 @@ def _run(args: argparse.Namespace) -> int:
         from papertape.engine.cli.monitor import run_with_monitor
 
         try:
-            watched = run_with_monitor(_with_overrides(load_config(args.config), args))
+            watched = run_with_monitor(
+                _with_overrides(load_config(args.config), args), args.metrics_port
+            )
         except RunInterrupted as exc:
             where = Path(exc.run_dir) if exc.run_dir else None
             raise _interrupted(exc, where, "quitting the monitor") from None
