@@ -259,6 +259,9 @@ class MonitorApp(App[None]):
     # -- actions ---------------------------------------------------------------------------
 
     def _set_cursor(self, index: int | None) -> None:
+        if not self._stops:  # nothing arrived yet: there is no moment to stop on
+            index = None
+            self.playing = False
         if index is not None:
             index = max(0, min(index, len(self._stops) - 1))
         self.cursor = index

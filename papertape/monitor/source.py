@@ -135,8 +135,11 @@ class RunFolder:
         return self.followed and not self._done.is_set() and obeys_control(self.run_dir)
 
     def control(self, state: ControlState) -> None:
-        """Ask the engine to pause, resume or hold a pace (ignored when not controllable)."""
-        if state == self.control_state or not self.controllable:
+        """Ask the engine to pause, resume or hold a pace (ignored when not controllable).
+
+        Every request is written: the last monitor to write wins.
+        """
+        if not self.controllable:
             return
         self.control_state = state
         self._asked = True

@@ -165,3 +165,26 @@ def test_the_core_and_the_state_model_do_not_import_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+class NothingYet:
+    """A source whose run has not written anything yet (a monitor attached at its start)."""
+
+    title = "starting"
+    running = True
+
+    def poll(self) -> tuple[list[dict[str, object]], list[object]]:
+        return [], []
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+
+async def test_scrub_keys_before_the_first_event_keep_following() -> None:
+    app = MonitorApp(NothingYet(), refresh_s=0.05)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        for key in ("space", "left_square_bracket", "right_square_bracket", "home", "space"):
+            await pilot.press(key)
+        await pilot.pause(0.1)
+        assert app.is_running and app.cursor is None  # nothing to pause on: still live
+        assert "LIVE" in str(app.screen.query_one(ScrubBar).render())
