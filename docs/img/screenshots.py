@@ -4,8 +4,8 @@
    snapshot tests use) with the same keys as ``tests/monitor/test_snapshots.py``: the
    dashboard at the end, scrubbed back and focused on one trader, and the LLM's decision.
 2. The arena monitor: ``configs/arena.toml`` without its LLM traders (no model needed), its
-   first two windows (real and blind tape), run in a child process exactly as ``papertape
-   arena configs/arena.toml --tui --windows 2`` does, captured once the arena ended.
+   first two windows on the real tape, run in a child process exactly as ``papertape arena
+   configs/arena.toml --tui --windows 2`` does, captured once the arena ended.
 
 Each screen is Textual's SVG screenshot (``App.export_screenshot``) at 140x45 cells, drawn
 to a 1500x1000 PNG by headless Chromium (``chromium`` on the PATH). Needs ``papertape[tui]``.
@@ -55,6 +55,7 @@ async def arena_svg(journals: Path) -> str:
         raw = tomllib.load(fh)
     raw["strategies"] = [s for s in raw["strategies"] if s["name"] != "llm_trader"]
     raw["journal"]["dir"] = str(journals)
+    raw["arena"]["blind"] = False  # real dates on the screenshot (blind tapes are rebased)
     session = ArenaSession(parse_arena_config(raw, ROOT / "configs"), windows=2, poll=0.02)
     try:
         session.start(timeout=120)

@@ -107,6 +107,7 @@ class MonitorApp(App[None]):
         self._generation = getattr(source, "generation", 0)
         self._progress_version = 0
         self._stops: list[int] = []
+        self._was_running = True  # the source's `running` at the last frame
         self._cache: tuple[int, int, MonitorState] | None = None  # (cursor, len, state)
 
     def on_mount(self) -> None:
@@ -157,6 +158,10 @@ class MonitorApp(App[None]):
             self.timeline.add_sample(sample)
         if events or samples:
             self._stops = self.timeline.times
+            self._dirty = True
+        running = self.source.running
+        if running != self._was_running:  # the run ended (LIVE → END, read-only): redraw
+            self._was_running = running
             self._dirty = True
         return bool(events or samples)
 
