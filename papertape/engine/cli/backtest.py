@@ -145,7 +145,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--metrics-port",
         type=int,
         metavar="P",
-        help="serve Prometheus metrics on 127.0.0.1:P while the run goes on (papertape[tui])",
+        help="serve Prometheus metrics on 127.0.0.1:P while the run goes on; with --tui the "
+        "monitor's process serves them from the journal and telemetry it follows, live "
+        "sessions included (papertape[tui])",
     )
     _common(run)
     run.set_defaults(handler=_run)
