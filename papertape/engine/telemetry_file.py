@@ -3,7 +3,8 @@
 A monitor in *another process* (``papertape run CONFIG --tui`` runs the engine in a child
 process; ``papertape monitor RUN_DIR`` attaches to any running folder) cannot share a
 :class:`~papertape.engine.telemetry.TelemetryChannel`. The engine then offers its samples to
-a :class:`TelemetryFile`, which appends them as JSON lines to ``<run>/telemetry.jsonl``:
+a :class:`TelemetryFile`, which writes them as JSON lines to ``<run>/telemetry.jsonl``
+(replacing a previous run's), each with the engine's step count:
 
 * lossy by design: at most one line per ``interval_s`` of wall time (20 a second by default);
   every other offer is dropped and counted. The outlet also tunes how often the engine builds
@@ -13,12 +14,15 @@ a :class:`TelemetryFile`, which appends them as JSON lines to ``<run>/telemetry.
 * the journal's bytes never change: the side file is a separate file, read by nobody but
   monitors, and the run's results do not depend on it.
 
-:class:`RunControl` is how the monitor's pause and speed keys reach the engine: the monitor
+:class:`RunControl` is how the monitors' pause and speed keys reach the engine: a monitor
 writes ``<run>/control.json`` (``{"paused": bool, "pace": bars per second or null}``,
-atomically); the outlet looks at it at most every ``check_s`` from the engine's thread, waits
-while it says paused, and sleeps to hold the pace. Only replays are controlled (a live feed
-cannot wait); quitting the monitor stops the engine with SIGINT, which ends a replay cleanly
-at the end of a step (its journal stays resumable).
+atomically); the outlet creates that file as the run starts (so any monitor attaching to the
+folder knows the engine obeys it), looks at it at most every ``check_s`` from the engine's
+thread, waits while it says paused, and sleeps to hold the pace. Several files may be
+watched (an arena window: the hand-over folder's and its own); the newest one wins. Only
+replays are controlled (a live feed cannot wait); quitting the monitor that started the run
+stops the engine with SIGINT, which ends a replay cleanly at the end of a step (its journal
+stays resumable).
 """
 
 from __future__ import annotations
