@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from papertape.arena.leaderboard import build_leaderboard
 from papertape.arena.runner import ArenaRun, run_arena
 from papertape.arena.store import arena_document, summary, write_arena
 from papertape.arena.windows import Window
@@ -86,7 +87,7 @@ class ArenaProgress:
         """Record the leaderboard of every window done."""
         self._close()
         self.doc["done"] = len(so_far.windows)
-        self.doc["summary"] = summary(so_far)
+        self.doc["summary"] = _summary_so_far(so_far)
         self._save()
 
     def _close(self) -> None:
@@ -96,6 +97,23 @@ class ArenaProgress:
 
     def _save(self) -> None:
         _write(self.folder / PROGRESS_FILE, json.dumps(self.doc, default=str))
+
+
+def _summary_so_far(run: ArenaRun) -> dict[str, Any]:
+    """``summary`` of the windows done; a tape none of whose windows ended has no board yet.
+
+    ``blind = "both"`` plays every real window before the blind ones, so after the first
+    window the blind leaderboard would have no window to rank.
+    """
+    modes = run.config.arena.blind_modes
+    if all(run.variant(blind) for blind in modes):
+        return summary(run)
+    boards = {
+        ("blind" if blind else "real"): build_leaderboard(run, blind)
+        for blind in modes
+        if run.variant(blind)
+    }
+    return {"arena_id": run.arena_id, "leaderboards": boards, "blinding": None}
 
 
 def _planned(config: ArenaConfig, windows: int | None) -> int:

@@ -3,7 +3,8 @@
 A monitor in *another process* (``papertape run CONFIG --tui`` runs the engine in a child
 process; ``papertape monitor RUN_DIR`` attaches to any running folder) cannot share a
 :class:`~papertape.engine.telemetry.TelemetryChannel`. The engine then offers its samples to
-a :class:`TelemetryFile`, which appends them as JSON lines to ``<run>/telemetry.jsonl``:
+a :class:`TelemetryFile`, which writes them as JSON lines to ``<run>/telemetry.jsonl``
+(replacing a previous run's), each with the engine's step count:
 
 * lossy by design: at most one line per ``interval_s`` of wall time (20 a second by default);
   every other offer is dropped and counted. The outlet also tunes how often the engine builds
@@ -13,12 +14,15 @@ a :class:`TelemetryFile`, which appends them as JSON lines to ``<run>/telemetry.
 * the journal's bytes never change: the side file is a separate file, read by nobody but
   monitors, and the run's results do not depend on it.
 
-:class:`RunControl` is how the monitor's pause and speed keys reach the engine: the monitor
+:class:`RunControl` is how the monitors' pause and speed keys reach the engine: a monitor
 writes ``<run>/control.json`` (``{"paused": bool, "pace": bars per second or null}``,
-atomically); the outlet looks at it at most every ``check_s`` from the engine's thread, waits
-while it says paused, and sleeps to hold the pace. Only replays are controlled (a live feed
-cannot wait); quitting the monitor stops the engine with SIGINT, which ends a replay cleanly
-at the end of a step (its journal stays resumable).
+atomically); the outlet creates that file as the run starts (so any monitor attaching to the
+folder knows the engine obeys it), looks at it at most every ``check_s`` from the engine's
+thread, waits while it says paused, and sleeps to hold the pace. Several files may be
+watched (an arena window: the hand-over folder's and its own); the newest one wins. Only
+replays are controlled (a live feed cannot wait); quitting the monitor that started the run
+stops the engine with SIGINT, which ends a replay cleanly at the end of a step (its journal
+stays resumable).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ __all__ = [
     "RunControl",
     "TelemetryFile",
     "TelemetryTail",
+    "obeys_control",
+    "read_control",
     "sample_from_json",
     "sample_to_json",
     "write_control",
@@ -55,10 +61,19 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def sample_to_json(sample: TelemetrySample, feed: Mapping[str, Any] | None = None) -> bytes:
-    """One sample as a JSON line (``feed``: the live feed's counters, if any)."""
+def sample_to_json(
+    sample: TelemetrySample, feed: Mapping[str, Any] | None = None, step: int | None = None
+) -> bytes:
+    """One sample as a JSON line.
+
+    Args:
+        sample: The engine's sample.
+        feed: The live feed's counters, if any.
+        step: The engine's step count at the sample (1 = its first step), if known.
+    """
     doc = {
         "time": sample.time,
+        "step": step,
         "wall_time": sample.wall_time,
         "equity": sample.equity,
         "positions": sample.positions,
@@ -77,7 +92,10 @@ def sample_from_json(line: bytes | str) -> TelemetrySample:
         orjson.JSONDecodeError: The line is not JSON.
         KeyError: A required field is missing.
     """
-    doc = orjson.loads(line)
+    return _sample_of(orjson.loads(line))
+
+
+def _sample_of(doc: dict[str, Any]) -> TelemetrySample:
     return TelemetrySample(
         time=int(doc["time"]),
         wall_time=float(doc["wall_time"]),
@@ -111,49 +129,92 @@ def write_control(run_dir: str | Path, state: ControlState) -> None:
     os.replace(tmp, folder / CONTROL_NAME)
 
 
+def obeys_control(run_dir: str | Path) -> bool:
+    """Whether the engine writing ``run_dir`` (while it runs) obeys its ``control.json``.
+
+    An engine that obeys one creates it as it starts (:class:`TelemetryFile`); a plain
+    ``papertape run`` and a live session never do.
+    """
+    return (Path(run_dir) / CONTROL_NAME).exists()
+
+
 class RunControl:
-    """Reads ``control.json`` from the engine's thread, at most every ``check_s``.
+    """Reads control files from the engine's thread, at most every ``check_s``.
+
+    It watches one file or several (an arena window obeys the hand-over folder's and its own
+    run folder's); the one modified last is obeyed, so the last monitor to write wins.
 
     Args:
         path: The control file (it may not exist: then nothing is asked).
-        check_s: Seconds between looks at the file's modification time.
+        check_s: Seconds between looks at the files' modification times.
     """
 
     def __init__(self, path: str | Path, check_s: float = 0.1) -> None:
         self.path = Path(path)
+        self.paths: list[Path] = [self.path]
         self.check_s = check_s
         self.state = ControlState()
-        self._mtime = 0
+        self._seen: tuple[Path, int] | None = None  # the file obeyed and its mtime
         self._next = 0.0
 
+    def watch(self, path: str | Path) -> None:
+        """Obey ``path`` too (when it is the newest of the files)."""
+        if Path(path) not in self.paths:
+            self.paths.append(Path(path))
+            self._next = 0.0
+
+    def unwatch(self, path: str | Path) -> None:
+        """Stop obeying ``path`` (the first file given is always kept)."""
+        if Path(path) in self.paths[1:]:
+            self.paths.remove(Path(path))
+            self._next = 0.0
+
+    def newest(self, paths: list[Path] | None = None) -> tuple[Path, int] | None:
+        """The most recently modified of ``paths`` (default: all watched) and its mtime."""
+        best: tuple[Path, int] | None = None
+        for path in self.paths if paths is None else paths:
+            try:
+                mtime = path.stat().st_mtime_ns
+            except OSError:
+                continue
+            if best is None or mtime > best[1]:
+                best = (path, mtime)
+        return best
+
     def refresh(self, now: float) -> ControlState:
-        """The current request (re-read when the file changed since the last look)."""
+        """The current request (re-read when the newest file changed since the last look)."""
         if now < self._next:
             return self.state
         self._next = now + self.check_s
-        try:
-            mtime = self.path.stat().st_mtime_ns
-        except FileNotFoundError:
-            return self.state
-        if mtime != self._mtime:
-            self._mtime = mtime
-            try:
-                doc = orjson.loads(self.path.read_bytes())
-                pace = doc.get("pace")
-                self.state = ControlState(
-                    bool(doc.get("paused", False)),
-                    float(pace) if pace else None,
-                )
-            except (OSError, orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
-                pass  # a foreign or half-written file asks nothing new
+        found = self.newest()
+        if found is not None and found != self._seen:
+            self._seen = found
+            self.state = read_control(found[0], self.state)
         return self.state
+
+
+def read_control(path: str | Path, default: ControlState | None = None) -> ControlState:
+    """The request a control file holds; ``default`` when it is missing, foreign or torn."""
+    try:
+        doc = orjson.loads(Path(path).read_bytes())
+        pace = doc.get("pace")
+        return ControlState(bool(doc.get("paused", False)), float(pace) if pace else None)
+    except (OSError, orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
+        return ControlState() if default is None else default
 
 
 class TelemetryFile:
     """A telemetry outlet that appends sampled lines to a file (see the module docs).
 
+    With a ``control``, the outlet also obeys ``control.json`` in its own folder (the run
+    folder), whichever monitor writes it: it creates that file at start, holding what the
+    control's other files ask (nothing, for a run of its own: a previous run's leftover
+    request is reset), which tells a monitor attaching to the folder that the engine obeys
+    it (:func:`obeys_control`). Each line carries the engine's step count, kept exactly: the
+    engine offers at the first step that is a multiple of ``every``.
+
     Args:
-        path: The side file (``<run>/telemetry.jsonl``); appended to.
+        path: The side file (``<run>/telemetry.jsonl``); a previous run's is replaced.
         interval_s: Wall seconds between written samples at least.
         control: Pause and pace requests to obey (replays only), or None.
         feed: Returns the live feed's counters for each written line, or None.
@@ -181,9 +242,16 @@ class TelemetryFile:
         self.written = 0
         self.dropped = 0
         self.paused_s = 0.0
+        self.step = 0  # the engine's step at the last offer
         self._clock = clock
         self._sleep = sleep
-        self._fh = open(self.path, "ab")  # noqa: SIM115 - closed by close()
+        self._fh = open(self.path, "wb")  # noqa: SIM115 - closed by close()
+        self._own_control = self.path.parent / CONTROL_NAME
+        if control is not None:
+            others = [p for p in control.paths if p != self._own_control]
+            found = control.newest(others)
+            write_control(self.path.parent, read_control(found[0]) if found else ControlState())
+            control.watch(self._own_control)
         self._last_offer = clock()
         self._next_write = 0.0
         self._paced_from: tuple[float, int, float] | None = None  # (clock, offered, pace)
@@ -196,6 +264,7 @@ class TelemetryFile:
         """
         now = self._clock()
         self.offered += 1
+        self.step = (self.step // self.every + 1) * self.every  # before `every` changes
         since = now - self._last_offer
         self._last_offer = now
         paced = False
@@ -212,7 +281,8 @@ class TelemetryFile:
             return False
         self._next_write = now + self.interval_s
         try:
-            self._fh.write(sample_to_json(sample, self.feed() if self.feed is not None else None))
+            feed = self.feed() if self.feed is not None else None
+            self._fh.write(sample_to_json(sample, feed, self.step))
             self._fh.flush()
         except (OSError, ValueError, TypeError):  # closed, disk full, odd annotation: lossy
             self.dropped += 1
@@ -253,8 +323,10 @@ class TelemetryFile:
         return now, True
 
     def close(self) -> None:
-        """Close the side file."""
+        """Close the side file (and stop obeying this folder's control file)."""
         self._fh.close()
+        if self.control is not None and self._own_control != self.control.path:
+            self.control.unwatch(self._own_control)
 
 
 class TelemetryTail:
@@ -268,6 +340,7 @@ class TelemetryTail:
         self.path = Path(path)
         self.offset = 0
         self.skipped = 0
+        self.step: int | None = None  # the engine's step count at the newest line read
         self._partial = b""
 
     def read(self) -> list[TelemetrySample]:
@@ -289,7 +362,10 @@ class TelemetryTail:
             if not line.strip():
                 continue
             try:
-                out.append(sample_from_json(line))
+                doc = orjson.loads(line)
+                out.append(_sample_of(doc))
+                if doc.get("step") is not None:
+                    self.step = int(doc["step"])
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 self.skipped += 1
         return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
@@ -25,10 +26,14 @@ from papertape.monitor.state import MonitorState
 from papertape.monitor.timeline import Timeline
 from papertape.monitor.widgets import JournalLog, ScrubBar
 
-__all__ = ["KINDS", "MAX_PACE", "PACE_START", "MonitorApp"]
+if TYPE_CHECKING:
+    from papertape.monitor.metrics import MetricsExporter
+
+__all__ = ["KINDS", "MAX_PACE", "PACE_START", "READ_ONLY", "MonitorApp"]
 
 PACE_START = 1024.0  # bars/s the first `-` at the live edge slows an unpaced engine to
 MAX_PACE = 65536.0  # above it, `+` lets the engine run as fast as it can again
+READ_ONLY = "read-only"  # the status line's word for a run the monitor cannot pause
 
 KINDS: tuple[str | None, ...] = (
     None,
@@ -49,7 +54,8 @@ class MonitorApp(App[None]):
     Args:
         source: Where events come from.
         refresh_s: Seconds between looks at the source (frames).
-        start_paused_at_end: Open a finished run paused at its last moment (else follow).
+        max_duty: Share of a core the UI may use while the run goes on (None: no limit).
+        metrics: A Prometheus exporter to feed with everything read (``--metrics-port``).
     """
 
     CSS_PATH = "monitor.tcss"
@@ -72,7 +78,11 @@ class MonitorApp(App[None]):
     ]
 
     def __init__(
-        self, source: EventSource, refresh_s: float = 0.25, max_duty: float | None = None
+        self,
+        source: EventSource,
+        refresh_s: float = 0.25,
+        max_duty: float | None = None,
+        metrics: MetricsExporter | None = None,
     ) -> None:
         super().__init__()
         # Share of wall time this (UI) thread may use while the engine runs in the same
@@ -83,13 +93,13 @@ class MonitorApp(App[None]):
         self._cpu_mark = time.thread_time()
         self._wall_mark = time.monotonic()
         self.source = source
+        self.metrics = metrics
         self.timeline = Timeline()
         self.refresh_s = refresh_s
         self.cursor: int | None = None  # index into timeline.times; None = live edge
         self.playing = False  # moving the cursor forward by itself
         self.speed = 1
         self.pace: float | None = None  # engine steps/s asked of a controllable source
-        self.controllable = bool(getattr(source, "controllable", False))
         self.focus: str | None = None
         self.kind: str | None = None
         self.error: str | None = None
@@ -97,6 +107,7 @@ class MonitorApp(App[None]):
         self._generation = getattr(source, "generation", 0)
         self._progress_version = 0
         self._stops: list[int] = []
+        self._was_running = True  # the source's `running` at the last frame
         self._cache: tuple[int, int, MonitorState] | None = None  # (cursor, len, state)
 
     def on_mount(self) -> None:
@@ -106,6 +117,11 @@ class MonitorApp(App[None]):
         self.ingest()
         self.call_after_refresh(self.redraw)
         self.set_interval(self.refresh_s, self.tick)
+
+    @property
+    def controllable(self) -> bool:
+        """Whether pause and pace reach the source's engine (it obeys ``control.json``)."""
+        return bool(getattr(self.source, "controllable", False))
 
     # -- data ------------------------------------------------------------------------------
 
@@ -134,12 +150,18 @@ class MonitorApp(App[None]):
         if failed is not None and self.error is None:  # the engine thread stopped on an error
             self.error = str(failed)
             self.sub_title = f"{self.source.title} — run failed: {failed}"
+        if self.metrics is not None:  # fed even when frames are dropped
+            self.metrics.follow(events, samples, getattr(self.source, "step", None))
         for ev in events:
             self.timeline.add_event(ev)
         for sample in samples:
             self.timeline.add_sample(sample)
         if events or samples:
             self._stops = self.timeline.times
+            self._dirty = True
+        running = self.source.running
+        if running != self._was_running:  # the run ended (LIVE → END, read-only): redraw
+            self._was_running = running
             self._dirty = True
         return bool(events or samples)
 
@@ -221,10 +243,10 @@ class MonitorApp(App[None]):
             return
         board.show(leaderboard(), f"arena leaderboard · {title}")
 
-    def _engine_label(self) -> str | None:
-        """The engine's state on the status line (None: not controlled, or the run ended)."""
+    def _engine_label(self) -> str:
+        """The engine's state on the status line (read-only: a finished or plain run)."""
         if not self.controllable or not self.source.running:
-            return None  # a finished run looks as under `papertape monitor RUN_DIR`
+            return READ_ONLY
         if self.engine_paused:
             return "paused"
         return "max" if self.pace is None else f"{self.pace:,.0f} bars/s"
@@ -242,6 +264,9 @@ class MonitorApp(App[None]):
     # -- actions ---------------------------------------------------------------------------
 
     def _set_cursor(self, index: int | None) -> None:
+        if not self._stops:  # nothing arrived yet: there is no moment to stop on
+            index = None
+            self.playing = False
         if index is not None:
             index = max(0, min(index, len(self._stops) - 1))
         self.cursor = index

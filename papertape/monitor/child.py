@@ -133,6 +133,11 @@ class ChildSession:
         """What the child unpickles from ``config.pickle``."""
         return self.config
 
+    @property
+    def step(self) -> int | None:
+        """The engine's step count at its newest telemetry sample (None: none yet)."""
+        return self.reader.step if self.reader is not None else None
+
     def control_dir(self) -> Path | None:
         """Where ``control.json`` goes (the run folder, once known)."""
         return self.run_dir
@@ -172,9 +177,13 @@ class ChildSession:
     # -- control ---------------------------------------------------------------------------
 
     def control(self, state: ControlState) -> None:
-        """Ask the engine to pause, resume or hold a pace (replays only; else ignored)."""
+        """Ask the engine to pause, resume or hold a pace (replays only; else ignored).
+
+        Every request is written, even one equal to the last: another monitor attached to
+        the run folder may have asked otherwise since (the last writer wins).
+        """
         where = self.control_dir()
-        if state == self.control_state or where is None or not self.controllable:
+        if where is None or not self.controllable:
             return
         self.control_state = state
         write_control(where, state)

@@ -10,6 +10,12 @@
   drawdown per trader, feed lag. A slow scraper can only make samples drop, never slow the
   engine.
 
+A monitor in another process (``papertape run CONFIG --tui --metrics-port P``, ``papertape
+monitor RUN_DIR --metrics-port P``) feeds the same metrics from what it follows instead
+(:meth:`MetricsExporter.follow`): the journal's events and the telemetry side file's
+samples, whose lines carry the engine's step count. Only the delivery histogram is measured
+inside the engine's process and stays empty there.
+
 Metrics live in their own ``CollectorRegistry`` (several sessions in one process, and tests,
 do not collide) served by ``prometheus_client.start_http_server`` on 127.0.0.1.
 """
@@ -23,9 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from papertape.engine.errors import ConfigError
 from papertape.engine.hookspecs import hookimpl
 from papertape.engine.journal import encode_event
-from papertape.engine.telemetry import TelemetryChannel
+from papertape.engine.telemetry import TelemetryChannel, TelemetrySample
 
 if TYPE_CHECKING:
     from papertape.engine.config import RunConfig
@@ -85,6 +92,9 @@ class MetricsExporter:
         self._peaks: dict[str, float] = {}
         self._last: tuple[float, int] | None = None  # (wall time, steps) of the last sample
         self.step_total = 0
+        self._runs_steps = 0  # steps of the runs followed before the current one (arenas)
+        self._run_steps = 0  # steps of the run followed now
+        self._started = False  # whether a run_started was followed
         self._thread: threading.Thread | None = None
 
     # -- events ----------------------------------------------------------------------------
@@ -130,22 +140,75 @@ class MetricsExporter:
         for s in samples:
             self.steps.inc(self.channel.every)
             self.step_total += self.channel.every
-            for trader, eq in s.equity.items():
-                peak = self._peaks[trader] = max(self._peaks.get(trader, eq), eq)
-                self.equity.labels(trader).set(eq)
-                self.drawdown.labels(trader).set(0.0 if peak <= 0 else max(0.0, 1 - eq / peak))
-            if s.lag_ns is not None:
-                self.feed_lag.set(s.lag_ns / 1e9)
+            self._sample(s)
         if samples:
-            now, steps = time.monotonic(), self.step_total
-            if self._last is not None and now > self._last[0]:
-                self.bars_per_second.set((steps - self._last[1]) / (now - self._last[0]))
-            self._last = (now, steps)
+            self._rate(time.monotonic())
         return len(samples)
+
+    def follow(
+        self, events: Sequence[dict[str, Any]], samples: Sequence[TelemetrySample], step: int | None
+    ) -> None:
+        """Fold what a monitor read from a run folder: journal events, telemetry samples.
+
+        Args:
+            events: Journal events (dicts as in ``events.jsonl``), oldest first.
+            samples: Telemetry samples read from the side file, oldest first.
+            step: The engine's step count at the newest sample (the side file's ``step``),
+                or None when unknown. A new run (an arena's next window: ``run_started``)
+                adds its steps to the previous runs'.
+        """
+        for ev in events:
+            kind = ev.get("kind")
+            if kind == "run_started":
+                # The side file may be read ahead of the journal: the first run's samples
+                # can come before its run_started; only a later run starts a new count.
+                if self._started:
+                    self._runs_steps += self._run_steps
+                    self._run_steps = 0
+                self._started = True
+            elif kind == "run_finished":
+                self._run_steps = max(self._run_steps, int(ev.get("bars") or 0))
+            self.observe(ev)
+        for s in samples:
+            self._sample(s)
+        if step is not None:
+            self._run_steps = max(self._run_steps, step)
+        total = self._runs_steps + self._run_steps
+        if total > self.step_total:
+            self.steps.inc(total - self.step_total)
+            self.step_total = total
+            # The engine's own clock: the newest sample's wall time (else this process's).
+            self._rate(samples[-1].wall_time if samples else time.time())
+
+    def _sample(self, s: TelemetrySample) -> None:
+        for trader, eq in s.equity.items():
+            peak = self._peaks[trader] = max(self._peaks.get(trader, eq), eq)
+            self.equity.labels(trader).set(eq)
+            self.drawdown.labels(trader).set(0.0 if peak <= 0 else max(0.0, 1 - eq / peak))
+        if s.lag_ns is not None:
+            self.feed_lag.set(s.lag_ns / 1e9)
+
+    def _rate(self, now: float) -> None:
+        """Set bars/s from the steps counted since the last call ``now`` seconds later."""
+        steps = self.step_total
+        if self._last is not None and now > self._last[0]:
+            self.bars_per_second.set((steps - self._last[1]) / (now - self._last[0]))
+        self._last = (now, steps)
+
+    def serve(self, port: int, addr: str = "127.0.0.1") -> None:
+        """Serve ``/metrics`` on ``addr:port`` (for a monitor feeding :meth:`follow`).
+
+        Raises:
+            ConfigError: The port cannot be bound.
+        """
+        try:
+            start_http_server(port, addr=addr, registry=self.registry)
+        except OSError as exc:
+            raise ConfigError("--metrics-port", port, f"cannot serve there: {exc}") from None
 
     def start(self, port: int, addr: str = "127.0.0.1") -> None:
         """Serve ``/metrics`` on ``addr:port`` and start draining telemetry every 0.5 s."""
-        start_http_server(port, addr=addr, registry=self.registry)
+        self.serve(port, addr)
         self._thread = threading.Thread(target=self._drain_loop, name="papertape-metrics")
         self._thread.daemon = True
         self._thread.start()

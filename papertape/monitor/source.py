@@ -30,7 +30,13 @@ import orjson
 from papertape.engine.hookspecs import hookimpl
 from papertape.engine.journal import encode_event, follow, is_live, read_journal
 from papertape.engine.telemetry import TelemetryChannel, TelemetrySample
-from papertape.engine.telemetry_file import TELEMETRY_NAME, TelemetryTail
+from papertape.engine.telemetry_file import (
+    TELEMETRY_NAME,
+    ControlState,
+    TelemetryTail,
+    obeys_control,
+    write_control,
+)
 
 if TYPE_CHECKING:
     from papertape.engine.config import RunConfig
@@ -61,6 +67,11 @@ class EventSource(Protocol):
 class RunFolder:
     """A run folder (``journals/<run-id>``): read whole if finished, followed if running.
 
+    A running replay whose engine obeys the folder's ``control.json`` (started with
+    ``--tui``, or an arena window watched with ``arena --tui``) is :attr:`controllable`:
+    this monitor's pause and pace reach it like the parent's do (the last writer wins).
+    Anything else is read-only.
+
     Args:
         run_dir: The run folder.
         poll: Seconds between looks at a running journal's file.
@@ -74,6 +85,8 @@ class RunFolder:
         self._error: BaseException | None = None
         self.telemetry = TelemetryTail(self.run_dir / TELEMETRY_NAME)
         self.followed = is_live(self.run_dir)  # another process is writing it
+        self.control_state = ControlState()
+        self._asked = False  # whether this monitor wrote control.json
         if self.followed:
             self._thread: threading.Thread | None = threading.Thread(
                 target=self._follow, args=(poll,), name="papertape-follow", daemon=True
@@ -111,8 +124,31 @@ class RunFolder:
         """Whether the follower may still yield."""
         return not self._done.is_set() or bool(self._queue)
 
+    @property
+    def step(self) -> int | None:
+        """The engine's step count at its newest telemetry sample (None: no side file)."""
+        return self.telemetry.step
+
+    @property
+    def controllable(self) -> bool:
+        """Whether pause and pace reach the engine (a running run that obeys control.json)."""
+        return self.followed and not self._done.is_set() and obeys_control(self.run_dir)
+
+    def control(self, state: ControlState) -> None:
+        """Ask the engine to pause, resume or hold a pace (ignored when not controllable).
+
+        Every request is written: the last monitor to write wins.
+        """
+        if not self.controllable:
+            return
+        self.control_state = state
+        self._asked = True
+        write_control(self.run_dir, state)
+
     def close(self) -> None:
-        """Ask the follower to stop at its next event."""
+        """Stop following; a run this monitor paused or paced runs free again."""
+        if self._asked and self.control_state != ControlState() and self.controllable:
+            self.control(ControlState())
         self._done.set()
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+
+import orjson
 
 from papertape.engine.telemetry import TelemetrySample
 from papertape.engine.telemetry_file import (
@@ -10,6 +13,8 @@ from papertape.engine.telemetry_file import (
     RunControl,
     TelemetryFile,
     TelemetryTail,
+    obeys_control,
+    read_control,
     sample_from_json,
     sample_to_json,
     write_control,
@@ -104,8 +109,8 @@ def test_pause_waits_until_the_control_file_resumes(tmp_path: Path) -> None:
 def test_pace_sleeps_to_hold_the_asked_steps_per_second(tmp_path: Path) -> None:
     clock = FakeClock()
     control = RunControl(tmp_path / "control.json", check_s=0.0)
-    write_control(tmp_path, ControlState(pace=10.0))
     outlet = TelemetryFile(tmp_path / "t.jsonl", control=control, clock=clock, sleep=clock.sleep)
+    write_control(tmp_path, ControlState(pace=10.0))  # a monitor asks, once the run started
     start = clock.now
     for i in range(21):
         clock.now += 0.001  # the engine itself is fast
@@ -123,3 +128,53 @@ def test_pace_sleeps_to_hold_the_asked_steps_per_second(tmp_path: Path) -> None:
 def test_a_foreign_control_file_asks_nothing(tmp_path: Path) -> None:
     (tmp_path / "control.json").write_text("[1, 2", encoding="utf-8")
     assert RunControl(tmp_path / "control.json").refresh(1.0) == ControlState()
+
+
+def test_each_line_carries_the_engines_step_while_sampling_thins(tmp_path: Path) -> None:
+    clock = FakeClock()
+    outlet = TelemetryFile(tmp_path / "t.jsonl", interval_s=0.05, clock=clock, sleep=clock.sleep)
+    offered_at = []
+    for step in range(1, 5001):  # the engine: offer at every `every`-th step
+        clock.now += 0.0002 if step < 3000 else 0.03  # fast, then slow (every shrinks)
+        if step % outlet.every == 0:
+            outlet.offer(sample(step))
+            offered_at.append(step)
+    outlet.close()
+    tail = TelemetryTail(tmp_path / "t.jsonl")
+    samples = tail.read()
+    assert len(offered_at) < 4000  # sampling did thin
+    # Each written line's step is the step the engine was at (the sample's time here).
+    lines = [orjson.loads(x) for x in (tmp_path / "t.jsonl").read_bytes().splitlines()]
+    assert [d["step"] for d in lines] == [s.time for s in samples]
+    assert tail.step == lines[-1]["step"] == samples[-1].time
+    assert outlet.step == offered_at[-1]
+
+
+def test_a_new_run_replaces_the_side_file_and_a_leftover_request(tmp_path: Path) -> None:
+    (tmp_path / "t.jsonl").write_bytes(sample_to_json(sample(1)))  # a previous run's
+    write_control(tmp_path, ControlState(paused=True))  # left paused by a crashed monitor
+    assert not obeys_control(tmp_path / "elsewhere")
+    outlet = TelemetryFile(tmp_path / "t.jsonl", control=RunControl(tmp_path / "control.json"))
+    assert (tmp_path / "t.jsonl").read_bytes() == b""
+    assert outlet.control is not None and outlet.control.refresh(1.0) == ControlState()
+    assert obeys_control(tmp_path)  # a monitor that attaches knows it may pause this run
+    outlet.close()
+
+
+def test_a_window_obeys_whichever_control_file_was_written_last(tmp_path: Path) -> None:
+    handover, window = tmp_path / "handover", tmp_path / "window"
+    handover.mkdir()
+    window.mkdir()
+    control = RunControl(handover / "control.json", check_s=0.0)
+    write_control(handover, ControlState(paused=True))  # the arena's monitor paused
+    outlet = TelemetryFile(window / "t.jsonl", control=control)
+    assert read_control(window / "control.json") == ControlState(paused=True)  # inherited
+    assert control.refresh(1.0).paused
+    time.sleep(0.01)
+    write_control(window, ControlState(pace=8.0))  # a monitor attached to the window
+    assert control.refresh(2.0) == ControlState(pace=8.0)
+    time.sleep(0.01)
+    write_control(handover, ControlState(paused=True))  # the arena's monitor again
+    assert control.refresh(3.0) == ControlState(paused=True)
+    outlet.close()
+    assert control.paths == [handover / "control.json"]  # the next window brings its own

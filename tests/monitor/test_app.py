@@ -165,3 +165,64 @@ def test_the_core_and_the_state_model_do_not_import_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+class NothingYet:
+    """A source whose run has not written anything yet (a monitor attached at its start)."""
+
+    title = "starting"
+    running = True
+
+    def poll(self) -> tuple[list[dict[str, object]], list[object]]:
+        return [], []
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+
+async def test_scrub_keys_before_the_first_event_keep_following() -> None:
+    app = MonitorApp(NothingYet(), refresh_s=0.05)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        for key in ("space", "left_square_bracket", "right_square_bracket", "home", "space"):
+            await pilot.press(key)
+        await pilot.pause(0.1)
+        assert app.is_running and app.cursor is None  # nothing to pause on: still live
+        assert "LIVE" in str(app.screen.query_one(ScrubBar).render())
+
+
+async def test_the_status_line_says_end_when_the_run_stops_without_a_new_event(
+    demo_dir: Path,
+) -> None:
+    source = RunFolder(demo_dir)
+    events, _ = source.poll()
+
+    class EndsQuietly:
+        """A followed run whose last events arrived before its writer let go."""
+
+        title = "quiet"
+        running = True
+        controllable = True
+        sent = False
+
+        def poll(self) -> tuple[list[dict[str, object]], list[object]]:
+            if self.sent:
+                return [], []
+            self.sent = True
+            return events, []  # type: ignore[return-value]
+
+        def control(self, state: object) -> None:
+            """Nothing to control."""
+
+        def close(self) -> None:
+            """Nothing to stop."""
+
+    quiet = EndsQuietly()
+    app = MonitorApp(quiet, refresh_s=0.05)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        assert "LIVE" in str(app.screen.query_one(ScrubBar).render())
+        assert "engine: max" in str(app.screen.query_one(ScrubBar).render())
+        quiet.running = False  # the writer let go; nothing new to read
+        await pilot.pause(0.2)
+        status = str(app.screen.query_one(ScrubBar).render())
+        assert "END" in status and "read-only" in status

@@ -82,3 +82,24 @@ def test_stopping_an_arena_mid_window_ends_it_cleanly_without_a_leaderboard(
     assert "interrupted" in outcome
     assert outcome["interrupted"][3] == str(run_dir)  # the window's journal, resumable
     assert not list((tmp_path / "journals").glob("*/arena.json"))
+
+
+def test_progress_after_each_window_of_a_real_and_blind_arena(tmp_path: Path) -> None:
+    """blind = "both" plays every real window first: the blind board waits for its own."""
+    import json
+
+    from papertape.arena.runner import run_arena
+    from papertape.arena.watch import PROGRESS_FILE, ArenaProgress
+
+    config = parse_arena_config(arena_raw(tmp_path / "journals", blind="both"), tmp_path)
+    seen: list[dict[str, object]] = []
+
+    class Recording(ArenaProgress):
+        def window_finished(self, so_far: object) -> None:
+            super().window_finished(so_far)  # type: ignore[arg-type]
+            seen.append(json.loads((self.folder / PROGRESS_FILE).read_text(encoding="utf-8")))
+
+    run_arena(config, windows=1, observer=Recording(tmp_path, 2, "t"))
+    boards = [sorted(doc["summary"]["leaderboards"]) for doc in seen]  # type: ignore[index]
+    assert boards == [["real"], ["blind", "real"]]
+    assert seen[-1]["done"] == 2

@@ -12,6 +12,7 @@ import pytest
 from papertape.engine.journal import is_live, read_journal
 from papertape.monitor.app import MonitorApp
 from papertape.monitor.source import RunFolder
+from papertape.monitor.widgets import ScrubBar
 
 from .conftest import ROOT
 
@@ -51,8 +52,14 @@ async def test_monitor_follows_a_session_running_in_another_process(tmp_path: Pa
         assert run_dir is not None, "the session never started writing"
         source = RunFolder(run_dir, poll=0.02)
         assert source.followed  # attached while the other process writes
+        # A plain `papertape run` does not read control.json: this monitor can only watch.
+        assert not source.controllable
         app = MonitorApp(source, refresh_s=0.05)
         async with app.run_test(size=(140, 45)) as pilot:
+            await pilot.pause(0.1)
+            assert "read-only" in str(app.screen.query_one(ScrubBar).render())
+            await pilot.press("space")
+            assert not (run_dir / "control.json").exists()  # nothing asked of the engine
             for _ in range(600):
                 await pilot.pause(0.05)
                 if app.state().finished:

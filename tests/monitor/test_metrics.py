@@ -122,3 +122,85 @@ def test_scrape_during_a_run(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_followed_run_counts_its_steps_from_the_side_file_and_the_journal() -> None:
+    m = MetricsExporter()
+    started = {"kind": "run_started", "seq": 0, "time": 1}
+    # The side file is read ahead of the journal: samples before the run's run_started.
+    m.follow([], [TelemetrySample(1, 1000.0, {"a": 100.0}, {}, {}, {})], step=8)
+    m.follow(
+        [started, {"kind": "fill", "seq": 1, "time": 2, "strategy": "a"}],
+        [TelemetrySample(2, 1002.0, {"a": 80.0}, {}, {}, {})],
+        step=48,
+    )
+    from prometheus_client import generate_latest
+
+    text = generate_latest(m.registry).decode()
+    assert value(text, "papertape_steps_total") == 48
+    assert value(text, "papertape_bars_per_second") == pytest.approx(20.0)  # 40 steps in 2 s
+    assert value(text, "papertape_equity", trader="a") == 80.0
+    assert value(text, "papertape_drawdown_ratio", trader="a") == pytest.approx(0.2)
+    assert value(text, "papertape_fills_total", trader="a") == 1
+    # The run ends after its last sample; an arena's next window adds its own steps.
+    m.follow([{"kind": "run_finished", "seq": 2, "time": 3, "bars": 50}], [], step=48)
+    m.follow([started], [TelemetrySample(1, 1003.0, {"b": 10.0}, {}, {}, {})], step=4)
+    text = generate_latest(m.registry).decode()
+    assert value(text, "papertape_steps_total") == 54
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_scrape_the_monitor_of_a_run_in_a_child_process(tmp_path: Path) -> None:
+    """``papertape run CONFIG --tui --metrics-port P``: the monitor's process serves them."""
+    import asyncio
+
+    from papertape.monitor.app import MonitorApp
+    from papertape.monitor.child import ChildSession
+
+    from .test_child import slow_config
+
+    port = _free_port()
+    exporter = MetricsExporter()
+    exporter.serve(port)
+
+    def scrape() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+            text: str = r.read().decode()
+            return text
+
+    session = ChildSession(slow_config(tmp_path / "journals", sleep_ms=2.0), poll=0.02)
+    try:
+        session.start()
+        app = MonitorApp(session, refresh_s=0.05, metrics=exporter)
+        scrapes: list[str] = []
+        async with app.run_test(size=(140, 45)) as pilot:
+            for _ in range(1200):
+                await pilot.pause(0.05)
+                if len(scrapes) < 200 and not app.state().finished:
+                    scrapes.append(await asyncio.to_thread(scrape))
+                if app.state().finished and not session.running:
+                    break
+            await pilot.pause(0.2)
+        final = scrape()
+        result = session.result()
+        assert result is not None
+        during = [t for t in scrapes if (value(t, "papertape_steps_total") or 0) > 0]
+        assert len(during) >= 2, "no scrape saw the run in progress"
+        first, last = (value(t, "papertape_steps_total") or 0 for t in (during[0], during[-1]))
+        assert last > first
+        assert (value(during[-1], "papertape_bars_per_second") or 0) > 0
+        assert value(during[-1], "papertape_equity", trader="sma_20_100") is not None
+        # At the end the monitor's figures are the run's own.
+        assert value(final, "papertape_steps_total") == result.bars
+        fills = sum(
+            s.value
+            for family in text_string_to_metric_families(final)
+            for s in family.samples
+            if s.name == "papertape_fills_total"
+        )
+        assert fills == result.event_counts.get("fill", 0) > 0  # every fill, none twice
+    finally:
+        session.close()
+        session.stop()
+        session.cleanup()

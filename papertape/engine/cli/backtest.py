@@ -145,7 +145,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--metrics-port",
         type=int,
         metavar="P",
-        help="serve Prometheus metrics on 127.0.0.1:P while the run goes on (papertape[tui])",
+        help="serve Prometheus metrics on 127.0.0.1:P while the run goes on; with --tui the "
+        "monitor's process serves them from the journal and telemetry it follows, live "
+        "sessions included (papertape[tui])",
     )
     _common(run)
     run.set_defaults(handler=_run)
@@ -290,7 +292,9 @@ def _run(args: argparse.Namespace) -> int:
         from papertape.engine.cli.monitor import run_with_monitor
 
         try:
-            watched = run_with_monitor(_with_overrides(load_config(args.config), args))
+            watched = run_with_monitor(
+                _with_overrides(load_config(args.config), args), args.metrics_port
+            )
         except RunInterrupted as exc:
             where = Path(exc.run_dir) if exc.run_dir else None
             raise _interrupted(exc, where, "quitting the monitor") from None

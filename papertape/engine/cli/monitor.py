@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from papertape.arena.config import ArenaConfig
     from papertape.engine.assembly import SessionResult
     from papertape.engine.config import RunConfig
+    from papertape.monitor.metrics import MetricsExporter
 
 __all__ = ["arena_with_monitor", "register", "run_with_monitor"]
 
@@ -28,11 +29,16 @@ stop and target, prices and regime, shield states, the journal (filterable), eac
 with its reasoning, and a scrubber to see every panel as it was at any moment.
 
 A finished run opens at its end; a running one (another process writes it, e.g.
-`papertape run CONFIG`) is followed live. Keys: space pause/resume, [ ] scrub, home/end,
-+ - speed, t trader, k kind filter, d/enter decision, ? help, q quit (docs/monitor.md).
+`papertape run CONFIG`) is followed live. A run started with --tui (or an arena window
+under `arena --tui`) obeys this monitor too: space pauses it, + - set its pace, as in the
+monitor that started it (the last key pressed in either wins; quitting this one lets the
+run go on at full speed). Any other run is read-only (the status line says so).
+Keys: space pause/resume, [ ] scrub, home/end, + - speed, t trader, k kind filter,
+d/enter decision, ? help, q quit (docs/monitor.md).
 
 examples:
   papertape monitor journals/demo-e227e9785cd0
+  papertape monitor journals/demo-e227e9785cd0 --metrics-port 9108   # and serve /metrics
   papertape run configs/demo.toml --tui            # the engine in a child process, watched
   papertape arena configs/arena.toml --tui         # an arena, window by window
 """
@@ -49,6 +55,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="run folder, e.g. journals/<run-id>")
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="P",
+        help="serve Prometheus metrics of the followed run on 127.0.0.1:P while the monitor "
+        "is open (the same names as `papertape run --metrics-port`)",
+    )
     p.set_defaults(handler=_monitor)
 
 
@@ -63,16 +76,36 @@ def _monitor(args: argparse.Namespace) -> int:
         from papertape.monitor.source import RunFolder
     except ImportError as exc:
         raise ConfigError("--tui", str(exc), _MISSING) from None
+    metrics = _exporter(getattr(args, "metrics_port", None))
     source = RunFolder(folder)
     try:
-        MonitorApp(source).run()
+        MonitorApp(source, metrics=metrics).run()
     finally:
         source.close()
     return 0
 
 
-def run_with_monitor(config: RunConfig) -> SessionResult | None:
+def _exporter(port: int | None) -> MetricsExporter | None:
+    """A Prometheus exporter serving on 127.0.0.1:``port``, fed by the monitor (or None).
+
+    Raises:
+        ConfigError: The port cannot be bound.
+    """
+    if port is None:
+        return None
+    from papertape.monitor.metrics import MetricsExporter
+
+    exporter = MetricsExporter()
+    exporter.serve(port)
+    return exporter
+
+
+def run_with_monitor(config: RunConfig, metrics_port: int | None = None) -> SessionResult | None:
     """Run a session in a child process and watch it; its result once it finished.
+
+    With ``metrics_port``, this process also serves the run's Prometheus metrics on
+    127.0.0.1 from what the monitor follows (journal and telemetry; the engine's process
+    serves nothing).
 
     The engine gets a process of its own (the monitor never takes its interpreter), writes
     its journal and a lossy ``telemetry.jsonl`` as usual, and the monitor follows that run
@@ -84,7 +117,8 @@ def run_with_monitor(config: RunConfig) -> SessionResult | None:
         The session's result, or None when the monitor was quit before the run ended.
 
     Raises:
-        ConfigError: The tui extra is missing, or the config has no journal.
+        ConfigError: The tui extra is missing, the config has no journal, or the metrics
+            port cannot be bound.
         RunInterrupted: The monitor was quit while the run went on (resumable).
         PapertapeError: The run failed in its process.
     """
@@ -95,6 +129,7 @@ def run_with_monitor(config: RunConfig) -> SessionResult | None:
         raise ConfigError("--tui", str(exc), _MISSING) from None
     if not config.journal.enabled:
         raise ConfigError("journal.enabled", False, "--tui follows the run's journal: enable it")
+    metrics = _exporter(metrics_port)  # before the child starts: a taken port fails first
     session = ChildSession(config)
     err = Console(stderr=True)
     err.print(f"starting {config.run.name} in its own process ...", highlight=False)
@@ -102,7 +137,7 @@ def run_with_monitor(config: RunConfig) -> SessionResult | None:
         session.launch()  # the monitor starts while the child loads; it attaches after
         # The monitor yields to the engine on a busy machine: above 10 % of a core while the
         # run goes on, it drops frames (it still reads everything).
-        app = MonitorApp(session, max_duty=0.1)
+        app = MonitorApp(session, max_duty=0.1, metrics=metrics)
         try:
             app.run()
         finally:

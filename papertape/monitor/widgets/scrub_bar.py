@@ -24,9 +24,14 @@ class ScrubBar(Static):
         kind: str | None,
         engine: str | None = None,
     ) -> None:
-        """Redraw (``engine``: the engine's state when the monitor controls it)."""
+        """Redraw (``engine``: the engine's state, or ``read-only`` when not controlled)."""
         when = iso(time) if time else "-"
-        pace = f"  engine: {engine}" if engine is not None else ""
+        if engine is None:
+            pace = ""
+        elif engine == "read-only":
+            pace = "  [dim]read-only[/dim]"
+        else:
+            pace = f"  engine: {engine}"
         self.update(
             f"[b]{mode}[/b]  {when}  step {index + 1:,}/{stops:,}  speed ×{speed}{pace}"
             f"  trader: {focus or 'all'}  kind: {kind or 'all'}  (? for keys)"
