@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,7 @@ from papertape.plugins.llm.trader import CACHE_ENV
 from papertape.sweeps import SweepSpec, parse_sweep, run_sweep
 from papertape.sweeps.executors import Tapes, llm_cache_dir, run_tasks
 from papertape.sweeps.shared import share_series
-from tests.arena.conftest import SP500, RuleModel, serve_rule_model
+from tests.arena.conftest import SP500, RuleModel, _handler, serve_rule_model
 
 
 @pytest.fixture
@@ -37,6 +40,29 @@ def llm_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "llm-cache"
     monkeypatch.setenv(CACHE_ENV, str(folder))
     return folder
+
+
+class SlowRuleModel(RuleModel):
+    """The rule model taking ``delay`` seconds per answer (calls in flight overlap)."""
+
+    delay = 0.3
+
+    def answer(self, prompt: str) -> str:
+        time.sleep(self.delay)
+        return super().answer(prompt)
+
+
+@pytest.fixture
+def slow_model() -> Iterator[RuleModel]:
+    """The loopback rule model, slow enough that two workers ask the same prompt at once."""
+    model = SlowRuleModel()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(model))
+    httpd.daemon_threads = True
+    model.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield model
+    httpd.shutdown()
+    httpd.server_close()
 
 
 def _sweep(tmp_path: Path, model: RuleModel) -> tuple[RunConfig, SweepSpec]:
@@ -88,6 +114,23 @@ def test_a_second_run_on_two_workers_makes_no_model_call(
     # the cells share prompts: fewer calls than decisions (later cells hit earlier ones)
     assert cold.llm_usage["llm_calls"] == calls < cold.llm_usage["decisions"]
     assert {r.metrics["total_return"] == 0.0 for r in cold.results} == {True, False}  # 0.8: flat
+
+
+def test_two_workers_asking_the_same_prompt_at_once_make_one_call(
+    tmp_path: Path, slow_model: RuleModel, llm_cache: Path
+) -> None:
+    base, _ = _sweep(tmp_path, slow_model)
+    # neither cell ever acts on the model's 0.7 BUY: both ask the same prompts, side by side
+    spec = parse_sweep({"params": {"every": [20], "min_confidence": [0.8, 0.9]}}, base)
+
+    cold = run_sweep(base, spec, workers=2, folder=tmp_path / "cold")
+
+    prompts = slow_model.prompts
+    assert len(prompts) == len(set(prompts)) >= 10  # each prompt asked once, by one worker
+    used = cold.llm_usage
+    assert used["decisions"] == 2 * len(prompts)
+    assert used["llm_calls"] == len(prompts) and used["cache_hits"] == len(prompts)
+    assert not list(llm_cache.glob("*/*.claim"))  # every claim released
 
 
 def test_ray_local_replays_the_cache_of_a_pool_run(

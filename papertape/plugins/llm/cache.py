@@ -13,6 +13,12 @@ included, in ``readwrite`` (the default) and ``replay`` modes: a re-run, a ``--r
 journal replay must see exactly what the first run saw, and one retried timeout would change
 every later prompt. Only the opt-in ``retry`` mode asks the model again for a cached failure
 (and overwrites it), at the price of a journal that may differ from the first run's.
+
+Processes sharing a folder (sweep and arena workers) also share a call in flight: the one
+that asks the model first holds a claim file, ``<key>.claim`` beside the entry, created with
+``O_CREAT | O_EXCL`` (:meth:`ResponseCache.claim`); the others wait for the entry
+(:func:`plugins.llm.calls.join_flight`). A claim whose process has died (same host) or that is
+older than :data:`CLAIM_STALE_S` is stale and taken over.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,9 +38,10 @@ from papertape.engine.errors import JournalError
 if TYPE_CHECKING:
     from papertape.plugins.llm.providers.base import LlmRequest
 
-__all__ = ["CACHE_MODES", "CacheEntry", "ResponseCache", "request_key", "serves"]
+__all__ = ["CACHE_MODES", "CLAIM_STALE_S", "CacheEntry", "ResponseCache", "request_key", "serves"]
 
 CACHE_MODES = ("readwrite", "replay", "retry", "off")
+CLAIM_STALE_S = 900.0  # a claim this old is abandoned (longer than any trader's timeout)
 
 
 def request_key(identity: dict[str, Any], request: LlmRequest) -> str:
@@ -110,11 +119,10 @@ class ResponseCache:
         assert self.directory is not None
         return self.directory / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> CacheEntry | None:
-        """The entry stored under ``key``, or None."""
-        hit = self._memory.get(key)
-        if hit is not None or self.directory is None:
-            return hit
+    def get(self, key: str, *, fresh: bool = False) -> CacheEntry | None:
+        """The entry stored under ``key``, or None; ``fresh`` reads the folder again."""
+        if self.directory is None or (not fresh and key in self._memory):
+            return self._memory.get(key)
         path = self._path(key)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -143,7 +151,77 @@ class ResponseCache:
         except OSError as exc:
             raise JournalError(f"cannot write LLM cache entry {path}: {exc}") from exc
 
+    def _claim_path(self, key: str) -> Path:
+        return self._path(key).with_suffix(".claim")
+
+    def claim(self, key: str) -> bool:
+        """Claim the model call for ``key`` across processes; False if another holds it.
+
+        A stale claim (see :meth:`claimed`) is removed and claimed anew. Without a folder
+        there is nobody to share with: always True.
+
+        Raises:
+            JournalError: The claim file cannot be written.
+        """
+        if self.directory is None:
+            return True
+        path = self._claim_path(key)
+        owner = {"pid": os.getpid(), "host": socket.gethostname(), "time": time.time()}
+        for _ in range(2):
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if self.claimed(key):
+                    return False
+                path.unlink(missing_ok=True)  # its process died or gave up long ago
+                continue
+            except OSError as exc:
+                raise JournalError(f"cannot write LLM cache claim {path}: {exc}") from exc
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(owner, fh)
+            return True
+        return False
+
+    def claimed(self, key: str) -> bool:
+        """Whether a live claim on ``key`` exists (its process is alive and it is recent)."""
+        if self.directory is None:
+            return False
+        path = self._claim_path(key)
+        try:
+            age = time.time() - path.stat().st_mtime
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            return False  # no claim (or it went away meanwhile)
+        if age > CLAIM_STALE_S:
+            return False
+        try:
+            owner = json.loads(text)
+        except ValueError:
+            return True  # being written right now
+        if owner.get("host") != socket.gethostname():
+            return True  # another node: only the age can tell
+        return _alive(int(owner.get("pid", 0)))
+
+    def release(self, key: str) -> None:
+        """Drop this process's claim on ``key`` (after its entry is stored, or on failure)."""
+        if self.directory is not None:
+            self._claim_path(key).unlink(missing_ok=True)
+
     def __len__(self) -> int:
         if self.directory is None or not self.directory.is_dir():
             return len(self._memory)
         return sum(1 for _ in self.directory.glob("*/*.json"))
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by another user
+    return True

@@ -3,7 +3,8 @@
 * :func:`call_model` asks a provider once, within a time limit, and always returns a
   :class:`~papertape.plugins.llm.cache.CacheEntry` — a timeout or a provider error becomes an
   entry with a reason code (a HOLD later), never an exception;
-* identical requests in flight together share one call (:func:`join_flight` and friends);
+* identical requests in flight together share one call (:func:`join_flight` and friends),
+  within a process and, through claim files in the cache folder, across processes;
 * :func:`missing_credential` says why a provider cannot be called here (its key is unset).
 """
 
@@ -14,14 +15,14 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from papertape.plugins.llm.cache import CacheEntry
+from papertape.plugins.llm.cache import CacheEntry, ResponseCache
 from papertape.plugins.llm.schema import ReasonCode, TradeDecision, parse_decision
 
 if TYPE_CHECKING:
-    from papertape.plugins.llm.cache import ResponseCache
     from papertape.plugins.llm.providers import LlmRequest, Provider
 
 __all__ = [
+    "CLAIM_POLL_S",
     "call_model",
     "close_flight",
     "flight_key",
@@ -86,7 +87,12 @@ def judge(
 # others wait for its answer. Without this, a run that calls the model could give the two
 # traders different answers while its cached replay serves both the one stored answer, and
 # the replay would not reproduce the run.
+#
+# Across processes (sweep or arena workers on one cache folder) the first to ask holds a claim
+# file beside the cache entry; the others poll until it is released, then read the entry.
 _IN_FLIGHT: dict[tuple[str, str], asyncio.Future[CacheEntry]] = {}
+_CLAIMED: set[tuple[str, str]] = set()  # flights whose cross-process claim this process holds
+CLAIM_POLL_S = 0.1  # how often a process waiting for another's call looks for its answer
 
 
 def flight_key(cache: ResponseCache | None, key: str) -> tuple[str, str] | None:
@@ -97,10 +103,17 @@ def flight_key(cache: ResponseCache | None, key: str) -> tuple[str, str] | None:
 
 
 async def join_flight(flight: tuple[str, str] | None) -> CacheEntry | None:
-    """The answer of an identical call already in flight, or None (then ask the model)."""
-    pending = _IN_FLIGHT.get(flight) if flight is not None else None
-    if pending is None:
+    """The answer of an identical call already in flight, or None (then ask the model).
+
+    A call in flight in another process sharing the cache folder counts too: this waits for
+    its entry. None means this process now holds the claim (released by
+    :func:`close_flight`).
+    """
+    if flight is None:
         return None
+    pending = _IN_FLIGHT.get(flight)
+    if pending is None:
+        return await _claim(flight)
     try:
         return await asyncio.shield(pending)
     except asyncio.CancelledError:
@@ -108,6 +121,29 @@ async def join_flight(flight: tuple[str, str] | None) -> CacheEntry | None:
         if task is not None and task.cancelling():
             raise  # this trader is being cancelled itself
         return None  # the first caller gave up: ask the model ourselves
+
+
+async def _claim(flight: tuple[str, str]) -> CacheEntry | None:
+    """Claim ``flight`` across processes, or wait for the entry of the process that holds it."""
+    folder, key = flight
+    if folder.startswith("mem:"):
+        return None  # an in-memory cache is not shared with other processes
+    cache = ResponseCache(folder)
+    before = cache.get(key, fresh=True)  # None, or a failure that retry mode asks again
+    if before is not None and not before.failed:
+        return before  # stored by another process since the caller looked
+    while not cache.claim(key):
+        await asyncio.sleep(CLAIM_POLL_S)
+        if not cache.claimed(key):  # released (or its process died): answered?
+            entry = cache.get(key, fresh=True)
+            if entry is not None and entry != before:
+                return entry
+    entry = cache.get(key, fresh=True)  # answered between the look-up and the claim?
+    if entry is not None and entry != before:
+        cache.release(key)
+        return entry
+    _CLAIMED.add(flight)
+    return None
 
 
 def open_flight(flight: tuple[str, str] | None) -> asyncio.Future[CacheEntry] | None:
@@ -123,6 +159,9 @@ def close_flight(flight: tuple[str, str] | None, future: asyncio.Future[CacheEnt
     """End the call of ``flight``; a future left unanswered makes its waiters call themselves."""
     if flight is None or future is None:
         return
+    if flight in _CLAIMED:
+        _CLAIMED.discard(flight)
+        ResponseCache(flight[0]).release(flight[1])  # after the entry is stored
     if _IN_FLIGHT.get(flight) is future:
         del _IN_FLIGHT[flight]
     if not future.done():

@@ -23,6 +23,11 @@ worker stops at the next generated token (generation is streamed and checks an a
 between tokens; llama-cpp's logits processors run in a C callback that cannot raise), and a
 worker still waiting for the lock gives up instead of generating for nobody, so the next
 trader's call starts at once.
+
+Each call evaluates its prompt from an empty context (:func:`local_state.clear`) rather than
+reusing the part of the previous call's KV cache that matches: llama.cpp's numbers depend on
+where a prompt's evaluation was cut into batches, so reuse made an answer depend on what the
+process asked before.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from typing import Any, ClassVar
 from papertape.engine.errors import ModelError
 from papertape.plugins.llm.grammar import bound_ranges
 from papertape.plugins.llm.providers.base import Capabilities, LlmRequest, LlmResponse, Provider
+from papertape.plugins.llm.providers.local_state import clear
 
 __all__ = [
     "DEFAULT_LOCAL_MODEL",
@@ -229,6 +235,7 @@ class LocalProvider(Provider):
         finish = "stop"
         try:
             grammar = _grammar(json.dumps(request.schema))  # key order = generation order
+            clear(llm)  # from an empty context, not from the last call's cache
             chunks = llm.create_chat_completion(
                 messages=_messages(llm, request),
                 grammar=grammar,

@@ -20,8 +20,11 @@ action enum lists the allowed actions. Two decoders:
   ``seed`` and the prompt. The confidence is that calibrated probability; size, stop, target
   and a short reasoning are then generated under the grammar for the chosen action.
 
-The model is the same shared, locked llama.cpp instance as the chat decoder's; the few-shot
-document is evaluated once and reused from llama.cpp's KV cache by later calls.
+The model is the same shared, locked llama.cpp instance as the chat decoder's. The few-shot
+document is evaluated once from an empty context and its state saved; every call (and every
+reference market of a prior) starts from that saved state
+(:mod:`plugins.llm.providers.local_state`), so an answer and a prior depend on the request
+only, never on the calls the process made before.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from papertape.plugins.llm.fewshot import CONTEXT, DECISION_OPENER, reference_co
 from papertape.plugins.llm.grammar import decision_continuation
 from papertape.plugins.llm.providers.base import LlmRequest, LlmResponse
 from papertape.plugins.llm.providers.local import LocalProvider, load_llama, model_path
+from papertape.plugins.llm.providers.local_state import anchor_tokens, restore_anchor
 
 __all__ = ["DECODERS", "FewShotLocalProvider", "calibrate"]
 
@@ -59,25 +63,27 @@ def calibrate(probs: dict[str, float], prior: dict[str, float]) -> dict[str, flo
     return {a: v / total for a, v in raw.items()}
 
 
-def _next_token_probs(llm: Any, text: str, actions: Sequence[str]) -> dict[str, float]:
-    """P(first token of each action | text), renormalised over ``actions``."""
+def _next_token_probs(
+    llm: Any, text: str, actions: Sequence[str], anchor: str = ""
+) -> dict[str, float]:
+    """P(first token of each action | text), renormalised over ``actions``.
+
+    ``anchor`` (the few-shot document beginning ``text``) is restored from its saved state.
+    """
     ids: dict[str, int] = {}
     for action in actions:
         toks = llm.tokenize(action.encode("utf-8"), add_bos=False, special=False)
         ids[action] = int(toks[0])
     if len(set(ids.values())) != len(ids):
         raise ModelError(f"actions {list(actions)} share a first token in this model's vocabulary")
-    tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
-    # reuse the KV cache for the shared prefix (the few-shot document), but always evaluate
-    # at least the last token: its logits are the ones read below
-    cached = list(llm.input_ids[: llm.n_tokens])
-    keep = 0
-    for a, b in zip(cached, tokens, strict=False):
-        if a != b:
-            break
-        keep += 1
-    llm.n_tokens = min(keep, len(tokens) - 1)
-    llm.eval(tokens[llm.n_tokens :])
+    tokens = list(llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
+    # start from the saved state of the few-shot document (never from what the last call
+    # left): the same request is evaluated in the same batches, whatever came before
+    head = anchor_tokens(llm, anchor, tokens)
+    if len(head) >= len(tokens):
+        head = []  # the last token must be evaluated: its logits are the ones read below
+    restore_anchor(llm, head)
+    llm.eval(tokens[len(head) :])
     # llama-cpp keeps no scores without logits_all; the context holds the last token's logits
     logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
     picked = np.array([float(logits[ids[a]]) for a in actions])
@@ -105,7 +111,9 @@ def _prior(llm: Any, header: str, position: str) -> dict[str, float]:
     if hit is not None:
         return hit
     runs = [
-        _next_token_probs(llm, f"{header}{CONTEXT}{ref}\nDecision: {DECISION_OPENER}", ALL_ACTIONS)
+        _next_token_probs(
+            llm, f"{header}{CONTEXT}{ref}\nDecision: {DECISION_OPENER}", ALL_ACTIONS, header
+        )
         for ref in reference_contexts(kind)
     ]
     prior = {a: sum(r[a] for r in runs) / len(runs) for a in ALL_ACTIONS}
@@ -162,12 +170,17 @@ class FewShotLocalProvider(LocalProvider):
         with lock:
             try:
                 if self.decode == "calibrated":
-                    probs = _next_token_probs(llm, text, actions)
+                    # the prior first: the generation below continues from the state the
+                    # scoring of this prompt leaves
                     prior = _prior(llm, request.system, _position_of(request.prompt))
+                    probs = _next_token_probs(llm, text, actions, request.system)
                     calibrated = calibrate(probs, {a: prior[a] for a in actions})
                     choice = self._choose(calibrated, request)
                     confidence = round(calibrated[choice], 4)
                     actions = [choice]
+                else:
+                    tokens = list(llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
+                    restore_anchor(llm, anchor_tokens(llm, request.system, tokens))
                 from llama_cpp.llama_grammar import LlamaGrammar
 
                 gbnf = decision_continuation(
