@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from papertape.engine.errors import ConfigError
+from papertape.plugins.llm.calls import missing_credential
 from papertape.plugins.llm.providers import DECODERS, PROVIDERS, Provider, make_provider
 from papertape.plugins.llm.providers.local import DEFAULT_LOCAL_MODEL
 from papertape.plugins.llm.schema import ReasonCode
@@ -31,6 +32,7 @@ __all__ = [
     "build_chain",
     "link_specs",
     "resolve_decode",
+    "unreachable_chain",
 ]
 
 FALLBACK_CODES = frozenset({ReasonCode.TIMEOUT, ReasonCode.PROVIDER_ERROR, ReasonCode.REFUSAL})
@@ -141,3 +143,16 @@ def build_chain(
         label = f"{provider.name}:{provider.model}"
         chain.append(ModelLink(label, provider, provider.identity(), decode in DECODERS))
     return chain
+
+
+def unreachable_chain(spec: Mapping[str, Any], defaults: Mapping[str, Any]) -> str:
+    """``"<provider>: <reason>"`` of every model of the chain, when none of them is reachable."""
+    why: list[str] = []
+    for link in link_specs(spec, spec.get("models") or (), defaults):
+        provider = str(link["provider"])
+        missing = missing_credential(provider, str(link.get("api_key_env") or ""))
+        if not missing:
+            return ""
+        if f"{provider}: {missing}" not in why:
+            why.append(f"{provider}: {missing}")
+    return "; ".join(why)

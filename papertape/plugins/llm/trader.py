@@ -30,16 +30,11 @@ from papertape.engine.errors import ConfigError
 from papertape.engine.events import LlmDecision
 from papertape.engine.execution.orders import OrderRole, Signal, Target
 from papertape.engine.strategy import Strategy, StrategyContext
-from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter, estimate_tokens
-from papertape.plugins.llm.cache import CacheEntry, ResponseCache, request_key, serves
+from papertape.plugins.llm.answering import Answer, Answering
+from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter
+from papertape.plugins.llm.cache import CacheEntry, ResponseCache
 from papertape.plugins.llm.calls import (
-    call_model,
-    close_flight,
-    flight_key,
-    join_flight,
     judge,
-    missing_credential,
-    open_flight,
 )
 from papertape.plugins.llm.chain import (
     FALLBACK_CODES,
@@ -47,6 +42,7 @@ from papertape.plugins.llm.chain import (
     build_chain,
     link_specs,
     resolve_decode,
+    unreachable_chain,
 )
 from papertape.plugins.llm.checks import check_params
 from papertape.plugins.llm.fewshot import (
@@ -88,27 +84,20 @@ SCHEMA = decision_schema()
 
 
 @dataclass(frozen=True, slots=True)
-class _Answer:
-    entry: CacheEntry | None  # None when no call happened (budget, cache miss)
-    code: ReasonCode | None  # set when no call happened
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
 class Consulted:
     """The model answer a decision goes with (see :meth:`LlmTrader._consult`)."""
 
     link: ModelLink
     prompt: Prompt
     request: LlmRequest
-    answer: _Answer
+    answer: Answer
     code: ReasonCode
     detail: str
     decision: TradeDecision | None
     notes: tuple[LlmDecision, ...] = ()  # calls that led here (multi-agent roles), journaled first
 
 
-class LlmTrader(Strategy):
+class LlmTrader(Answering, Strategy):
     """An LLM trades from a compact market context every N bars (local, Ollama or Anthropic).
 
     Parameters (all settable with ``--param`` or in a config's ``params``):
@@ -185,7 +174,7 @@ class LlmTrader(Strategy):
         A fallback chain (``models``) can run while one of its models can: the chain falls
         back past the others.
         """
-        return _unreachable_chain({**cls.defaults, **params}, cls.defaults)
+        return unreachable_chain({**cls.defaults, **params}, cls.defaults)
 
     def validate(self) -> None:
         """Check names, ranges and that the chosen backend can run here."""
@@ -446,63 +435,8 @@ class LlmTrader(Strategy):
         why = f"confidence {decision.confidence:g} < min_confidence {floor:g}: not acted on"
         return ReasonCode.LOW_CONFIDENCE, f"{detail} {why}".strip()
 
-    async def _answer(self, request: LlmRequest, link: ModelLink) -> _Answer:
-        """Budget check, then the cache, then (maybe) the model."""
-        key = request_key(link.identity, request)
-        caps = link.provider.capabilities
-        est_in = estimate_tokens(request.system) + estimate_tokens(request.prompt)
-        est_cost = caps.cost(est_in, request.max_tokens)
-        spent = self.budget.check(est_in + request.max_tokens, est_cost)
-        if spent is not None:
-            return _Answer(None, spent, key)
-        cached = self.cache.get(key) if self.cache is not None else None
-        if cached is not None and serves(cached, self.p.cache):
-            self.counters.cache_hits += 1
-            self._charge(cached, spent_now=False)
-            return _Answer(cached, None, key)
-        if self.p.cache == "replay":
-            return _Answer(None, ReasonCode.CACHE_MISS, key)
-        flight = flight_key(self.cache, key)
-        shared = await join_flight(flight)
-        if shared is not None:  # the same request is being answered for another trader
-            self.counters.cache_hits += 1
-            self._charge(shared, spent_now=False)
-            return _Answer(shared, None, key)
-        done = open_flight(flight)
-        try:
-            self.counters.rate_wait_s += await self.limiter.acquire()
-            entry = await call_model(request, link.provider, self.p.timeout)
-            self.counters.llm_calls += 1
-            self._charge(entry, spent_now=True)
-            if self.cache is not None:
-                self.cache.put(
-                    key,
-                    entry,
-                    {
-                        **link.identity,
-                        "params": request.params(),
-                        "system": request.system,
-                        "prompt": request.prompt,
-                    },
-                )
-            if done is not None:
-                done.set_result(entry)
-        finally:
-            close_flight(flight, done)
-        return _Answer(entry, None, key)
-
-    def _charge(self, entry: CacheEntry, *, spent_now: bool) -> None:
-        self.budget.charge(entry.tokens_in, entry.tokens_out, entry.cost)
-        c = self.counters
-        c.tokens_in += entry.tokens_in
-        c.tokens_out += entry.tokens_out
-        c.cost += entry.cost
-        c.model_ms.append(entry.latency_ms)
-        if spent_now:
-            c.cost_spent += entry.cost
-
     @staticmethod
-    def _judge(answer: _Answer) -> tuple[ReasonCode, str, TradeDecision | None]:
+    def _judge(answer: Answer) -> tuple[ReasonCode, str, TradeDecision | None]:
         return judge(answer.entry, answer.code)
 
     def _signal(
@@ -540,16 +474,3 @@ class LlmTrader(Strategy):
     def _publish(self, event: Event) -> None:
         if self._emit is not None:
             self._emit(event)
-
-
-def _unreachable_chain(spec: Mapping[str, Any], defaults: Mapping[str, Any]) -> str:
-    """``"<provider>: <reason>"`` of every model of the chain, when none of them is reachable."""
-    why: list[str] = []
-    for link in link_specs(spec, spec.get("models") or (), defaults):
-        provider = str(link["provider"])
-        missing = missing_credential(provider, str(link.get("api_key_env") or ""))
-        if not missing:
-            return ""
-        if f"{provider}: {missing}" not in why:
-            why.append(f"{provider}: {missing}")
-    return "; ".join(why)
