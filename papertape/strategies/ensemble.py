@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -161,6 +161,31 @@ class EnsembleVoter(Strategy):
         "train_end": "",
         "train_bars": 0,
     }
+
+    @classmethod
+    def unreachable(cls, params: Mapping[str, Any]) -> str:
+        """A member that cannot run here (its key is not set) makes the ensemble unable to.
+
+        The vote without it would not be the configured ensemble, so an arena leaves the
+        ensemble out and names the member, instead of failing when its members are built.
+        """
+        from papertape.engine.errors import PluginError
+        from papertape.engine.registry import build_catalog, make_plugin_manager
+
+        try:
+            specs = parse_members(str(params.get("members", cls.defaults["members"])))
+        except ConfigError:
+            return ""  # a malformed list is the config check's to report, with its key
+        pm, broken = make_plugin_manager((), entry_points=False)
+        catalog = build_catalog(pm, broken)
+        for name, (strategy, member_params, _) in zip(_unique_names(specs), specs, strict=True):
+            try:
+                why = catalog.strategy(strategy).unreachable(member_params)
+            except PluginError:
+                continue  # an unknown member: reported when the members are built
+            if why:
+                return f"member {name}: {why}"
+        return ""
 
     def validate(self) -> None:
         """Members parse; ``0 <= threshold < 1``; learned weights name one training window."""

@@ -140,3 +140,18 @@ def test_a_desk_needs_every_roles_model_and_a_switcher_one_of_its_models(
     # a role the desk does not ask (no "regime" analyst here) needs no key
     unused = {"provider": "ollama", "role_models": {"regime": "anthropic:claude-x"}}
     assert MultiAgentTrader.unreachable(unused) == ""
+
+
+def test_an_ensemble_with_a_member_that_cannot_run_is_skipped_and_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    members = "sma_cross:fast=10,slow=40@1; llm_trader:provider=anthropic,model=claude-x@1"
+    strategies = [
+        {"name": "ensemble", "id": "vote", "params": {"members": members}},
+        {"name": "sma_cross", "id": "sma", "params": {"fast": 10, "slow": 40}},
+    ]
+    raw = arena_raw(tmp_path, strategies=strategies, baselines=["always_flat"])
+    run = run_arena(parse_arena_config(raw, tmp_path))
+    assert run.skipped == (("vote", "member llm_trader: anthropic: ANTHROPIC_API_KEY is not set"),)
+    assert run.contestants == ("sma",)
