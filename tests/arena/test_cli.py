@@ -66,6 +66,8 @@ def test_arena_prints_tables_for_people(tmp_path: Path, capsys) -> None:
         ["report", "{tmp}"],
         ["arena", "{tmp}/missing.toml"],
         ["arena", "{cfg}", "--windows", "0"],
+        ["arena", "{cfg}", "--metrics-port", "9108"],  # metrics are the monitor's: --tui
+        ["arena", "{cfg}", "--tui", "--workers", "2"],  # the monitor follows windows run here
     ],
 )
 def test_user_errors_exit_2(tmp_path: Path, argv: list[str], capsys) -> None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import urllib.request
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from papertape.arena import parse_arena_config, read_arena
+from papertape.engine.journal import read_journal
 from papertape.monitor.app import MonitorApp
 from papertape.monitor.arena_session import ArenaSession
+from papertape.monitor.metrics import MetricsExporter
 from papertape.monitor.widgets import ArenaBoard
 from tests.arena.conftest import arena_raw
+from tests.monitor.test_metrics import _free_port, value
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -29,9 +34,12 @@ async def test_the_monitor_follows_every_window_and_the_arena_leaderboard(tmp_pa
     session = ArenaSession(parse_arena_config(raw, tmp_path), poll=0.02)
     boards: list[int] = []  # rows of the arena board at each frame
     windows: set[Path] = set()
+    port = _free_port()  # `papertape arena --tui --metrics-port P`
+    exporter = MetricsExporter()
+    exporter.serve(port)
     try:
         session.start(timeout=60)
-        app = MonitorApp(session, refresh_s=0.05)
+        app = MonitorApp(session, refresh_s=0.05, metrics=exporter)
         async with app.run_test(size=(140, 50)) as pilot:
             for _ in range(1200):
                 await pilot.pause(0.05)
@@ -47,6 +55,8 @@ async def test_the_monitor_follows_every_window_and_the_arena_leaderboard(tmp_pa
             final = [str(board.get_row_at(i)[1]) for i in range(board.row_count)]
             traders = set(app.state().traders)
         outcome = session.outcome()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+            scraped = r.read().decode()
     finally:
         session.close()  # no follower thread outlives the test
         session.stop()
@@ -57,6 +67,16 @@ async def test_the_monitor_follows_every_window_and_the_arena_leaderboard(tmp_pa
     rows = doc["summary"]["leaderboards"]["real"]["rows"]
     assert shown and final == [row["trader"] for row in rows]  # the stored leaderboard
     assert {"sma", "slow", "buy_and_hold"} <= traders  # the window's traders side by side
+    # the metrics add up both windows: every fill journaled, counted once
+    fills = sum(1 for w in windows for rec in read_journal(w) if rec.get("kind") == "fill")
+    counted = sum(
+        s.value
+        for family in text_string_to_metric_families(scraped)
+        for s in family.samples
+        if s.name == "papertape_fills_total"
+    )
+    assert counted == fills > 0
+    assert (value(scraped, "papertape_steps_total") or 0) > 0
 
 
 def test_stopping_an_arena_mid_window_ends_it_cleanly_without_a_leaderboard(

@@ -61,6 +61,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="watch the arena in the terminal monitor: the window being played, its traders "
         "side by side, and the leaderboard of the windows done (papertape[tui]; docs/monitor.md)",
     )
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="P",
+        help="with --tui: serve Prometheus metrics of the arena on 127.0.0.1:P while it runs",
+    )
     where = p.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
@@ -87,13 +93,17 @@ def _arena(args: argparse.Namespace) -> int:
         raise ConfigError("--workers", args.workers, "must be >= 1")
     config = load_arena_config(args.config)
     t0 = time.perf_counter()
+    if args.metrics_port is not None and not args.tui:
+        raise ConfigError(
+            "--metrics-port", args.metrics_port, "serves the monitor's metrics: add --tui"
+        )
     if args.tui and (args.workers > 1 or args.ray is not None):
         raise ConfigError("--tui", "--workers/--ray", "the monitor follows windows run here")
     err = Console(stderr=True)
     if args.tui:
         from papertape.engine.cli.monitor import arena_with_monitor
 
-        watched = arena_with_monitor(config, args.windows)
+        watched = arena_with_monitor(config, args.windows, args.metrics_port)
         if watched is None:
             return 0
         folder, summary, skipped, sessions = watched

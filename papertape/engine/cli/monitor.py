@@ -156,16 +156,21 @@ def run_with_monitor(config: RunConfig, metrics_port: int | None = None) -> Sess
 
 
 def arena_with_monitor(
-    config: ArenaConfig, windows: int | None
+    config: ArenaConfig, windows: int | None, metrics_port: int | None = None
 ) -> tuple[Path, dict[str, Any], list[tuple[str, str]], int] | None:
     """Run an arena in a child process and watch it window by window.
+
+    With ``metrics_port``, this process serves the arena's Prometheus metrics on 127.0.0.1
+    from what the monitor follows (each window's journal and telemetry; steps add up over
+    the windows).
 
     Returns:
         The arena folder, its summary (``--json``'s object), the traders skipped and the
         sessions run; None when the monitor was quit before the arena ended (it is stopped).
 
     Raises:
-        ConfigError: The tui extra is missing, or the config has no journal.
+        ConfigError: The tui extra is missing, the config has no journal, or the metrics
+            port cannot be bound.
         PapertapeError: The arena failed in its process.
     """
     from pathlib import Path
@@ -177,12 +182,13 @@ def arena_with_monitor(
         raise ConfigError("--tui", str(exc), _MISSING) from None
     if not config.run.journal.enabled:
         raise ConfigError("journal.enabled", False, "--tui follows each window's journal")
+    metrics = _exporter(metrics_port)  # before the child starts: a taken port fails first
     session = ArenaSession(config, windows)
     err = Console(stderr=True)
     err.print(f"starting the arena {config.run.run.name} in its own process ...", highlight=False)
     try:
         session.launch()  # the monitor starts while the child loads; it attaches after
-        app = MonitorApp(session, max_duty=0.1)
+        app = MonitorApp(session, max_duty=0.1, metrics=metrics)
         try:
             app.run()
         finally:
