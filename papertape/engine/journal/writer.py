@@ -301,15 +301,7 @@ class JournalStore:
             ):
                 self._release()
             return
-        self._write(data)
-        if self._index is None and not self._mirrors:
-            self._size += len(data)
-            if data.startswith(_FINISHED, data.rfind(b"\n", 0, -1) + 1):
-                self._finished = True
-            return
-        lines = data.split(b"\n")
-        lines.pop()
-        self._written(data, lines, facts_of(events) if self._index is not None else [])
+        self._land(data, facts_of(events) if self._index is not None else [])
 
     def add(self, event: Event) -> None:
         """Encode one event into the current batch (committed by :meth:`commit`)."""
@@ -354,6 +346,10 @@ class JournalStore:
         self._held = []
         self._held_facts = []
         self._held_bytes = self._held_events = 0
+        self._land(data, facts)
+
+    def _land(self, data: bytes, facts: list[Facts]) -> None:
+        """Write whole lines ``data``, then account for them (mirrors and index when kept)."""
         self._write(data)
         if self._index is None and not self._mirrors:
             self._size += len(data)
