@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from papertape.arena.cells import interval, num, pct
+
 __all__ = ["print_arena"]
-
-
-def _pct(x: Any, digits: int = 1) -> str:
-    return "—" if x is None else f"{x * 100:.{digits}f}%"
-
-
-def _f(x: Any, digits: int = 2) -> str:
-    if x is None:
-        return "—"
-    if isinstance(x, float) and math.isinf(x):
-        return "∞"
-    return f"{x:,.{digits}f}"
-
-
-def _interval(test: dict[str, Any] | None, pct: bool = False) -> str:
-    if not test or test["statistic"] is None:
-        return "—"
-
-    def fmt(v: Any) -> str:
-        return _pct(v, 1) if pct else _f(v, 2)
-
-    return f"{fmt(test['statistic'])} [{fmt(test['ci_low'])}, {fmt(test['ci_high'])}]"
 
 
 def _llm_cell(llm: dict[str, Any] | None, key: str) -> str:
@@ -61,16 +40,16 @@ def _board(board: dict[str, Any], title: str) -> Table:
         t.add_row(
             r["trader"],
             r["kind"],
-            _pct(r["total_return"], 2),
-            _pct(r["return_before_fees"], 2),
-            _f(r["sharpe"]),
-            _f(r["sortino"]),
-            _f(r["calmar"]),
-            _pct(r["max_drawdown"]),
+            pct(r["total_return"], 2),
+            pct(r["return_before_fees"], 2),
+            num(r["sharpe"]),
+            num(r["sortino"]),
+            num(r["calmar"]),
+            pct(r["max_drawdown"], 1),
             str(r["trades"]),
-            _pct(r["win_rate"], 0),
-            _f(r["profit_factor"]),
-            f"{_pct(r['time_long'], 0)}/{_pct(r['time_short'], 0)}/{_pct(r['time_flat'], 0)}",
+            pct(r["win_rate"], 0),
+            num(r["profit_factor"]),
+            f"{pct(r['time_long'], 0)}/{pct(r['time_short'], 0)}/{pct(r['time_flat'], 0)}",
         )
     return t
 
@@ -88,11 +67,11 @@ def _significance_table(board: dict[str, Any]) -> Table | None:
     for trader, c in sig["comparisons"].items():
         t.add_row(
             trader,
-            _interval(c["sharpe_difference"]),
-            _interval(c["total_return_difference"], pct=True),
-            _f(c["sharpe_difference"]["p_value"], 3),
-            _f(c["p_adjusted"], 3),
-            _f(c["p_holm"], 3),
+            interval(c["sharpe_difference"]),
+            interval(c["total_return_difference"], as_pct=True),
+            num(c["sharpe_difference"]["p_value"], 3),
+            num(c["p_adjusted"], 3),
+            num(c["p_holm"], 3),
             c["verdict"],
         )
     return t
@@ -120,9 +99,9 @@ def _llm_tables(board: dict[str, Any]) -> list[Table]:
             str(m["decisions"]),
             invalid,
             str(m["abstained"]),
-            _f(m["mean_confidence"]),
-            _f(cal["brier"], 3),
-            _f(cal["ece"], 3),
+            num(m["mean_confidence"]),
+            num(cal["brier"], 3),
+            num(cal["ece"], 3),
             str(cal["n"]),
         )
         usage.add_row(
@@ -131,7 +110,7 @@ def _llm_tables(board: dict[str, Any]) -> list[Table]:
             f"{m['tokens_in']:,}/{m['tokens_out']:,}",
             f"${m['cost']:.4f}",
             f"${m['cost_per_decision']:.5f}",
-            f"{_f(m['latency_ms_p50'], 0)}/{_f(m['latency_ms_p95'], 0)} ms",
+            f"{num(m['latency_ms_p50'], 0)}/{num(m['latency_ms_p95'], 0)} ms",
         )
     return [decisions, usage]
 
@@ -144,7 +123,7 @@ def _windows_table(board: dict[str, Any]) -> Table:
     for r in board["rows"]:
         t.add_row(
             r["trader"],
-            *(f"{_pct(w['total_return'], 2)} ({_f(w['sharpe'])})" for w in r["windows"]),
+            *(f"{pct(w['total_return'], 2)} ({num(w['sharpe'])})" for w in r["windows"]),
         )
     return t
 
@@ -170,7 +149,7 @@ def print_arena(summary: dict[str, Any], console: Console | None = None) -> None
             console.print(
                 f"best baseline: {sig['best_baseline']} · family-wise α = {sig['alpha']} "
                 f"({sig['method']}) · winner {sig['winner']}: deflated Sharpe "
-                f"{_f(dsr, 3)} (probability its Sharpe is skill, not the luck of the best of "
+                f"{num(dsr, 3)} (probability its Sharpe is skill, not the luck of the best of "
                 f"{len(sig['comparisons'])} tries; > 0.95 is evidence)",
                 highlight=False,
             )
@@ -182,5 +161,5 @@ def print_arena(summary: dict[str, Any], console: Console | None = None) -> None
         for c in ("trader", "ΔSharpe real", "ΔSharpe blind", "verdict"):
             t.add_column(c, justify="left" if c in ("trader", "verdict") else "right")
         for trader, v in blinding.items():
-            t.add_row(trader, _f(v["edge_real"]), _f(v["edge_blind"]), v["verdict"])
+            t.add_row(trader, num(v["edge_real"]), num(v["edge_blind"]), v["verdict"])
         console.print(t)

@@ -6,15 +6,9 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from papertape.arena.cells import interval, num, pct
+
 __all__ = ["blinding_table", "decisions_table", "leaderboard_table", "llm_table", "windows_table"]
-
-
-def _pct(x: Any, digits: int = 2) -> str:
-    return "—" if x is None else f"{x * 100:.{digits}f}%"
-
-
-def _f(x: Any, digits: int = 2) -> str:
-    return "—" if x is None else f"{x:,.{digits}f}"
 
 
 def _table(cls: str, head: list[str], rows: list[list[str]], attrs: list[str] | None = None) -> str:
@@ -26,16 +20,6 @@ def _table(cls: str, head: list[str], rows: list[list[str]], attrs: list[str] | 
     return (
         f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{"".join(body)}</tbody></table>'
     )
-
-
-def _interval(t: dict[str, Any] | None, pct: bool = False) -> str:
-    if not t or t.get("statistic") is None:
-        return "—"
-
-    def fmt(v: Any) -> str:
-        return _pct(v, 1) if pct else _f(v)
-
-    return f"{fmt(t['statistic'])} [{fmt(t['ci_low'])}, {fmt(t['ci_high'])}]"
 
 
 def leaderboard_table(board: dict[str, Any]) -> str:
@@ -66,20 +50,19 @@ def leaderboard_table(board: dict[str, Any]) -> str:
             [
                 escape(r["trader"]),
                 r["kind"],
-                _pct(r["total_return"]),
-                _pct(r["return_before_fees"]),
-                _f(r["sharpe"]),
-                _f(r["sortino"]),
-                _f(r["calmar"]),
-                _pct(r["max_drawdown"]),
+                pct(r["total_return"], 2),
+                pct(r["return_before_fees"], 2),
+                num(r["sharpe"]),
+                num(r["sortino"]),
+                num(r["calmar"]),
+                pct(r["max_drawdown"], 2),
                 str(r["trades"]),
-                _pct(r["win_rate"], 0),
-                _f(r["profit_factor"]),
-                f"{_pct(r['time_long'], 0)} / {_pct(r['time_short'], 0)} / "
-                f"{_pct(r['time_flat'], 0)}",
-                _interval(c["sharpe_difference"]) if c else "",
-                _interval(c["total_return_difference"], pct=True) if c else "",
-                _f(c["p_adjusted"], 3) if c else "",
+                pct(r["win_rate"], 0),
+                num(r["profit_factor"]),
+                f"{pct(r['time_long'], 0)} / {pct(r['time_short'], 0)} / {pct(r['time_flat'], 0)}",
+                interval(c["sharpe_difference"]) if c else "",
+                interval(c["total_return_difference"], as_pct=True) if c else "",
+                num(c["p_adjusted"], 3) if c else "",
                 escape(r.get("verdict", "")),
             ]
         )
@@ -91,7 +74,7 @@ def windows_table(board: dict[str, Any]) -> str:
     head = ["trader", *board["windows"]]
     rows = [
         [escape(r["trader"])]
-        + [f"{_pct(w['total_return'])} ({_f(w['sharpe'])})" for w in r["windows"]]
+        + [f"{pct(w['total_return'], 2)} ({num(w['sharpe'])})" for w in r["windows"]]
         for r in board["rows"]
     ]
     return _table("windows", head, rows)
@@ -129,14 +112,14 @@ def llm_table(board: dict[str, Any]) -> str:
                 escape(", ".join(f"{k} {v}" for k, v in m["actions"].items())),
                 escape(", ".join(f"{k} {v}" for k, v in m["invalid"].items()) or "none"),
                 str(m["abstained"]),
-                _f(m["mean_confidence"]),
-                _f(cal["brier"], 3),
-                _f(cal["ece"], 3),
+                num(m["mean_confidence"]),
+                num(cal["brier"], 3),
+                num(cal["ece"], 3),
                 str(cal["n"]),
                 f"{m['tokens_in']:,} / {m['tokens_out']:,}",
                 f"${m['cost']:.4f}",
                 f"${m['cost_per_decision']:.5f}",
-                f"{_f(m['latency_ms_p50'], 0)} / {_f(m['latency_ms_p95'], 0)} ms",
+                f"{num(m['latency_ms_p50'], 0)} / {num(m['latency_ms_p95'], 0)} ms",
             ]
         )
     return _table("llm", head, rows) if rows else "<p>No LLM traders in this arena.</p>"
@@ -147,7 +130,7 @@ def blinding_table(blinding: dict[str, Any] | None) -> str:
     if not blinding:
         return '<p>Blind mode was not run (set <code>blind = "both"</code>).</p>'
     rows = [
-        [escape(t), _f(v["edge_real"]), _f(v["edge_blind"]), escape(v["verdict"])]
+        [escape(t), num(v["edge_real"]), num(v["edge_blind"]), escape(v["verdict"])]
         for t, v in blinding.items()
     ]
     return _table("blinding", ["trader", "ΔSharpe real", "ΔSharpe blind", "verdict"], rows)
@@ -181,7 +164,7 @@ def decisions_table(windows: list[dict[str, Any]]) -> tuple[str, list[str], list
                         escape(d["decision_id"]),
                         escape(action),
                         escape(d["reason_code"]),
-                        _f(conf) if conf is not None else "—",
+                        num(conf) if conf is not None else "—",
                         escape(str(parsed.get("size", "—"))),
                         escape(str(reasoning)),
                     ]
