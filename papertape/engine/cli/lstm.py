@@ -29,6 +29,19 @@ example:
 NAMES = {"lstm": "LSTM (lstm_direction)", "buy_and_hold": "buy and hold", "rule": "SMA 10/30"}
 
 
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    """The data and model options ``train lstm`` and ``evaluate lstm`` share."""
+    p.add_argument("--data", default="sp500_daily.csv", metavar="FILE", help="OHLCV file")
+    p.add_argument("--symbol", metavar="NAME", help="symbol name (default: the file name)")
+    p.add_argument("--test-years", default="2012-2016", metavar="Y1-Y2", help="OOS years")
+    p.add_argument("--lookback", type=int, default=30, help="bars per input sequence")
+    p.add_argument("--horizon", type=int, default=5, help="predict the move N bars ahead")
+    p.add_argument("--hidden", type=int, default=16, help="LSTM units")
+    p.add_argument("--epochs", type=int, default=5, help="training epochs")
+    p.add_argument("--seed", type=int, default=7, help="seed of torch and numpy")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
 def register_evaluate_lstm(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``evaluate lstm`` to the ``evaluate`` group."""
     p = esub.add_parser(
@@ -37,21 +50,13 @@ def register_evaluate_lstm(esub: argparse._SubParsersAction[argparse.ArgumentPar
         description=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--data", default="sp500_daily.csv", metavar="FILE", help="OHLCV file")
-    p.add_argument("--symbol", metavar="NAME", help="symbol name (default: the file name)")
-    p.add_argument("--test-years", default="2012-2016", metavar="Y1-Y2", help="OOS years")
+    add_model_args(p)
     p.add_argument("--out", default="lstm-oos", metavar="DIR", help="models, configs, journals")
     p.add_argument("--enter", type=float, default=0.55, help="long when P(up) >= this")
     p.add_argument("--exit", type=float, default=0.5, help="flat when P(up) < this")
     p.add_argument("--fee-bps", type=float, default=1.0, help="maker and taker fee, bps")
     p.add_argument("--slippage-bps", type=float, default=2.0, help="slippage, bps")
     p.add_argument("--warmup-bars", type=int, default=60, help="bars before each year")
-    p.add_argument("--lookback", type=int, default=30, help="bars per input sequence")
-    p.add_argument("--horizon", type=int, default=5, help="predict the move N bars ahead")
-    p.add_argument("--hidden", type=int, default=16, help="LSTM units")
-    p.add_argument("--epochs", type=int, default=5, help="training epochs")
-    p.add_argument("--seed", type=int, default=7, help="seed of torch and numpy")
-    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_evaluate)
 
 

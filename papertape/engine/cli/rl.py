@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from papertape.engine.cli.lstm import add_model_args, register_evaluate_lstm
 from papertape.engine.cli.options import key_value
 
 __all__ = ["register_evaluate", "register_train"]
@@ -100,17 +101,9 @@ def register_train(tsub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=LSTM_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    lp.add_argument("--data", default="sp500_daily.csv", metavar="FILE", help="OHLCV file")
-    lp.add_argument("--symbol", metavar="NAME", help="symbol name (default: the file name)")
+    add_model_args(lp)
     lp.add_argument("--train-end", metavar="DATE", help="last date of the final fit, inclusive")
-    lp.add_argument("--test-years", default="2012-2016", metavar="Y1-Y2", help="OOS years")
-    lp.add_argument("--lookback", type=int, default=30, help="bars per input sequence")
-    lp.add_argument("--horizon", type=int, default=5, help="predict the move N bars ahead")
-    lp.add_argument("--hidden", type=int, default=16, help="LSTM units")
-    lp.add_argument("--epochs", type=int, default=5, help="training epochs")
-    lp.add_argument("--seed", type=int, default=7, help="seed of torch and numpy")
     lp.add_argument("--out", metavar="DIR", help="model folder (default: models/lstm-<sym>)")
-    lp.add_argument("--json", action="store_true", help="print JSON")
     lp.set_defaults(handler=_train_lstm)
 
 
@@ -127,8 +120,6 @@ def register_evaluate(esub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--seeds", default="1,2,3", metavar="A,B,..", help="PPO seeds")
     p.add_argument("--models-dir", metavar="DIR", help="keep the trained policies here")
     p.set_defaults(handler=_evaluate)
-    from papertape.engine.cli.lstm import register_evaluate_lstm
-
     register_evaluate_lstm(esub)
 
 
