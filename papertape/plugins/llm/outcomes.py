@@ -23,6 +23,7 @@ from papertape.plugins.llm.prompt import Outcome
 if TYPE_CHECKING:
     from papertape.engine.execution.orders import Fill
     from papertape.engine.metrics import ClosedTrade
+    from papertape.engine.portfolio import PortfolioView
 
 __all__ = ["TradeLinker"]
 
@@ -46,6 +47,7 @@ class TradeLinker:
         self._expected: dict[str, _Opener] = {}  # symbol -> decision whose entry may fill next
         self._open: dict[str, _Opener] = {}  # symbol -> decision that opened the position
         self.outcomes: list[Outcome] = []
+        self._seen_trades = 0  # closed trades of the portfolio already linked
 
     def expect(self, symbol: str, decision_id: str, reasoning: str) -> None:
         """A decision asked for a position change in ``symbol``; its entry fills belong to it."""
@@ -54,6 +56,19 @@ class TradeLinker:
     def opened_by(self) -> dict[str, str]:
         """Decision ids that opened the currently open positions, by symbol."""
         return {s: o.decision_id for s, o in self._open.items()}
+
+    def follow(self, fill: Fill, view: PortfolioView) -> tuple[list[LlmOutcome], float]:
+        """:meth:`on_fill` for a fill of the trader's portfolio, read from its ``view``.
+
+        Returns:
+            The outcomes of the trades the fill closed, and the position held after it.
+        """
+        trades = view.trades
+        closed = trades[self._seen_trades :]
+        self._seen_trades = len(trades)
+        after = view.qty(fill.symbol)
+        before = after - fill.qty * int(fill.side)
+        return self.on_fill(fill, closed, after, before), after
 
     def on_fill(
         self,

@@ -227,7 +227,6 @@ class LlmTrader(Answering, Strategy):
         self._due_now: set[str] = set()
         self._regime: dict[str, Any] = {}
         self._view: PortfolioView | None = None
-        self._seen_trades = 0
         self._n = 0
         # the run's warm-up: bars before it feed the regime memory, never a model call
         self._trade_from: int | None = getattr(ctx, "trade_from", None)
@@ -277,12 +276,8 @@ class LlmTrader(Answering, Strategy):
         view = self._view
         if view is None:
             return
-        trades = view.trades
-        closed = trades[self._seen_trades :]
-        self._seen_trades = len(trades)
-        after = view.qty(fill.symbol)
-        before = after - fill.qty * int(fill.side)
-        for event in self.linker.on_fill(fill, closed, after, before):
+        events, after = self.linker.follow(fill, view)
+        for event in events:
             self._publish(event)
         if after == 0.0:
             self._plans.pop(fill.symbol, None)

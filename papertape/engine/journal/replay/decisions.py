@@ -222,7 +222,6 @@ class RecordedSlot(Strategy):
         self.view: PortfolioView | None = None
         self._emit: Callable[[Event], None] | None = None
         self._linker: TradeLinker | None = None
-        self._seen_trades = 0
 
     def on_start(self, ctx: StrategyContext) -> None:
         """Register with the plugin; an LLM slot gets a trade linker for its outcomes."""
@@ -263,12 +262,7 @@ class RecordedSlot(Strategy):
         view = self.view
         if self._linker is None or view is None:
             return
-        trades = view.trades
-        closed = trades[self._seen_trades :]
-        self._seen_trades = len(trades)
-        after = view.qty(fill.symbol)
-        before = after - fill.qty * int(fill.side)
-        for event in self._linker.on_fill(fill, closed, after, before):
+        for event in self._linker.follow(fill, view)[0]:
             self.publish(event)
 
 
