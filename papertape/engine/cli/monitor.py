@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from papertape.arena.config import ArenaConfig
     from papertape.engine.assembly import SessionResult
     from papertape.engine.config import RunConfig
+    from papertape.monitor.app import MonitorApp
     from papertape.monitor.metrics import MetricsExporter
 
 __all__ = ["arena_with_monitor", "register", "run_with_monitor"]
@@ -100,6 +101,24 @@ def _exporter(port: int | None) -> MetricsExporter | None:
     return exporter
 
 
+def _watch(
+    monitor: type[MonitorApp], session: Any, metrics: MetricsExporter | None, err: Console
+) -> None:
+    """Start the child, show the monitor until it is quit, stop the child, print its log."""
+    session.launch()  # the monitor starts while the child loads; it attaches after
+    # The monitor yields to the engine on a busy machine: above 10 % of a core while the
+    # run goes on, it drops frames (it still reads everything).
+    app = monitor(session, max_duty=0.1, metrics=metrics)
+    try:
+        app.run()
+    finally:
+        session.close()
+        session.stop()  # quit before the end: stop the run cleanly (no-op once done)
+    log = session.output()[1]
+    if log.strip():
+        err.print(log.rstrip(), highlight=False, markup=False)
+
+
 def run_with_monitor(config: RunConfig, metrics_port: int | None = None) -> SessionResult | None:
     """Run a session in a child process and watch it; its result once it finished.
 
@@ -134,18 +153,7 @@ def run_with_monitor(config: RunConfig, metrics_port: int | None = None) -> Sess
     err = Console(stderr=True)
     err.print(f"starting {config.run.name} in its own process ...", highlight=False)
     try:
-        session.launch()  # the monitor starts while the child loads; it attaches after
-        # The monitor yields to the engine on a busy machine: above 10 % of a core while the
-        # run goes on, it drops frames (it still reads everything).
-        app = MonitorApp(session, max_duty=0.1, metrics=metrics)
-        try:
-            app.run()
-        finally:
-            session.close()
-            session.stop()  # quit before the end: stop the run cleanly (no-op once done)
-        log = session.output()[1]
-        if log.strip():
-            err.print(log.rstrip(), highlight=False, markup=False)
+        _watch(MonitorApp, session, metrics, err)
         session.raise_failure()
         result = session.result()
         if result is not None and result.journal_path is not None:
@@ -187,16 +195,7 @@ def arena_with_monitor(
     err = Console(stderr=True)
     err.print(f"starting the arena {config.run.run.name} in its own process ...", highlight=False)
     try:
-        session.launch()  # the monitor starts while the child loads; it attaches after
-        app = MonitorApp(session, max_duty=0.1, metrics=metrics)
-        try:
-            app.run()
-        finally:
-            session.close()
-            session.stop()
-        log = session.output()[1]
-        if log.strip():
-            err.print(log.rstrip(), highlight=False, markup=False)
+        _watch(MonitorApp, session, metrics, err)
         try:
             session.raise_failure()
         except RunInterrupted:
