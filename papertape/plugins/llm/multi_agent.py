@@ -16,6 +16,14 @@ decision id ``<slot>#<n>:<role>`` right before the final one (``<slot>#<n>``), s
 shows the debate and a replay needs no model. ``role_models`` maps a role to a model
 (``{bull = "openai:gpt-4.1-mini"}``); roles without one use the trader's first model. Roles
 always get the chat prompt (a base model's few-shot decoder has no room for a debate).
+
+Memory (``memory = k``): the recalled past situations are part of the market context, so every
+role reads them — the analysts and the debate argue from the same evidence the trader weighs,
+and the risk manager sees what similar set-ups earned. They are recalled once per meeting by
+:meth:`LlmTrader._recall` (only outcomes known by the decision bar), sit in every role's
+prompt and so in every cache key, and their ids are journaled once, with the desk's decision
+``<slot>#<n>`` (the role events leave ``memory`` empty, so ``journal stats`` counts a meeting
+as one decision).
 """
 
 from __future__ import annotations
@@ -74,6 +82,9 @@ class MultiAgentTrader(LlmTrader):
         analysts: Comma list of analyst roles (``technical``, ``regime``, ``risk``).
         rounds: Bull/bear debate rounds (0 = no debate).
         role_models: Table role -> model (``"provider:model"`` or a table of options).
+
+    ``memory``/``memory_from``/``memory_horizon`` work as for the LLM trader; every role sees
+    the recalled situations (see the module docs).
     """
 
     name: ClassVar[str] = "llm_multi_agent"
@@ -163,7 +174,9 @@ class MultiAgentTrader(LlmTrader):
         )
         answer = await self._answer(request, link)
         code, detail, decision = self._judge(answer)
-        prompt = Prompt(system, user, context.data_time)
+        # The memory ids go with the desk's decision (the trader's call) only, so `journal
+        # stats` counts a meeting once; every role's prompt shows the same memory.
+        prompt = Prompt(system, user, context.data_time, context.memory)
         entry = answer.entry or CacheEntry("")
         cap = self.p.journal_raw_chars
         event = LlmDecision(
@@ -200,6 +213,7 @@ class MultiAgentTrader(LlmTrader):
             plans=self._plans,
             opened_by=self.linker.opened_by(),
             outcomes=self.linker.outcomes,
+            memory=self._recall(snap, portfolio),
         )
         notes: list[str] = []
         events: list[LlmDecision] = []

@@ -19,6 +19,11 @@ Routing rules:
 
 The journal's ``llm_decision`` names the routed model; its ``detail`` gives every model's
 score, so the routing can be audited and replayed from the cache.
+
+Memory (``memory = k``) works as for the LLM trader: every model's prompt (chat or few-shot)
+shows the same recalled situations (:meth:`LlmTrader._request`, outcomes known by the decision
+bar only), so the routed model decided with them and its answer's cache key holds them; the
+decision journals their ids.
 """
 
 from __future__ import annotations
