@@ -399,6 +399,5 @@ def resolve_data_path(path: str, base_dir: str | Path = ".") -> Path:
     for cand in tried:
         if cand.is_file():
             return cand.resolve()
-    raise DataFileNotFound(
-        f"data file not found: {path} (looked in: {', '.join(str(c.parent) for c in tried)})"
-    )
+    places = dict.fromkeys(str(c.parent.resolve()) for c in tried)  # each folder once
+    raise DataFileNotFound(f"data file not found: {path} (looked in: {', '.join(places)})")

@@ -46,8 +46,12 @@ Degenerate cases never raise:
 * Equity at or below zero: CAGR is -1.0, max drawdown may exceed 1, and volatility, Sharpe and
   Sortino are NaN (returns from a non-positive base mean nothing).
 
+Points sharing a timestamp count once, with the last one's equity (and exposure): a tick-by-tick
+run marks one step per trade, and trades may share a time; the equity at that time is the one
+after its last tick.
+
 Malformed input (mismatched lengths, no points, non-finite equity, non-positive initial equity,
-timestamps not strictly increasing) raises :class:`~engine.errors.DataError`.
+timestamps that decrease) raises :class:`~engine.errors.DataError`.
 """
 
 from __future__ import annotations
@@ -223,7 +227,8 @@ def compute_metrics(
 
     Args:
         equity: Portfolio value at each bar.
-        times: Timestamp of each bar, ns since the Unix epoch (UTC), strictly increasing.
+        times: Timestamp of each bar, ns since the Unix epoch (UTC), never decreasing (points
+            sharing a time count once, with the last one's equity and exposure).
         trades: Closed round trips.
         exposure_mask: True (non-zero) where a position was held at that bar. When omitted,
             exposure is derived from the trades: a bar is exposed when its timestamp lies in
@@ -241,6 +246,14 @@ def compute_metrics(
         ConfigError: If ``periods_per_year`` or ``risk_free`` is out of range.
     """
     eq, ts = _validated_curve(equity, times)
+    if exposure_mask is not None and np.shape(exposure_mask) != eq.shape:
+        raise DataError(f"exposure_mask has shape {np.shape(exposure_mask)}, the curve {eq.shape}")
+    distinct = np.diff(ts) > 0
+    if not bool(distinct.all()):  # ticks sharing a time: keep the last point of each
+        keep = np.append(distinct, True)
+        eq, ts = eq[keep], ts[keep]
+        if exposure_mask is not None:
+            exposure_mask = np.asarray(exposure_mask)[keep]
     if periods_per_year is None:
         ppy = periods_per_year_from_times(ts)
     elif math.isfinite(periods_per_year) and periods_per_year > 0:
@@ -297,8 +310,8 @@ def _validated_curve(
         raise DataError("equity contains NaN or infinite values")
     if eq[0] <= 0:
         raise DataError(f"initial equity must be positive, got {float(eq[0])}")
-    if not bool((np.diff(ts) > 0).all()):
-        raise DataError("times must be strictly increasing")
+    if bool((np.diff(ts) < 0).any()):
+        raise DataError("times must never decrease")
     return eq, ts
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from papertape.engine.cli.main import main
-from papertape.engine.config import load_config, parse_config
-from papertape.engine.errors import ConfigError
+from papertape.engine.config import load_config, parse_config, resolve_data_path
+from papertape.engine.errors import ConfigError, DataFileNotFound
 from papertape.engine.journal import run_dir_of
 from papertape.engine.session import build_engine
 
@@ -132,3 +132,14 @@ def test_the_strategy_budget_is_configurable_and_the_default_keeps_run_ids() -> 
     with pytest.raises(ConfigError) as err:
         parse_config(_config(run={"strategy_budget_s": -1.0}))
     assert err.value.key == "run.strategy_budget_s"
+
+
+def test_a_missing_data_file_names_each_folder_looked_in_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the config's folder is the working folder: named once
+    with pytest.raises(DataFileNotFound) as info:
+        resolve_data_path("missing.csv", tmp_path)
+    places = str(info.value).split("(looked in: ")[1].rstrip(")").split(", ")
+    assert places[0] == str(tmp_path.resolve())
+    assert len(places) == len(set(places)) == 2  # here, and the shipped data folder

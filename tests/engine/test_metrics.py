@@ -303,7 +303,7 @@ def test_blown_up_account_is_defined() -> None:
         ([1.0, 2.0], [T0], "equal length"),
         ([1.0, math.nan], [T0, T0 + 1], "NaN"),
         ([0.0, 1.0], [T0, T0 + 1], "initial equity"),
-        ([1.0, 2.0, 3.0], [T0, T0 + 2, T0 + 2], "strictly increasing"),
+        ([1.0, 2.0, 3.0], [T0, T0 + 2, T0 + 1], "never decrease"),
         (["a", "b"], [T0, T0 + 1], "numeric"),
     ],
 )
@@ -379,3 +379,22 @@ def test_a_million_bars_take_well_under_a_second() -> None:
 
     assert report.bars == n
     assert best < 0.5
+
+
+def test_ticks_sharing_a_time_count_once_with_the_equity_after_the_last() -> None:
+    # A tick-per-trade run marks one step per trade, and trades may share a time: the equity
+    # at that time is the one after its last tick (the run's result once had no metrics).
+    ticks = compute_metrics(
+        np.array([100.0, 101.0, 97.0, 103.0, 102.0]),
+        np.array([T0, T0 + 60, T0 + 60, T0 + 60, T0 + 120], dtype=np.int64),
+        [],
+        exposure_mask=np.array([False, True, True, False, True]),
+    )
+    once = compute_metrics(
+        np.array([100.0, 103.0, 102.0]),
+        np.array([T0, T0 + 60, T0 + 120], dtype=np.int64),
+        [],
+        exposure_mask=np.array([False, False, True]),
+    )
+    assert ticks == once
+    assert ticks.bars == 3 and ticks.max_drawdown == pytest.approx(1 - 102 / 103)

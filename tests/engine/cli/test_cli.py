@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -249,3 +250,37 @@ def test_json_survives_numpy_and_odd_stats(
     assert stats["nested"] == {"3": [0.5, [1, 2]]}
     assert stats["obj"] == "opaque-thing"
     assert "strategies.numpy_stats.stats.obj is a Opaque" in caplog.text
+
+
+def test_a_trades_file_backtests_tick_by_tick_with_metrics(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # One tick per trade, several trades at one time: the run used to end in
+    # "times must be strictly increasing" from the metrics, after the whole replay.
+    data = tmp_path / "trades.csv"
+    rows = ["timestamp,price,amount"]
+    for i in range(300):
+        # most trades a second or two apart, every fifth sharing the time of the one before
+        second = i + i // 2 - i // 5
+        stamp = f"2024-01-01T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
+        rows.append(f"{stamp},{100 + (i % 17) * 0.1},1")
+    data.write_text("\n".join(rows) + "\n")
+    out = run_json(
+        capsys,
+        "backtest",
+        "--data",
+        str(data),
+        "--strategy",
+        "sma_cross",
+        "--param",
+        "fast=5",
+        "--param",
+        "slow=20",
+        "--journal-dir",
+        str(tmp_path / "j"),
+        "--json",
+    )
+    s = out["strategies"]["sma_cross"]
+    assert out["bars"] == 300
+    assert s["trades"] > 0
+    assert math.isfinite(s["sharpe"]) and s["max_drawdown"] > 0
