@@ -142,6 +142,9 @@ class MonitorApp(App[None]):
             self.cursor = None
             self.playing = False
             self._dirty = True
+            # A window that started while the view was paused obeys the pause it inherited;
+            # the view now follows it at its live edge, so the engine runs again.
+            self._sync_control()
         version = getattr(self.source, "progress_version", 0)
         if version != self._progress_version:  # the arena's leaderboard moved on
             self._progress_version = version
@@ -237,11 +240,7 @@ class MonitorApp(App[None]):
             return
         title = str(getattr(self.source, "window_title", self.source.title))
         self.sub_title = title
-        board = screen.arena_board()
-        if board is None:  # mounted now: fill it on the next frame
-            self._dirty = True
-            return
-        board.show(leaderboard(), f"arena leaderboard · {title}")
+        screen.arena_board().show(leaderboard(), f"arena leaderboard · {title}")
 
     def _engine_label(self) -> str:
         """The engine's state on the status line (read-only: a finished or plain run)."""

@@ -12,6 +12,8 @@ from typing import Any
 from papertape.monitor.app import MonitorApp
 from papertape.monitor.source import RunFolder
 
+from .conftest import RecordedArena
+
 SIZE = (140, 45)
 
 
@@ -27,3 +29,16 @@ def test_scrubbed_back_and_focused_on_one_trader(snap_compare: Any, demo_dir: Pa
 def test_decision_of_the_llm_trader(snap_compare: Any, demo_dir: Path) -> None:
     keys = ["t", "t", "t", "k", "k", "k", "k", "k", "d"]
     assert snap_compare(MonitorApp(RunFolder(demo_dir)), press=keys, terminal_size=SIZE)
+
+
+def test_arena_leaderboard_at_the_end_of_the_arena(
+    snap_compare: Any, recorded_arena: RecordedArena
+) -> None:
+    assert snap_compare(MonitorApp(recorded_arena), terminal_size=SIZE)
+
+
+def test_arena_scrubbed_back_and_focused_on_one_contestant(
+    snap_compare: Any, recorded_arena: RecordedArena
+) -> None:
+    keys = ["space", *["left_square_bracket"] * 20, "t"]
+    assert snap_compare(MonitorApp(recorded_arena), press=keys, terminal_size=SIZE)

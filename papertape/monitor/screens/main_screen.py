@@ -39,17 +39,17 @@ class MainScreen(Screen[None]):
         yield JournalLog(id="journal")
         yield Footer()
 
-    def arena_board(self) -> ArenaBoard | None:
+    def arena_board(self) -> ArenaBoard:
         """The arena leaderboard, mounted under the status line on first use (arenas only).
 
-        Returns:
-            The board, or None on the frame it is mounted (it fills from the next one).
+        A board mounted now can be filled at once: it shows on the same frame.
         """
         boards = self.query(ArenaBoard)
         if boards:
             return boards.first()
-        self.mount(ArenaBoard(id="arena"), after=self.query_one(ScrubBar))
-        return None
+        board = ArenaBoard(id="arena")
+        self.mount(board, after=self.query_one(ScrubBar))
+        return board
 
     def show(self, state: MonitorState, focus: str | None, kind: str | None, start: int) -> None:
         """Redraw every panel from ``state``."""

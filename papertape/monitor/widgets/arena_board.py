@@ -7,24 +7,29 @@ from typing import Any
 
 from textual.widgets import DataTable
 
+from papertape.arena.cells import num, pct
+
 __all__ = ["ArenaBoard"]
 
 
-def _pct(value: Any) -> str:
-    return "-" if value is None else f"{float(value):+.2%}"
+COLUMNS = ("#", "trader", "kind", "return", "sharpe", "max dd", "trades", "verdict")
 
 
-def _num(value: Any) -> str:
-    return "-" if value is None else f"{float(value):.2f}"
+def _return(value: Any) -> str:
+    return "—" if value is None else f"{float(value):+.2%}"
 
 
 class ArenaBoard(DataTable[str]):
-    """One row per trader of the arena, best pooled Sharpe first (hidden outside arenas)."""
+    """One row per trader of the arena, best pooled Sharpe first (hidden outside arenas).
 
-    def on_mount(self) -> None:
-        """Set the columns."""
-        self.cursor_type = "none"
-        self.add_columns("#", "trader", "kind", "return", "sharpe", "max dd", "trades", "verdict")
+    Figures as ``papertape arena`` prints them (:mod:`papertape.arena.cells`), the return
+    signed; the columns exist from construction, so the board can be filled before it is
+    mounted and shows the leaderboard on its first frame.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="none", **kwargs)
+        self.add_columns(*COLUMNS)
 
     def show(self, rows: Sequence[Mapping[str, Any]], title: str) -> None:
         """Refill from the arena's leaderboard rows (``papertape arena --json`` rows)."""
@@ -35,9 +40,9 @@ class ArenaBoard(DataTable[str]):
                 str(rank),
                 str(row.get("trader", "?")),
                 str(row.get("kind", "")),
-                _pct(row.get("total_return")),
-                _num(row.get("sharpe")),
-                _pct(row.get("max_drawdown")),
+                _return(row.get("total_return")),
+                num(row.get("sharpe")),
+                pct(row.get("max_drawdown"), 2),
                 str(row.get("trades", "")),
                 str(row.get("verdict") or ""),
             )
