@@ -166,3 +166,25 @@ def test_sys_exit_in_stats_is_contained() -> None:
             sys.exit(4)
 
     assert _strategy_stats(Quits()) == {}
+
+
+def test_a_slow_decisions_failure_is_logged_with_its_own_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # An awaited decision's exception reaches the guard outside any except block: the log
+    # printed "NoneType: None" where the traceback belonged.
+    class Broken(Strategy):
+        name = "broken"
+
+        def on_bar(self, snap: Snapshot, portfolio: Any) -> Any:
+            async def decide() -> None:
+                raise ValueError("no model today")
+
+            return decide()
+
+    engine, _ = make_engine(flat_bars([1.0, 2.0, 3.0]), [("b", Broken())])
+    with caplog.at_level("WARNING"):
+        engine.run_sync()
+    first = next(r for r in caplog.records if "raised ValueError" in r.getMessage())
+    assert first.exc_info is not None and first.exc_info[0] is ValueError
+    assert "NoneType: None" not in caplog.text

@@ -32,7 +32,8 @@ class StrategyGuard(EngineState):
             exc,
             slot.errors,
             limit,
-            exc_info=slot.errors == 1,
+            # the exception itself: an awaited decision's comes here outside any except block
+            exc_info=exc if slot.errors == 1 else None,
         )
         self.emit(StrategyFailed(t, slot.id, f"{type(exc).__name__}: {exc}", slot.errors))
         if slot.errors >= limit or disable:

@@ -26,6 +26,7 @@ from papertape.plugins.llm.providers.local import DEFAULT_LOCAL_MODEL
 from papertape.plugins.llm.schema import ReasonCode
 
 __all__ = [
+    "FAILED_CALL_CODES",
     "FALLBACK_CODES",
     "LINK_KEYS",
     "ModelLink",
@@ -36,6 +37,8 @@ __all__ = [
 ]
 
 FALLBACK_CODES = frozenset({ReasonCode.TIMEOUT, ReasonCode.PROVIDER_ERROR, ReasonCode.REFUSAL})
+# A model call that failed (no answer at all): a streak of these gives up (max_failed_calls)
+FAILED_CALL_CODES = frozenset({ReasonCode.TIMEOUT, ReasonCode.PROVIDER_ERROR})
 LINK_KEYS = (
     "provider",
     "model",

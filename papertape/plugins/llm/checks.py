@@ -43,6 +43,7 @@ def check_params(p: SimpleNamespace, defaults: Mapping[str, Any], events: Sequen
         ("budget_tokens", p.budget_tokens >= 0, "must be >= 0 (0 = unlimited)"),
         ("budget_cost", p.budget_cost >= 0.0, "must be >= 0 (0 = unlimited)"),
         ("calls_per_minute", p.calls_per_minute >= 0, "must be >= 0 (0 = unlimited)"),
+        ("max_failed_calls", p.max_failed_calls >= 0, "must be >= 0 (0 = never give up)"),
         ("cache", p.cache in CACHE_MODES, f"must be one of {', '.join(CACHE_MODES)}"),
         ("n_ctx", p.n_ctx >= 512, "must be >= 512"),
         ("journal_raw_chars", p.journal_raw_chars >= 256, "must be >= 256 characters"),

@@ -51,6 +51,7 @@ from papertape.plugins.llm.fewshot import (
     restrict_actions,
 )
 from papertape.plugins.llm.memory import MIN_BARS, MemoryIndex, Situation, market_features
+from papertape.plugins.llm.outage import FailureStreak
 from papertape.plugins.llm.outcomes import TradeLinker
 from papertape.plugins.llm.prompt import (
     DAY_NS,
@@ -108,6 +109,8 @@ class LlmTrader(Answering, Strategy):
         persona, system_prompt, candles, reflect, allow_short: what the prompt says.
         temperature, seed, max_output_tokens, timeout: sampling and the per-call limit.
         budget_calls, budget_tokens, budget_cost, calls_per_minute: limits (0 = none).
+        max_failed_calls: give up after this many failed model calls in a row (a strategy
+            error; 0 = hold through any outage; :mod:`plugins.llm.outage`).
         cache, cache_dir: ``readwrite``/``replay``/``retry``/``off`` and the cache folder ("" =
             ``$PAPERTAPE_LLM_CACHE`` or ``journals/llm-cache``).
         host, base_url, max_retries, n_ctx, n_threads: backend options.
@@ -147,6 +150,7 @@ class LlmTrader(Answering, Strategy):
         "budget_tokens": 0,
         "budget_cost": 0.0,
         "calls_per_minute": 0,
+        "max_failed_calls": 5,
         "cache": "readwrite",
         "cache_dir": "",
         "host": "",
@@ -228,6 +232,7 @@ class LlmTrader(Answering, Strategy):
         self._regime: dict[str, Any] = {}
         self._view: PortfolioView | None = None
         self._n = 0
+        self._failures = FailureStreak(self.id, p.max_failed_calls)
         # the run's warm-up: bars before it feed the regime memory, never a model call
         self._trade_from: int | None = getattr(ctx, "trade_from", None)
         self._on_exit = "exit" in self._events()
@@ -357,6 +362,7 @@ class LlmTrader(Answering, Strategy):
                 self._publish(note)
             self._publish(record)
             self.records.append(record)
+            self._failures.record(code, detail, link)
             return signal
         finally:
             turn.finish()
