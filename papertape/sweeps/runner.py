@@ -72,9 +72,7 @@ class SweepOutcome:
 
 def sweep_folder(base: RunConfig, spec: SweepSpec, cells: Sequence[Cell]) -> Path:
     """``<journal dir>/sweeps/<name>-<hash>``: one folder per sweep definition and data."""
-    root = Path(base.journal.dir)
-    if not root.is_absolute():
-        root = Path(base.base_dir) / root
+    root = Path(base.journal.dir).absolute()  # like a run's journal: from the working folder
     key = hashlib.sha256(
         (spec.fingerprint() + "".join(c.run_id for c in cells)).encode()
     ).hexdigest()[:12]

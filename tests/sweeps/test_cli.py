@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from papertape.engine.cli.main import main
+from tests.sweeps.conftest import write_config
 
 
 def test_sweep_json_table_and_report(
@@ -80,3 +81,19 @@ def test_sweeps_all_is_explicit_and_importable() -> None:
     assert len(set(module.__all__)) == len(module.__all__)
     for member in module.__all__:
         assert hasattr(module, member)
+
+
+def test_a_sweep_folder_is_under_the_working_folder_like_a_runs_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `journal.dir = "journals"` put runs and arenas under ./journals but a sweep under
+    # <config folder>/journals (configs/journals/sweeps/... from the repo root)
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "work").mkdir()
+    config = write_config(tmp_path / "configs")
+    monkeypatch.chdir(tmp_path / "work")
+    argv = ["sweep", str(config), "--workers", "1", "--no-progress", "--json"]
+    assert main(argv) == 0
+    folder = Path(json.loads(capsys.readouterr().out)["folder"])
+    assert folder.parent == tmp_path / "work" / "journals" / "sweeps"
+    assert not (tmp_path / "configs" / "journals").exists()
