@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
-from papertape.engine.cli.options import key_value
+from papertape.engine.cli.options import add_strategy_dir_option, key_value
 
 __all__ = ["register"]
 
@@ -46,13 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     la.add_argument(
         "--param", action="append", type=key_value, default=[], metavar="K=V", help="parameter"
     )
-    la.add_argument(
-        "--strategy-dir",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="extra folder of drop-in strategy files (repeatable)",
-    )
+    add_strategy_dir_option(la)
     la.add_argument("--points", type=int, default=8, metavar="N", help="cuts to sample (8)")
     la.add_argument("--seed", type=int, default=0, help="seed of the sample (0)")
     la.add_argument("--json", action="store_true", help="print one JSON object")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_dsn_options", "key_value", "resolve_dsn"]
+__all__ = ["add_dsn_options", "add_strategy_dir_option", "key_value", "resolve_dsn"]
 
 
 def key_value(text: str) -> tuple[str, str]:
@@ -31,3 +31,14 @@ def resolve_dsn(args: argparse.Namespace) -> str:
     from papertape.engine.journal.postgres import dsn_from_env
 
     return str(args.dsn) if args.dsn else dsn_from_env(args.dsn_env, "--dsn-env")
+
+
+def add_strategy_dir_option(p: argparse.ArgumentParser) -> None:
+    """``--strategy-dir``: extra folders of drop-in strategy files, as ``args.strategy_dir``."""
+    p.add_argument(
+        "--strategy-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="extra folder of drop-in strategy files (repeatable)",
+    )
