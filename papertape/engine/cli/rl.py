@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from papertape.engine.cli.lstm import add_model_args, register_evaluate_lstm
+from papertape.engine.cli.lstm import add_model_args, model_settings, register_evaluate_lstm
 from papertape.engine.cli.options import key_value
 
 __all__ = ["register_evaluate", "register_train"]
@@ -258,13 +258,7 @@ def _train_lstm(args: argparse.Namespace) -> int:
     from papertape.ml.rl.setup import DAY_NS, date_ns
 
     series = load_bars(resolve_data_path(args.data, Path.cwd()), symbol=args.symbol)
-    settings = {
-        "lookback": args.lookback,
-        "horizon": args.horizon,
-        "hidden": args.hidden,
-        "epochs": args.epochs,
-        "seed": args.seed,
-    }
+    settings = model_settings(args)
     years = _years(args.test_years)
     oos = walk_forward(series, years, **settings)
     end = date_ns(args.train_end) + DAY_NS if args.train_end else None
