@@ -64,6 +64,28 @@ class ExecutionSimulator:
         self.notices: list[Event] = []
         self._next_id = 1
 
+    def _priced_fill(
+        self, order: Order, qty: float, price: float, ref: float, taker: bool, time: int
+    ) -> Fill:
+        """``qty`` of ``order`` at ``price``: the fee on its notional, the slippage against ``ref``.
+
+        ``ref`` is the price before slippage (the bar's price, or the best level of the book);
+        a taker fill pays the taker fee, a resting one the maker fee.
+        """
+        return Fill(
+            order.id,
+            order.strategy,
+            order.symbol,
+            order.side,
+            qty,
+            price,
+            self.fees.fee(qty * price, taker),
+            abs(price - ref) * qty,
+            "taker" if taker else "maker",
+            order.role,
+            time,
+        )
+
     def next_order_id(self) -> int:
         """Allocate a run-unique order id (deterministic: a counter)."""
         oid = self._next_id
@@ -148,20 +170,7 @@ class ExecutionSimulator:
                 if qty <= 0.0:
                     order.active = False
                     continue
-            notional = qty * price
-            fill = Fill(
-                order.id,
-                order.strategy,
-                symbol,
-                order.side,
-                qty,
-                price,
-                self.fees.fee(notional, taker),
-                abs(price - ref) * qty,
-                "taker" if taker else "maker",
-                order.role,
-                time,
-            )
+            fill = self._priced_fill(order, qty, price, ref, taker, time)
             order.active = False
             sibling = None
             if order.oco_id is not None:
