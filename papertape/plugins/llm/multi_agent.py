@@ -35,10 +35,9 @@ from papertape.engine.errors import ConfigError
 from papertape.engine.events import LlmDecision
 from papertape.plugins.llm.calls import missing_credential
 from papertape.plugins.llm.chain import ModelLink, build_chain, link_specs
-from papertape.plugins.llm.prompt import Prompt, build_prompt
-from papertape.plugins.llm.providers import LlmRequest
+from papertape.plugins.llm.prompt import Prompt
 from papertape.plugins.llm.schema import Action, ReasonCode, TradeDecision
-from papertape.plugins.llm.trader import SCHEMA, Consulted, LlmTrader
+from papertape.plugins.llm.trader import Consulted, LlmTrader
 
 if TYPE_CHECKING:
     from papertape.engine.portfolio import PortfolioView
@@ -162,15 +161,7 @@ class MultiAgentTrader(LlmTrader):
         if notes:
             user += "\n\nThe desk so far:\n" + "\n".join(f"- {n}" for n in notes)
         system = ROLE_PROMPTS[role] + OUTPUT
-        request = LlmRequest(
-            system,
-            user,
-            SCHEMA,
-            "trade_decision",
-            self.p.temperature,
-            self.p.seed,
-            self.p.max_output_tokens,
-        )
+        request = self._sampled(system, user)
         answer = await self._answer(request, link)
         code, detail, decision = self._judge(answer)
         # The memory ids go with the desk's decision (the trader's call) only, so `journal
@@ -185,15 +176,7 @@ class MultiAgentTrader(LlmTrader):
     async def _consult(
         self, snap: Snapshot, portfolio: PortfolioView, decision_id: str
     ) -> Consulted:
-        context = build_prompt(
-            snap,
-            portfolio,
-            self._settings,
-            plans=self._plans,
-            opened_by=self.linker.opened_by(),
-            outcomes=self.linker.outcomes,
-            memory=self._recall(snap, portfolio),
-        )
+        context = self._chat_prompt(snap, portfolio, self._recall(snap, portfolio))
         notes: list[str] = []
         events: list[LlmDecision] = []
         script = [*self._analysts()]

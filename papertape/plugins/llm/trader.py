@@ -354,25 +354,34 @@ class LlmTrader(Answering, Strategy):
             actions = allowed_actions(portfolio.qty(snap.symbol), self.p.allow_short)
             schema = restrict_actions(SCHEMA, actions)
         else:
-            prompt = build_prompt(
-                snap,
-                portfolio,
-                self._settings,
-                plans=self._plans,
-                opened_by=self.linker.opened_by(),
-                outcomes=self.linker.outcomes,
-                memory=memory,
-            )
-        request = LlmRequest(
-            prompt.system,
-            prompt.user,
+            prompt = self._chat_prompt(snap, portfolio, memory)
+        return prompt, self._sampled(prompt.system, prompt.user, schema)
+
+    def _chat_prompt(
+        self, snap: Snapshot, portfolio: PortfolioView, memory: list[Situation]
+    ) -> Prompt:
+        """The chat prompt of this moment: market context, open plans, outcomes, memory."""
+        return build_prompt(
+            snap,
+            portfolio,
+            self._settings,
+            plans=self._plans,
+            opened_by=self.linker.opened_by(),
+            outcomes=self.linker.outcomes,
+            memory=memory,
+        )
+
+    def _sampled(self, system: str, user: str, schema: Mapping[str, Any] = SCHEMA) -> LlmRequest:
+        """A decision request under this trader's sampling settings and token limit."""
+        return LlmRequest(
+            system,
+            user,
             schema,
             "trade_decision",
             self.p.temperature,
             self.p.seed,
             self.p.max_output_tokens,
         )
-        return prompt, request
 
     def _recall(self, snap: Snapshot, portfolio: PortfolioView) -> list[Situation]:
         """The past situations most like this one whose outcome was known by now."""
