@@ -256,37 +256,26 @@ class ExecutionSimulator:
 
     def _bracket(self, entry: Order, qty: float, time: int) -> list[Order]:
         exit_side = Side.SELL if entry.side is Side.BUY else Side.BUY
-        legs: list[Order] = []
-        if entry.stop_loss:
-            legs.append(
-                Order(
-                    self.next_order_id(),
-                    entry.strategy,
-                    entry.symbol,
-                    exit_side,
-                    qty,
-                    OrderType.STOP,
-                    OrderRole.STOP_LOSS,
-                    time,
-                    entry.stop_loss,
-                    reduce_only=True,
-                )
+        exits = (
+            (entry.stop_loss, OrderType.STOP, OrderRole.STOP_LOSS),
+            (entry.take_profit, OrderType.LIMIT, OrderRole.TAKE_PROFIT),
+        )
+        legs = [
+            Order(
+                self.next_order_id(),
+                entry.strategy,
+                entry.symbol,
+                exit_side,
+                qty,
+                kind,
+                role,
+                time,
+                price,
+                reduce_only=True,
             )
-        if entry.take_profit:
-            legs.append(
-                Order(
-                    self.next_order_id(),
-                    entry.strategy,
-                    entry.symbol,
-                    exit_side,
-                    qty,
-                    OrderType.LIMIT,
-                    OrderRole.TAKE_PROFIT,
-                    time,
-                    entry.take_profit,
-                    reduce_only=True,
-                )
-            )
+            for price, kind, role in exits
+            if price
+        ]
         if len(legs) == 2:
             # The stop-loss leg comes first and keeps that place in the working list, so when
             # both legs could trigger inside one bar the stop is matched (and wins) first.
