@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
 
-from papertape.engine.cli.options import key_value
+from papertape.engine.cli.options import add_strategy_dir_option, key_value
+from papertape.engine.cli.report import day_text
 
 __all__ = ["register"]
 
@@ -46,13 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     la.add_argument(
         "--param", action="append", type=key_value, default=[], metavar="K=V", help="parameter"
     )
-    la.add_argument(
-        "--strategy-dir",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="extra folder of drop-in strategy files (repeatable)",
-    )
+    add_strategy_dir_option(la)
     la.add_argument("--points", type=int, default=8, metavar="N", help="cuts to sample (8)")
     la.add_argument("--seed", type=int, default=0, help="seed of the sample (0)")
     la.add_argument("--json", action="store_true", help="print one JSON object")
@@ -70,11 +64,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         journal_dir=None,
         no_journal=True,
     )
-
-
-def _day(ns: int) -> str:
-    when = datetime.fromtimestamp(ns / 1e9, UTC)
-    return when.strftime("%Y-%m-%d %H:%M" if when.hour or when.minute else "%Y-%m-%d")
 
 
 def _plain(facts: list[tuple[Any, ...]]) -> list[Any]:
@@ -133,7 +122,7 @@ def _lookahead(args: argparse.Namespace) -> int:
     console.print(f"look-ahead found at {len(report.findings)} of {n} cuts:", highlight=False)
     for f in report.findings:
         console.print(
-            f"  cut {_day(f.cut)}: {f.strategy} on {f.symbol} {_day(f.time)}\n"
+            f"  cut {day_text(f.cut)}: {f.strategy} on {f.symbol} {day_text(f.time)}\n"
             f"    bar: {', '.join(f'{k} {v:,.6g}' for k, v in f.bar.items())}\n"
             f"    with all the data: {_describe(f.full)}\n"
             f"    data cut there:    {_describe(f.cut_run)}",

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
-from papertape.engine.cli.options import key_value
+from papertape.engine.cli.options import add_strategy_dir_option, key_value
 from papertape.engine.cli.report import dumps, iso, print_table, result_json
 from papertape.engine.config import RunConfig, load_config, parse_config
 from papertape.engine.errors import ConfigError, RunInterrupted
@@ -157,13 +157,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--no-journal", action="store_true", help="do not write a journal")
     p.add_argument("--journal-dir", metavar="DIR", help="journal folder (default: journals/)")
-    p.add_argument(
-        "--strategy-dir",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="extra folder of drop-in strategy files (repeatable)",
-    )
+    add_strategy_dir_option(p)
 
 
 def _with_overrides(config: RunConfig, args: argparse.Namespace) -> RunConfig:

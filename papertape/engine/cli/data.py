@@ -8,7 +8,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from papertape.engine.cli.journal import resolve_dsn
+from papertape.engine.cli.options import add_dsn_options, resolve_dsn
 from papertape.engine.errors import ConfigError
 
 __all__ = ["register"]
@@ -51,24 +51,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp.add_argument(
         "--timeframe", metavar="TF", help="aggregate into bars of this size first (1m, 5m, 1h, 1d)"
     )
-    _dsn(imp)
+    add_dsn_options(imp)
     imp.add_argument("--json", action="store_true", help="print one JSON object")
     imp.set_defaults(handler=_import)
 
     ls = cmds.add_parser("list", help="symbols in the database with their bar counts and range")
-    _dsn(ls)
+    add_dsn_options(ls)
     ls.add_argument("--json", action="store_true", help="print JSON")
     ls.set_defaults(handler=_list)
-
-
-def _dsn(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dsn", help="PostgreSQL DSN (default: the environment variable --dsn-env)")
-    p.add_argument(
-        "--dsn-env",
-        default="PAPERTAPE_DSN",
-        metavar="VAR",
-        help="environment variable holding the DSN (default PAPERTAPE_DSN)",
-    )
 
 
 def _import(args: argparse.Namespace) -> int:

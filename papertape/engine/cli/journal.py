@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from papertape.engine.cli.options import add_dsn_options, resolve_dsn
 from papertape.engine.errors import JournalError
 from papertape.engine.journal.jsonl import complete_size, decode_line, read_journal
 from papertape.engine.journal.lock import is_live
@@ -84,7 +85,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "skipped, so pushing twice changes nothing.",
     )
     push.add_argument("run_dir", metavar="RUN_DIR")
-    _dsn_option(push)
+    add_dsn_options(push)
     push.add_argument(
         "--timeout",
         type=float,
@@ -109,23 +110,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from papertape.engine.cli.journal_search import add_search
 
     add_search(cmds)
-
-
-def _dsn_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dsn", help="PostgreSQL DSN (default: the environment variable --dsn-env)")
-    p.add_argument(
-        "--dsn-env",
-        default="PAPERTAPE_DSN",
-        metavar="VAR",
-        help="environment variable holding the DSN (default PAPERTAPE_DSN)",
-    )
-
-
-def resolve_dsn(args: argparse.Namespace) -> str:
-    """``--dsn``, else the environment variable ``--dsn-env``."""
-    from papertape.engine.journal.postgres import dsn_from_env
-
-    return str(args.dsn) if args.dsn else dsn_from_env(args.dsn_env, "--dsn-env")
 
 
 def _folder(path: str) -> Path:

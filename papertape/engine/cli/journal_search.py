@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+
+from papertape.engine.cli.report import day_text
 
 if TYPE_CHECKING:
     from papertape.analysis.journal.search import SearchHit
@@ -43,14 +44,9 @@ def add_search(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.set_defaults(handler=_search)
 
 
-def _day(ns: int) -> str:
-    when = datetime.fromtimestamp(ns / 1e9, UTC)
-    return when.strftime("%Y-%m-%d %H:%M" if when.hour or when.minute else "%Y-%m-%d")
-
-
 def _print(console: Console, hit: SearchHit) -> None:
     ev = hit.event
-    head = f"#{ev['seq']} {_day(int(ev['time']))} {ev.get('strategy', '')} {ev['kind']}"
+    head = f"#{ev['seq']} {day_text(int(ev['time']))} {ev.get('strategy', '')} {ev['kind']}"
     if ev["kind"] == "llm_decision":
         head += f" {ev.get('action', '')} ({ev.get('reason_code', '')})"
     console.print(head, style="bold", highlight=False)
@@ -64,13 +60,13 @@ def _print(console: Console, hit: SearchHit) -> None:
     for f in hit.fills:
         side = "buy" if int(f["side"]) > 0 else "sell"
         console.print(
-            f"  fill: {_day(int(f['time']))} {side} {float(f['qty']):,.4g} @ "
+            f"  fill: {day_text(int(f['time']))} {side} {float(f['qty']):,.4g} @ "
             f"{float(f['price']):,.2f}",
             highlight=False,
         )
     for t in hit.trades:
         console.print(
-            f"  round trip: {_day(int(t['entry_time']))} -> {_day(int(t['time']))} "
+            f"  round trip: {day_text(int(t['entry_time']))} -> {day_text(int(t['time']))} "
             f"P&L {float(t['pnl']):+,.2f}",
             highlight=False,
         )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from papertape.engine.cli.report import day_text
 
 __all__ = ["add_stats"]
 
@@ -59,11 +60,6 @@ def add_stats(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(handler=_stats)
 
 
-def _day(ns: int) -> str:
-    when = datetime.fromtimestamp(ns / 1e9, UTC)
-    return when.strftime("%Y-%m-%d %H:%M" if when.hour or when.minute else "%Y-%m-%d")
-
-
 def _table(title: str, columns: tuple[str, ...]) -> Table:
     table = Table(title=title, title_justify="left")
     for i, col in enumerate(columns):
@@ -112,7 +108,7 @@ def _stats(args: argparse.Namespace) -> int:
         )
         for a in picks:
             table.add_row(
-                _day(a.time),
+                day_text(a.time),
                 a.strategy,
                 a.symbol,
                 a.target,
@@ -180,13 +176,13 @@ def _stats(args: argparse.Namespace) -> int:
         )
         for e in sorted(stats.shield_effects, key=lambda e: -abs(e.saved))[: args.top]:
             table.add_row(
-                _day(e.time),
+                day_text(e.time),
                 e.strategy,
                 e.shield,
                 e.action,
                 e.symbol,
                 f"{e.qty:+,.4g}",
-                _day(e.until),
+                day_text(e.until),
                 f"{e.saved:+,.2f}",
             )
         console.print(table)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from papertape.engine.cli.journal_replay import _ROWS, _clean, _swaps
+from papertape.engine.cli.report import day_text
 
 if TYPE_CHECKING:
     from papertape.analysis.journal.whatif import TradeRow
@@ -64,11 +64,6 @@ def add_whatif(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--out", metavar="DIR", help="folder for the what-if replay's journal")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_whatif)
-
-
-def _day(ns: int) -> str:
-    when = datetime.fromtimestamp(ns / 1e9, UTC)
-    return when.strftime("%Y-%m-%d %H:%M" if when.hour or when.minute else "%Y-%m-%d")
 
 
 def _signed(fmt: str, recorded: Any, whatif: Any) -> str:
@@ -144,8 +139,8 @@ def _whatif(args: argparse.Namespace) -> int:
                 t.symbol,
                 "long" if t.side > 0 else "short",
                 f"{t.qty:,.4g}",
-                _day(t.entry_time),
-                _day(t.exit_time),
+                day_text(t.entry_time),
+                day_text(t.exit_time),
                 f"{t.entry_price:,.2f}",
                 f"{t.exit_price:,.2f}",
                 f"{t.pnl:+,.2f}",

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["register_evaluate_lstm"]
+__all__ = ["add_model_args", "model_settings", "register_evaluate_lstm"]
 
 HELP = """\
 Walk forward over the test years: for each year, train the LSTM on every earlier bar, write a
@@ -42,6 +42,17 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
+def model_settings(args: argparse.Namespace) -> dict[str, int]:
+    """The LSTM's settings from the options :func:`add_model_args` declared."""
+    return {
+        "lookback": args.lookback,
+        "horizon": args.horizon,
+        "hidden": args.hidden,
+        "epochs": args.epochs,
+        "seed": args.seed,
+    }
+
+
 def register_evaluate_lstm(esub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``evaluate lstm`` to the ``evaluate`` group."""
     p = esub.add_parser(
@@ -68,13 +79,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     path = resolve_data_path(args.data, Path.cwd())
     series = load_bars(path, symbol=args.symbol)
-    settings = {
-        "lookback": args.lookback,
-        "horizon": args.horizon,
-        "hidden": args.hidden,
-        "epochs": args.epochs,
-        "seed": args.seed,
-    }
+    settings = model_settings(args)
     years = _years(args.test_years)
     console = Console(stderr=True)
     with console.status("walk-forward: training and trading each year") as status:

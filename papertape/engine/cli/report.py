@@ -15,12 +15,18 @@ from papertape.engine.cli.jsonable import to_json
 if TYPE_CHECKING:
     from papertape.engine.session import SessionResult
 
-__all__ = ["iso", "print_table", "result_json"]
+__all__ = ["day_text", "iso", "print_table", "result_json"]
 
 
 def iso(ns: int) -> str:
     """ISO 8601 UTC text for a nanosecond timestamp."""
     return datetime.fromtimestamp(ns / 1e9, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def day_text(ns: int) -> str:
+    """The UTC date of a nanosecond timestamp, with hour and minute unless it is midnight."""
+    when = datetime.fromtimestamp(ns / 1e9, UTC)
+    return when.strftime("%Y-%m-%d %H:%M" if when.hour or when.minute else "%Y-%m-%d")
 
 
 def _num(x: float) -> float | None:

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from papertape.engine.cli.lstm import add_model_args, register_evaluate_lstm
+from papertape.engine.cli.lstm import add_model_args, model_settings, register_evaluate_lstm
 from papertape.engine.cli.options import key_value
+from papertape.engine.cli.train import training_progress
 
 __all__ = ["register_evaluate", "register_train"]
 
@@ -123,28 +123,6 @@ def register_evaluate(esub: argparse._SubParsersAction[argparse.ArgumentParser])
     register_evaluate_lstm(esub)
 
 
-@contextmanager
-def _progress(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def report(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield report
-
-
 def _setup(args: argparse.Namespace) -> Any:
     from papertape.engine.config import resolve_data_path
     from papertape.engine.feeds.loader import load_bars
@@ -172,7 +150,9 @@ def _train(args: argparse.Namespace) -> int:
     out = args.out or f"models/rl-sizer-{setup.series.symbol.lower()}"
     saved = []
     for seed in range(1, args.seeds + 1):
-        with _progress(not args.json, f"PPO seed {seed}") as progress:
+        stage = f"PPO seed {seed}"
+        with training_progress(not args.json, stage) as report:
+            progress = None if report is None else partial(report, stage)
             saved.append(
                 train_sizer(setup, out, seed=seed, ppo=ppo, reward=reward, progress=progress)
             )
@@ -214,7 +194,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     setup, ppo, reward = _setup(args)
     seeds = [int(s) for s in str(args.seeds).split(",") if s.strip()]
-    with _progress(not args.json, "walk-forward") as progress:
+    with training_progress(not args.json, "walk-forward") as progress:
         result = compare_sizers(
             setup.series,
             setup,
@@ -223,7 +203,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             ppo,
             reward,
             models_dir=args.models_dir,
-            progress=None if progress is None else (lambda _s, d, t: progress(d, t)),
+            progress=progress,
         )
     rows = result.rows()
     if args.json:
@@ -258,13 +238,7 @@ def _train_lstm(args: argparse.Namespace) -> int:
     from papertape.ml.rl.setup import DAY_NS, date_ns
 
     series = load_bars(resolve_data_path(args.data, Path.cwd()), symbol=args.symbol)
-    settings = {
-        "lookback": args.lookback,
-        "horizon": args.horizon,
-        "hidden": args.hidden,
-        "epochs": args.epochs,
-        "seed": args.seed,
-    }
+    settings = model_settings(args)
     years = _years(args.test_years)
     oos = walk_forward(series, years, **settings)
     end = date_ns(args.train_end) + DAY_NS if args.train_end else None

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from papertape.engine.cli.options import add_strategy_dir_option
 from papertape.engine.registry import build_catalog, make_plugin_manager
 
 __all__ = ["register", "summary"]
@@ -32,13 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="List every strategy (built-in, drop-in file or entry point), sizer and "
         "shield that a run can name, with parameter defaults.",
     )
-    p.add_argument(
-        "--strategy-dir",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="extra folder of drop-in strategy files (repeatable)",
-    )
+    add_strategy_dir_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_list)
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from papertape.engine.cli.options import key_value
 from papertape.engine.errors import ConfigError
 
-__all__ = ["register"]
+__all__ = ["register", "training_progress"]
 
 TRAIN_HELP = """\
 Train a regime detector on a bar file and save it as a new version in the model registry.
@@ -108,8 +108,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A rich progress display on stderr; yields the detector's progress callback."""
+def training_progress(
+    enabled: bool, first_stage: str | None = None
+) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A rich progress display on stderr, one bar per stage; yields its ``(stage, done, total)``.
+
+    A stage's bar appears at its first report; ``first_stage`` shows one from the start (with
+    no total yet), for a stage whose first report may be long in coming. Disabled (``--json``),
+    it yields None.
+    """
     if not enabled:
         yield None
         return
@@ -124,6 +131,8 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
         transient=False,
     ) as bar:
         tasks: dict[str, Any] = {}
+        if first_stage is not None:
+            tasks[first_stage] = bar.add_task(first_stage, total=None)
 
         def report(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -156,7 +165,7 @@ def _train(args: argparse.Namespace) -> int:
     series = load_bars(path, symbol=args.symbol or t.symbol)
     out = args.out or t.out or f"models/{kind}-{series.symbol.lower()}"
     hyper = {**cfg.hyperparameters, **dict(args.param)}
-    with _progress(not args.json) as progress:
+    with training_progress(not args.json) as progress:
         model = train_regime_model(
             series,
             kind,

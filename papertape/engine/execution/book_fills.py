@@ -279,17 +279,4 @@ class BookFillSimulator(ExecutionSimulator):
             self._forget(order)
         else:
             self._left[order.id] = self._left.get(order.id, order.qty) - qty
-        notional = qty * price
-        return Fill(
-            order.id,
-            order.strategy,
-            order.symbol,
-            order.side,
-            qty,
-            price,
-            self.fees.fee(notional, taker),
-            abs(price - ref) * qty,
-            "taker" if taker else "maker",
-            order.role,
-            time,
-        )
+        return self._priced_fill(order, qty, price, ref, taker, time)

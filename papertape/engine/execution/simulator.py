@@ -64,6 +64,28 @@ class ExecutionSimulator:
         self.notices: list[Event] = []
         self._next_id = 1
 
+    def _priced_fill(
+        self, order: Order, qty: float, price: float, ref: float, taker: bool, time: int
+    ) -> Fill:
+        """``qty`` of ``order`` at ``price``: the fee on its notional, the slippage against ``ref``.
+
+        ``ref`` is the price before slippage (the bar's price, or the best level of the book);
+        a taker fill pays the taker fee, a resting one the maker fee.
+        """
+        return Fill(
+            order.id,
+            order.strategy,
+            order.symbol,
+            order.side,
+            qty,
+            price,
+            self.fees.fee(qty * price, taker),
+            abs(price - ref) * qty,
+            "taker" if taker else "maker",
+            order.role,
+            time,
+        )
+
     def next_order_id(self) -> int:
         """Allocate a run-unique order id (deterministic: a counter)."""
         oid = self._next_id
@@ -148,20 +170,7 @@ class ExecutionSimulator:
                 if qty <= 0.0:
                     order.active = False
                     continue
-            notional = qty * price
-            fill = Fill(
-                order.id,
-                order.strategy,
-                symbol,
-                order.side,
-                qty,
-                price,
-                self.fees.fee(notional, taker),
-                abs(price - ref) * qty,
-                "taker" if taker else "maker",
-                order.role,
-                time,
-            )
+            fill = self._priced_fill(order, qty, price, ref, taker, time)
             order.active = False
             sibling = None
             if order.oco_id is not None:
@@ -247,37 +256,26 @@ class ExecutionSimulator:
 
     def _bracket(self, entry: Order, qty: float, time: int) -> list[Order]:
         exit_side = Side.SELL if entry.side is Side.BUY else Side.BUY
-        legs: list[Order] = []
-        if entry.stop_loss:
-            legs.append(
-                Order(
-                    self.next_order_id(),
-                    entry.strategy,
-                    entry.symbol,
-                    exit_side,
-                    qty,
-                    OrderType.STOP,
-                    OrderRole.STOP_LOSS,
-                    time,
-                    entry.stop_loss,
-                    reduce_only=True,
-                )
+        exits = (
+            (entry.stop_loss, OrderType.STOP, OrderRole.STOP_LOSS),
+            (entry.take_profit, OrderType.LIMIT, OrderRole.TAKE_PROFIT),
+        )
+        legs = [
+            Order(
+                self.next_order_id(),
+                entry.strategy,
+                entry.symbol,
+                exit_side,
+                qty,
+                kind,
+                role,
+                time,
+                price,
+                reduce_only=True,
             )
-        if entry.take_profit:
-            legs.append(
-                Order(
-                    self.next_order_id(),
-                    entry.strategy,
-                    entry.symbol,
-                    exit_side,
-                    qty,
-                    OrderType.LIMIT,
-                    OrderRole.TAKE_PROFIT,
-                    time,
-                    entry.take_profit,
-                    reduce_only=True,
-                )
-            )
+            for price, kind, role in exits
+            if price
+        ]
         if len(legs) == 2:
             # The stop-loss leg comes first and keeps that place in the working list, so when
             # both legs could trigger inside one bar the stop is matched (and wins) first.

@@ -1,7 +1,8 @@
-"""Torch helpers shared by the VAE and the Transformer: seeding, windows, safe weight files."""
+"""What the VAE and the Transformer share: window detectors, seeding, safe weight files."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -10,13 +11,21 @@ import numpy as np
 import torch
 
 from papertape.engine.errors import ModelError
+from papertape.ml.regime.base import FloatArray, RegimeDetector, WindowState
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from numpy.typing import NDArray
 
-__all__ = ["load_state", "one_thread", "save_state", "seeded", "sliding_windows"]
+__all__ = [
+    "WindowDetector",
+    "load_state",
+    "one_thread",
+    "save_state",
+    "seeded",
+    "sliding_windows",
+]
 
 
 @contextmanager
@@ -79,3 +88,43 @@ def load_state(module: torch.nn.Module, path: Path) -> None:
     except (OSError, RuntimeError, KeyError, ValueError) as exc:
         raise ModelError(f"cannot load weights {path}: {exc}") from exc
     module.eval()
+
+
+class WindowDetector(RegimeDetector):
+    """A detector that labels the window of the last ``window`` rows (a hyperparameter).
+
+    Row ``t``'s answer comes from rows ``t - window + 1 .. t``; the first ``window - 1`` rows
+    have none. Subclasses say how windows become probabilities, in a batch
+    (:meth:`_predict_windows`) and one at a time online (:meth:`_step_window`).
+    """
+
+    n_features: int
+
+    @property
+    def warmup_rows(self) -> int:
+        """One full window."""
+        return int(self.hyperparameters["window"])
+
+    @abstractmethod
+    def _predict_windows(self, windows: FloatArray) -> FloatArray:
+        """Probabilities of each ``(window, width)`` window of a stack (oldest row first)."""
+
+    @abstractmethod
+    def _step_window(self, window: FloatArray) -> FloatArray:
+        """Probabilities of one full window (the online path)."""
+
+    def filter(self, rows: FloatArray) -> FloatArray:
+        """Probabilities of the window ending at each row (NaN for the first ``window - 1``)."""
+        self.require_fitted()
+        w = self.hyperparameters["window"]
+        rows = np.asarray(rows, dtype=np.float64)
+        out = np.full((len(rows), self.n_regimes), np.nan)
+        windows = sliding_windows(rows, w)
+        if len(windows):
+            out[w - 1 :] = self._predict_windows(windows)
+        return out
+
+    def online(self) -> WindowState:
+        """A per-symbol state holding the last ``window`` rows."""
+        self.require_fitted()
+        return WindowState(self.hyperparameters["window"], self.n_features, self._step_window)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from papertape.ml.regime.evaluate import EvaluationReport
+from papertape.ml.regime.evaluate import EvaluationReport, StrategyRow
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,36 +28,26 @@ def _pct(x: float | None) -> str:
     return _f(None if x is None else 100.0 * x, "{:.1f}%")
 
 
+def _strategy_row(detector: str, r: StrategyRow) -> list[str]:
+    """A line of the strategy-effect table: a baseline (detector "—") or a detector's variant."""
+    return [
+        detector,
+        r.strategy,
+        r.variant,
+        _f(r.sharpe),
+        _pct(r.max_drawdown),
+        _pct(r.cagr),
+        _f(r.avg_exposure),
+        _f(r.turnover_per_year, "{:.1f}"),
+    ]
+
+
 def report_tables(report: EvaluationReport) -> list[Table]:
     """``(title, headers, rows)`` of every table of the report."""
     s = report.settings
-    strat_rows = [
-        [
-            "—",
-            r.strategy,
-            r.variant,
-            _f(r.sharpe),
-            _pct(r.max_drawdown),
-            _pct(r.cagr),
-            _f(r.avg_exposure),
-            _f(r.turnover_per_year, "{:.1f}"),
-        ]
-        for r in report.baselines
-    ]
+    strat_rows = [_strategy_row("—", r) for r in report.baselines]
     for d in report.detectors:
-        strat_rows += [
-            [
-                d.kind,
-                r.strategy,
-                r.variant,
-                _f(r.sharpe),
-                _pct(r.max_drawdown),
-                _pct(r.cagr),
-                _f(r.avg_exposure),
-                _f(r.turnover_per_year, "{:.1f}"),
-            ]
-            for r in d.strategies
-        ]
+        strat_rows += [_strategy_row(d.kind, r) for r in d.strategies]
     strategy = (
         f"Strategy effect, out of sample {report.oos_first[:10]} – {report.oos_last[:10]} "
         f"(costs {s['cost_bps']:g} bp per unit traded; sized = exposure × "

@@ -23,8 +23,15 @@ import torch
 from torch import nn
 
 from papertape.engine.errors import ConfigError, ModelError
-from papertape.ml.regime._torch import load_state, one_thread, save_state, seeded, sliding_windows
-from papertape.ml.regime.base import FitContext, FloatArray, RegimeDetector, WindowState
+from papertape.ml.regime._torch import (
+    WindowDetector,
+    load_state,
+    one_thread,
+    save_state,
+    seeded,
+    sliding_windows,
+)
+from papertape.ml.regime.base import FitContext, FloatArray, RegimeDetector
 from papertape.ml.regime.hmm import HmmDetector
 from papertape.ml.regime.vae import VaeDetector
 
@@ -59,7 +66,7 @@ class _Classifier(nn.Module):
         return out
 
 
-class TransformerDetector(RegimeDetector):
+class TransformerDetector(WindowDetector):
     """Sequence classifier distilled from an HMM or VAE teacher."""
 
     kind: ClassVar[str] = "transformer"
@@ -92,11 +99,6 @@ class TransformerDetector(RegimeDetector):
             raise ConfigError("transformer.val_fraction", hp["val_fraction"], "must be in [0, 0.5)")
         self.net: _Classifier | None = None
         self.n_features = 0
-
-    @property
-    def warmup_rows(self) -> int:
-        """One full window."""
-        return int(self.hyperparameters["window"])
 
     def _build(self, n_features: int) -> _Classifier:
         self.n_features = n_features
@@ -201,22 +203,6 @@ class TransformerDetector(RegimeDetector):
                 chunk = torch.from_numpy(windows[start : start + batch].astype(np.float32))
                 out[start : start + batch] = torch.softmax(self.net(chunk), dim=1).numpy()
         return out
-
-    def filter(self, rows: FloatArray) -> FloatArray:
-        """Class probabilities of the window ending at each row (NaN for the first 15)."""
-        self.require_fitted()
-        w = self.hyperparameters["window"]
-        rows = np.asarray(rows, dtype=np.float64)
-        out = np.full((len(rows), self.n_regimes), np.nan)
-        windows = sliding_windows(rows, w)
-        if len(windows):
-            out[w - 1 :] = self._predict_windows(windows)
-        return out
-
-    def online(self) -> WindowState:
-        """A per-symbol state caching the last ``window`` rows."""
-        self.require_fitted()
-        return WindowState(self.hyperparameters["window"], self.n_features, self._step_window)
 
     def _step_window(self, window: FloatArray) -> FloatArray:
         assert self.net is not None

@@ -22,12 +22,17 @@ from sklearn.cluster import KMeans
 from torch import nn
 
 from papertape.engine.errors import ConfigError, ModelError
-from papertape.ml.regime._torch import load_state, one_thread, save_state, seeded, sliding_windows
+from papertape.ml.regime._torch import (
+    WindowDetector,
+    load_state,
+    one_thread,
+    save_state,
+    seeded,
+    sliding_windows,
+)
 from papertape.ml.regime.base import (
     FitContext,
     FloatArray,
-    RegimeDetector,
-    WindowState,
     softmax_rows,
 )
 
@@ -75,7 +80,7 @@ def vae_loss(
     return rec + beta * kl, rec, kl
 
 
-class VaeDetector(RegimeDetector):
+class VaeDetector(WindowDetector):
     """VAE latents + KMeans regimes."""
 
     kind: ClassVar[str] = "vae"
@@ -102,11 +107,6 @@ class VaeDetector(RegimeDetector):
         self.n_features = 0
         self.centroids = np.zeros((0, 0))
         self.tau = 1.0
-
-    @property
-    def warmup_rows(self) -> int:
-        """One full window."""
-        return int(self.hyperparameters["window"])
 
     def _build(self, n_features: int) -> _Vae:
         hp = self.hyperparameters
@@ -181,22 +181,9 @@ class VaeDetector(RegimeDetector):
         d2 = ((latent[:, None, :] - self.centroids[None, :, :]) ** 2).sum(axis=2)
         return softmax_rows(-d2 / (2.0 * self.tau))
 
-    def filter(self, rows: FloatArray) -> FloatArray:
-        """Probabilities of the window ending at each row (NaN for the first ``window − 1``)."""
-        self.require_fitted()
-        w = self.hyperparameters["window"]
-        rows = np.asarray(rows, dtype=np.float64)
-        out = np.full((len(rows), self.n_regimes), np.nan)
-        windows = sliding_windows(rows, w)
-        if len(windows):
-            flat = torch.from_numpy(windows.reshape(len(windows), -1).astype(np.float32))
-            out[w - 1 :] = self._probs(self._latent(flat))
-        return out
-
-    def online(self) -> WindowState:
-        """A per-symbol state holding the last ``window`` rows."""
-        self.require_fitted()
-        return WindowState(self.hyperparameters["window"], self.n_features, self._step_window)
+    def _predict_windows(self, windows: FloatArray) -> FloatArray:
+        flat = torch.from_numpy(windows.reshape(len(windows), -1).astype(np.float32))
+        return self._probs(self._latent(flat))
 
     def _step_window(self, window: FloatArray) -> FloatArray:
         with one_thread():

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from papertape.engine.events import LlmDecision
 from papertape.plugins.llm.budget import estimate_tokens
 from papertape.plugins.llm.cache import CacheEntry, request_key, serves
 from papertape.plugins.llm.calls import (
@@ -24,13 +25,16 @@ from papertape.plugins.llm.calls import (
 from papertape.plugins.llm.schema import ReasonCode
 
 if TYPE_CHECKING:
+    from papertape.engine.snapshot import Snapshot
     from papertape.plugins.llm.budget import BudgetTracker, RateLimiter
     from papertape.plugins.llm.cache import ResponseCache
     from papertape.plugins.llm.chain import ModelLink
+    from papertape.plugins.llm.prompt import Prompt
     from papertape.plugins.llm.providers import LlmRequest
+    from papertape.plugins.llm.schema import TradeDecision
     from papertape.plugins.llm.stats import TraderStats
 
-__all__ = ["Answer", "Answering"]
+__all__ = ["Answer", "Answering", "Consulted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,61 @@ class Answer:
     entry: CacheEntry | None  # None when no call happened (budget, cache miss)
     code: ReasonCode | None  # set when no call happened
     key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Consulted:
+    """The model answer a decision goes with (see :meth:`LlmTrader._consult`)."""
+
+    link: ModelLink
+    prompt: Prompt
+    request: LlmRequest
+    answer: Answer
+    code: ReasonCode
+    detail: str
+    decision: TradeDecision | None
+    notes: tuple[LlmDecision, ...] = ()  # calls that led here (multi-agent roles), journaled first
+
+    def journal_record(
+        self,
+        snap: Snapshot,
+        strategy: str,
+        decision_id: str,
+        action: str,
+        raw_chars: int,
+        memory: tuple[str, ...] = (),
+    ) -> LlmDecision:
+        """The :class:`~engine.events.LlmDecision` of this call, taking ``action``.
+
+        The raw answer is kept up to ``raw_chars`` characters (the whole answer was validated;
+        ``raw_length`` and ``raw_truncated`` say what was cut); latency, tokens and cost are
+        the cache entry's, so a replayed run journals the same values.
+        """
+        entry = self.answer.entry or CacheEntry("")
+        decision = self.decision
+        return LlmDecision(
+            snap.time,
+            strategy,
+            decision_id,
+            snap.symbol,
+            self.link.provider.name,
+            self.link.provider.model,
+            self.request.params(),
+            self.prompt.sha256,
+            self.answer.key,
+            entry.text[:raw_chars],
+            None if decision is None else decision.model_dump(mode="json"),
+            action,
+            self.code.value,
+            self.detail,
+            round(entry.latency_ms, 1),
+            entry.tokens_in,
+            entry.tokens_out,
+            round(entry.cost, 8),
+            len(entry.text),
+            len(entry.text) > raw_chars,
+            memory,
+        )
 
 
 class Answering:

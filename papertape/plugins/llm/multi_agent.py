@@ -33,13 +33,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from papertape.engine.errors import ConfigError
 from papertape.engine.events import LlmDecision
-from papertape.plugins.llm.cache import CacheEntry
 from papertape.plugins.llm.calls import missing_credential
 from papertape.plugins.llm.chain import ModelLink, build_chain, link_specs
-from papertape.plugins.llm.prompt import Prompt, build_prompt
-from papertape.plugins.llm.providers import LlmRequest
+from papertape.plugins.llm.prompt import Prompt
 from papertape.plugins.llm.schema import Action, ReasonCode, TradeDecision
-from papertape.plugins.llm.trader import SCHEMA, Consulted, LlmTrader
+from papertape.plugins.llm.trader import Consulted, LlmTrader
 
 if TYPE_CHECKING:
     from papertape.engine.portfolio import PortfolioView
@@ -163,58 +161,22 @@ class MultiAgentTrader(LlmTrader):
         if notes:
             user += "\n\nThe desk so far:\n" + "\n".join(f"- {n}" for n in notes)
         system = ROLE_PROMPTS[role] + OUTPUT
-        request = LlmRequest(
-            system,
-            user,
-            SCHEMA,
-            "trade_decision",
-            self.p.temperature,
-            self.p.seed,
-            self.p.max_output_tokens,
-        )
+        request = self._sampled(system, user)
         answer = await self._answer(request, link)
         code, detail, decision = self._judge(answer)
         # The memory ids go with the desk's decision (the trader's call) only, so `journal
         # stats` counts a meeting once; every role's prompt shows the same memory.
         prompt = Prompt(system, user, context.data_time, context.memory)
-        entry = answer.entry or CacheEntry("")
-        cap = self.p.journal_raw_chars
-        event = LlmDecision(
-            snap.time,
-            self.id,
-            f"{decision_id}:{role}",
-            snap.symbol,
-            link.provider.name,
-            link.provider.model,
-            request.params(),
-            prompt.sha256,
-            answer.key,
-            entry.text[:cap],  # the whole answer was validated; the journal keeps the cap
-            None if decision is None else decision.model_dump(mode="json"),
-            decision.action.value if decision is not None else Action.HOLD.value,
-            code.value,
-            detail,
-            round(entry.latency_ms, 1),
-            entry.tokens_in,
-            entry.tokens_out,
-            round(entry.cost, 8),
-            len(entry.text),
-            len(entry.text) > cap,
+        got = Consulted(link, prompt, request, answer, code, detail, decision)
+        action = decision.action.value if decision is not None else Action.HOLD.value
+        return got, got.journal_record(
+            snap, self.id, f"{decision_id}:{role}", action, self.p.journal_raw_chars
         )
-        return Consulted(link, prompt, request, answer, code, detail, decision), event
 
     async def _consult(
         self, snap: Snapshot, portfolio: PortfolioView, decision_id: str
     ) -> Consulted:
-        context = build_prompt(
-            snap,
-            portfolio,
-            self._settings,
-            plans=self._plans,
-            opened_by=self.linker.opened_by(),
-            outcomes=self.linker.outcomes,
-            memory=self._recall(snap, portfolio),
-        )
+        context = self._chat_prompt(snap, portfolio, self._recall(snap, portfolio))
         notes: list[str] = []
         events: list[LlmDecision] = []
         script = [*self._analysts()]

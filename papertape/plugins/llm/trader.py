@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,9 +30,9 @@ from papertape.engine.errors import ConfigError
 from papertape.engine.events import LlmDecision
 from papertape.engine.execution.orders import OrderRole, Signal, Target
 from papertape.engine.strategy import Strategy, StrategyContext
-from papertape.plugins.llm.answering import Answer, Answering
+from papertape.plugins.llm.answering import Answer, Answering, Consulted
 from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter
-from papertape.plugins.llm.cache import CacheEntry, ResponseCache
+from papertape.plugins.llm.cache import ResponseCache
 from papertape.plugins.llm.calls import (
     judge,
 )
@@ -82,20 +82,6 @@ CACHE_ENV = "PAPERTAPE_LLM_CACHE"
 # Arena blind tapes start in year 2200 (papertape.arena.blind.BLIND_YEAR): no memory there.
 BLIND_START = 7_258_118_400 * 10**9
 SCHEMA = decision_schema()
-
-
-@dataclass(frozen=True, slots=True)
-class Consulted:
-    """The model answer a decision goes with (see :meth:`LlmTrader._consult`)."""
-
-    link: ModelLink
-    prompt: Prompt
-    request: LlmRequest
-    answer: Answer
-    code: ReasonCode
-    detail: str
-    decision: TradeDecision | None
-    notes: tuple[LlmDecision, ...] = ()  # calls that led here (multi-agent roles), journaled first
 
 
 class LlmTrader(Answering, Strategy):
@@ -323,7 +309,6 @@ class LlmTrader(Answering, Strategy):
         t0 = time.perf_counter()
         try:
             got = await self._consult(snap, portfolio, decision_id)
-            link, prompt, request, answer = got.link, got.prompt, got.request, got.answer
             code, detail, decision = got.code, got.detail, got.decision
             if decision is not None and code is ReasonCode.OK:
                 code, detail = self._confident(decision, detail)
@@ -332,29 +317,9 @@ class LlmTrader(Answering, Strategy):
             if decision is not None and acted:
                 signal = self._signal(decision, snap, portfolio, decision_id)
             action = decision.action.value if acted and decision else Action.HOLD.value
-            entry = answer.entry or CacheEntry("")
-            record = LlmDecision(
-                snap.time,
-                self.id,
-                decision_id,
-                snap.symbol,
-                link.provider.name,
-                link.provider.model,
-                request.params(),
-                prompt.sha256,
-                answer.key,
-                entry.text[: self.p.journal_raw_chars],
-                None if decision is None else decision.model_dump(mode="json"),
-                action,
-                code.value,
-                detail,
-                round(entry.latency_ms, 1),
-                entry.tokens_in,
-                entry.tokens_out,
-                round(entry.cost, 8),
-                len(entry.text),
-                len(entry.text) > self.p.journal_raw_chars,
-                prompt.memory,
+            judged = replace(got, code=code, detail=detail)  # after the confidence check
+            record = judged.journal_record(
+                snap, self.id, decision_id, action, self.p.journal_raw_chars, got.prompt.memory
             )
             self.counters.record(code, action)
             await turn.wait()
@@ -395,25 +360,34 @@ class LlmTrader(Answering, Strategy):
             actions = allowed_actions(portfolio.qty(snap.symbol), self.p.allow_short)
             schema = restrict_actions(SCHEMA, actions)
         else:
-            prompt = build_prompt(
-                snap,
-                portfolio,
-                self._settings,
-                plans=self._plans,
-                opened_by=self.linker.opened_by(),
-                outcomes=self.linker.outcomes,
-                memory=memory,
-            )
-        request = LlmRequest(
-            prompt.system,
-            prompt.user,
+            prompt = self._chat_prompt(snap, portfolio, memory)
+        return prompt, self._sampled(prompt.system, prompt.user, schema)
+
+    def _chat_prompt(
+        self, snap: Snapshot, portfolio: PortfolioView, memory: list[Situation]
+    ) -> Prompt:
+        """The chat prompt of this moment: market context, open plans, outcomes, memory."""
+        return build_prompt(
+            snap,
+            portfolio,
+            self._settings,
+            plans=self._plans,
+            opened_by=self.linker.opened_by(),
+            outcomes=self.linker.outcomes,
+            memory=memory,
+        )
+
+    def _sampled(self, system: str, user: str, schema: Mapping[str, Any] = SCHEMA) -> LlmRequest:
+        """A decision request under this trader's sampling settings and token limit."""
+        return LlmRequest(
+            system,
+            user,
             schema,
             "trade_decision",
             self.p.temperature,
             self.p.seed,
             self.p.max_output_tokens,
         )
-        return prompt, request
 
     def _recall(self, snap: Snapshot, portfolio: PortfolioView) -> list[Situation]:
         """The past situations most like this one whose outcome was known by now."""

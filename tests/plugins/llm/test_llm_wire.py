@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from papertape.engine.errors import ModelError
-from papertape.plugins.llm.providers import AnthropicProvider, OllamaProvider
-from papertape.plugins.llm.providers.base import LlmRequest
+from papertape.plugins.llm.providers import AnthropicProvider, OllamaProvider, OpenAIProvider
+from papertape.plugins.llm.providers.base import LlmRequest, LoopBoundProvider, prefix_price
 from papertape.plugins.llm.schema import ReasonCode, decision_schema, parse_decision
 from tests.plugins.llm.conftest import Reply, WireServer, body, decision_json, ollama_reply
 
@@ -217,3 +217,56 @@ def test_anthropic_timeout_and_missing_key(
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     with pytest.raises(ModelError, match="ANTHROPIC_API_KEY"):
         ask(anthropic(base_url=wire.url))
+
+
+# --------------------------------------------------------------------------------------------
+# Every SDK-backed provider: one client per event loop
+# --------------------------------------------------------------------------------------------
+
+OPENAI_KEY_ENV = "PAPERTAPE_TEST_OPENAI_KEY"
+
+
+def _sdk_providers(wire: WireServer) -> list[LoopBoundProvider[Any]]:
+    wire.on("/api/chat", Reply(200, body("ollama_chat.json")))
+    wire.on("/v1/messages", Reply(200, body("anthropic_tool_use.json")))
+    wire.on("/v1/chat/completions", Reply(200, body("openai_chat.json")))
+    return [
+        OllamaProvider("llama3.2"),
+        anthropic(base_url=wire.url),
+        OpenAIProvider("gpt-4.1-mini", base_url=f"{wire.url}/v1", api_key_env=OPENAI_KEY_ENV),
+    ]
+
+
+def test_each_event_loop_gets_its_own_client_and_aclose_closes_it(
+    wire: WireServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(OPENAI_KEY_ENV, "sk-test-openai")
+
+    async def answer_twice(p: LoopBoundProvider[Any]) -> tuple[object, object]:
+        await p.complete(request())
+        first = p._client_for_loop()
+        await p.complete(request())
+        return first, p._client_for_loop()
+
+    async def close(p: LoopBoundProvider[Any]) -> object:
+        await p.aclose()
+        return p._client
+
+    for p in _sdk_providers(wire):
+        a, a_again = asyncio.run(answer_twice(p))
+        b, _ = asyncio.run(answer_twice(p))  # a new loop: the old pool cannot serve it
+
+        assert a is a_again, p.name
+        assert b is not a, p.name
+        assert asyncio.run(close(p)) is None, p.name
+    assert len(wire.requests("/api/chat")) == 4
+    assert len(wire.requests("/v1/messages")) == 4
+    assert len(wire.requests("/v1/chat/completions")) == 4
+
+
+def test_prices_go_by_the_longest_model_name_prefix() -> None:
+    table = {"gpt-4.1": (2.0, 8.0), "gpt-4.1-mini": (0.4, 1.6)}
+
+    assert prefix_price(table, "gpt-4.1-mini-2025-04-14") == (0.4, 1.6)
+    assert prefix_price(table, "gpt-4.1-2025-04-14") == (2.0, 8.0)
+    assert prefix_price(table, "claude-haiku-4-5") is None

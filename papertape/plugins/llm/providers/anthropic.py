@@ -16,14 +16,19 @@ the provider and never appears in a repr, a log line or the journal.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from papertape.engine.errors import ModelError
-from papertape.plugins.llm.providers.base import Capabilities, LlmRequest, LlmResponse, Provider
+from papertape.plugins.llm.providers.base import (
+    Capabilities,
+    LlmRequest,
+    LlmResponse,
+    LoopBoundProvider,
+    prefix_price,
+)
 
 if TYPE_CHECKING:
     import anthropic
@@ -52,14 +57,10 @@ _FALLBACK_PRICE = (5.0, 25.0)  # unknown model: assume an expensive one, so budg
 
 def price_of(model: str) -> tuple[float, float]:
     """USD per million (input, output) tokens for ``model`` (conservative when unknown)."""
-    best = ""
-    for prefix in ANTHROPIC_PRICES:
-        if model.startswith(prefix) and len(prefix) > len(best):
-            best = prefix
-    return ANTHROPIC_PRICES[best] if best else _FALLBACK_PRICE
+    return prefix_price(ANTHROPIC_PRICES, model) or _FALLBACK_PRICE
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(LoopBoundProvider["anthropic.AsyncAnthropic"]):
     """Messages API calls with one strict, forced tool.
 
     Args:
@@ -97,32 +98,26 @@ class AnthropicProvider(Provider):
             cost_in_per_mtok=cin,
             cost_out_per_mtok=cout,
         )
-        self._client: anthropic.AsyncAnthropic | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def capabilities(self) -> Capabilities:
         """Anthropic's row of the capability table, priced for this model."""
         return self._caps
 
-    def _client_for_loop(self) -> anthropic.AsyncAnthropic:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            try:
-                import anthropic
-            except ImportError as exc:
-                raise ModelError("the anthropic provider needs `pip install anthropic`") from exc
-            key = os.environ.get(KEY_ENV)
-            if not key:
-                raise ModelError(f"{KEY_ENV} is not set; the key is read from the environment only")
-            self._client = anthropic.AsyncAnthropic(
-                api_key=key,
-                base_url=self.base_url or None,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-            )
-            self._loop = loop
-        return self._client
+    def _new_client(self) -> anthropic.AsyncAnthropic:
+        try:
+            import anthropic
+        except ImportError as exc:
+            raise ModelError("the anthropic provider needs `pip install anthropic`") from exc
+        key = os.environ.get(KEY_ENV)
+        if not key:
+            raise ModelError(f"{KEY_ENV} is not set; the key is read from the environment only")
+        return anthropic.AsyncAnthropic(
+            api_key=key,
+            base_url=self.base_url or None,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+        )
 
     async def complete(self, request: LlmRequest) -> LlmResponse:
         """One ``messages.create`` call forcing the strict decision tool."""
@@ -174,12 +169,6 @@ class AnthropicProvider(Provider):
             truncated=stop in ("max_tokens", "model_context_window_exceeded"),
             model=msg.model or self.model,
         )
-
-    async def aclose(self) -> None:
-        """Close the HTTP client."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.close()
 
     def __repr__(self) -> str:
         return f"AnthropicProvider(model={self.model!r}, key=<from {KEY_ENV}, masked>)"

@@ -10,12 +10,20 @@ backend's output goes through the same checks.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-__all__ = ["Capabilities", "LlmRequest", "LlmResponse", "Provider"]
+__all__ = [
+    "Capabilities",
+    "LlmRequest",
+    "LlmResponse",
+    "LoopBoundProvider",
+    "Provider",
+    "prefix_price",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,3 +136,56 @@ class Provider(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.model!r})"
+
+
+def prefix_price(
+    prices: Mapping[str, tuple[float, float]], model: str
+) -> tuple[float, float] | None:
+    """USD per million (input, output) tokens of the longest prefix of ``model`` in ``prices``.
+
+    Model names grow by suffix (``gpt-4.1`` < ``gpt-4.1-mini``), so the longest matching
+    prefix is the most specific price; None when no prefix matches.
+    """
+    best = ""
+    for prefix in prices:
+        if model.startswith(prefix) and len(prefix) > len(best):
+            best = prefix
+    return prices[best] if best else None
+
+
+class _AsyncClient(Protocol):
+    async def close(self) -> None: ...
+
+
+ClientT = TypeVar("ClientT", bound=_AsyncClient)
+
+
+class LoopBoundProvider(Provider, Generic[ClientT]):
+    """A backend reached through an SDK's async HTTP client, one client per event loop.
+
+    httpx pools (under the Anthropic, OpenAI and Ollama SDKs) are bound to the event loop that
+    first used them, so a provider used from another loop (a new ``asyncio.run``) gets a new
+    client; :meth:`aclose` closes the current one.
+    """
+
+    def __init__(self, model: str) -> None:
+        super().__init__(model)
+        self._client: ClientT | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @abstractmethod
+    def _new_client(self) -> ClientT:
+        """Import the SDK and build a client (raises ModelError when it cannot)."""
+
+    def _client_for_loop(self) -> ClientT:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = self._new_client()
+            self._loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the HTTP client of the current loop."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.close()

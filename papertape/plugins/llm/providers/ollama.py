@@ -8,12 +8,16 @@ cost is zero; token counts are ``prompt_eval_count`` and ``eval_count``.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from papertape.engine.errors import ModelError
-from papertape.plugins.llm.providers.base import Capabilities, LlmRequest, LlmResponse, Provider
+from papertape.plugins.llm.providers.base import (
+    Capabilities,
+    LlmRequest,
+    LlmResponse,
+    LoopBoundProvider,
+)
 
 if TYPE_CHECKING:
     import ollama
@@ -29,7 +33,7 @@ OLLAMA_CAPABILITIES = Capabilities(
 )
 
 
-class OllamaProvider(Provider):
+class OllamaProvider(LoopBoundProvider["ollama.AsyncClient"]):
     """Chat completions from an Ollama server.
 
     Args:
@@ -44,25 +48,18 @@ class OllamaProvider(Provider):
         super().__init__(model or DEFAULT_OLLAMA_MODEL)
         self.host = host or os.environ.get("OLLAMA_HOST", "")
         self.timeout = timeout
-        self._client: ollama.AsyncClient | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def capabilities(self) -> Capabilities:
         """Ollama's row of the capability table."""
         return OLLAMA_CAPABILITIES
 
-    def _client_for_loop(self) -> ollama.AsyncClient:
-        # httpx pools are bound to the event loop that first used them: one client per loop.
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            try:
-                import ollama
-            except ImportError as exc:
-                raise ModelError("the ollama provider needs `pip install ollama`") from exc
-            self._client = ollama.AsyncClient(host=self.host or None, timeout=self.timeout)
-            self._loop = loop
-        return self._client
+    def _new_client(self) -> ollama.AsyncClient:
+        try:
+            import ollama
+        except ImportError as exc:
+            raise ModelError("the ollama provider needs `pip install ollama`") from exc
+        return ollama.AsyncClient(host=self.host or None, timeout=self.timeout)
 
     async def complete(self, request: LlmRequest) -> LlmResponse:
         """One non-streaming ``/api/chat`` call with ``format=`` the request's schema."""
@@ -104,12 +101,6 @@ class OllamaProvider(Provider):
             truncated=stop == "length",
             model=resp.model or self.model,
         )
-
-    async def aclose(self) -> None:
-        """Close the HTTP client of the current loop."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.close()  # type: ignore[no-untyped-call]
 
     def __repr__(self) -> str:
         return f"OllamaProvider(model={self.model!r}, host={self.host or 'default'!r})"

@@ -24,7 +24,6 @@ conservatively (and a warning says so), so budgets err on the safe side.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -32,7 +31,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
 from papertape.engine.errors import ModelError
-from papertape.plugins.llm.providers.base import Capabilities, LlmRequest, LlmResponse, Provider
+from papertape.plugins.llm.providers.base import (
+    Capabilities,
+    LlmRequest,
+    LlmResponse,
+    LoopBoundProvider,
+    prefix_price,
+)
 
 if TYPE_CHECKING:
     import openai
@@ -97,11 +102,7 @@ def register_price(prefix: str, usd_in_per_mtok: float, usd_out_per_mtok: float)
 
 def openai_price_of(model: str) -> tuple[float, float] | None:
     """USD per million (input, output) tokens for ``model``, or None when unknown."""
-    best = ""
-    for prefix in OPENAI_PRICES:
-        if model.startswith(prefix) and len(prefix) > len(best):
-            best = prefix
-    return OPENAI_PRICES[best] if best else None
+    return prefix_price(OPENAI_PRICES, model)
 
 
 def _host(base_url: str) -> str:
@@ -113,7 +114,7 @@ def structured_mode_for(base_url: str) -> str:
     return STRUCTURED_OUTPUT.get(_host(base_url), "auto")
 
 
-class OpenAIProvider(Provider):
+class OpenAIProvider(LoopBoundProvider["openai.AsyncOpenAI"]):
     """Chat Completions with ``response_format`` structured output.
 
     Args:
@@ -167,8 +168,6 @@ class OpenAIProvider(Provider):
             cost_in_per_mtok=price_in if price_in >= 0 else cin,
             cost_out_per_mtok=price_out if price_out >= 0 else cout,
         )
-        self._client: openai.AsyncOpenAI | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def capabilities(self) -> Capabilities:
@@ -179,26 +178,22 @@ class OpenAIProvider(Provider):
         """Provider, model and endpoint host (another host may serve other weights)."""
         return {"provider": self.name, "model": self.model, "host": _host(self.base_url)}
 
-    def _client_for_loop(self) -> openai.AsyncOpenAI:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            try:
-                import openai
-            except ImportError as exc:
-                raise ModelError("the openai provider needs `pip install openai`") from exc
-            key = os.environ.get(self.api_key_env) if self.api_key_env else "unused"
-            if not key:
-                raise ModelError(
-                    f"{self.api_key_env} is not set; the key is read from the environment only"
-                )
-            self._client = openai.AsyncOpenAI(
-                api_key=key,
-                base_url=self.base_url or None,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
+    def _new_client(self) -> openai.AsyncOpenAI:
+        try:
+            import openai
+        except ImportError as exc:
+            raise ModelError("the openai provider needs `pip install openai`") from exc
+        key = os.environ.get(self.api_key_env) if self.api_key_env else "unused"
+        if not key:
+            raise ModelError(
+                f"{self.api_key_env} is not set; the key is read from the environment only"
             )
-            self._loop = loop
-        return self._client
+        return openai.AsyncOpenAI(
+            api_key=key,
+            base_url=self.base_url or None,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+        )
 
     def _params(self, request: LlmRequest, mode: str) -> dict[str, Any]:
         system = request.system
@@ -277,12 +272,6 @@ class OpenAIProvider(Provider):
             truncated=finish == "length",
             model=out.model or self.model,
         )
-
-    async def aclose(self) -> None:
-        """Close the HTTP client."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.close()
 
     def __repr__(self) -> str:
         key = f"<from {self.api_key_env}, masked>" if self.api_key_env else "<none>"
