@@ -327,7 +327,7 @@ class LlmTrader(Answering, Strategy):
                 self._publish(note)
             self._publish(record)
             self.records.append(record)
-            self._failures.record(code, detail, link)
+            self._failures.record(code, detail, got.link)
             return signal
         finally:
             turn.finish()
