@@ -15,7 +15,7 @@ from papertape.engine.cli.jsonable import to_json
 if TYPE_CHECKING:
     from papertape.engine.session import SessionResult
 
-__all__ = ["day_text", "iso", "print_table", "result_json"]
+__all__ = ["day_text", "iso", "money_digits", "print_table", "result_json"]
 
 
 def iso(ns: int) -> str:
@@ -97,6 +97,13 @@ def _fmt(x: Any, pct: bool = False, digits: int = 2) -> str:
     return f"{x:,.{digits}f}"
 
 
+def money_digits(initial: float) -> int:
+    """Decimals that show a millionth of ``initial`` (2 for dollar accounts, 5 for 10 BTC)."""
+    if not (math.isfinite(initial) and initial > 0):
+        return 2
+    return min(8, max(2, 6 - math.floor(math.log10(initial))))
+
+
 def print_table(result: SessionResult, console: Console | None = None) -> None:
     """Print the metrics table: one row per metric, one column per strategy."""
     console = console or Console()
@@ -124,8 +131,19 @@ def print_table(result: SessionResult, console: Console | None = None) -> None:
         ("expectancy", "expectancy", False, 2),
         ("exposure", "exposure", True, 1),
     ]
+    money = {"final_equity", "expectancy"}  # in the account's currency: as many digits as it needs
     for label, attr, pct, digits in rows:
-        table.add_row(label, *(_fmt(getattr(m, attr), pct, digits) for m in reports))
+        table.add_row(
+            label,
+            *(
+                _fmt(
+                    getattr(m, attr),
+                    pct,
+                    money_digits(m.initial_equity) if attr in money else digits,
+                )
+                for m in reports
+            ),
+        )
     console.print(table)
     for sid, r in result.strategies.items():
         if "llm_calls" in r.stats:

@@ -284,3 +284,22 @@ def test_a_trades_file_backtests_tick_by_tick_with_metrics(
     assert out["bars"] == 300
     assert s["trades"] > 0
     assert math.isfinite(s["sharpe"]) and s["max_drawdown"] > 0
+
+
+def test_money_in_the_table_keeps_digits_a_small_account_needs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A 10 BTC account printed its expectancy as "-0.00" (two decimals, as for dollars)
+    argv = ["backtest", "--data", "sp500_daily.csv", "--strategy", "sma_cross", "--cash", "10"]
+    argv += ["--journal-dir", str(tmp_path)]
+    assert main([*argv, "--json"]) == 0
+    exact = json.loads(capsys.readouterr().out)["strategies"]["sma_cross"]
+    assert main(argv) == 0
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in capsys.readouterr().out.splitlines()
+        if line.count("│") == 3
+    }
+    assert rows["expectancy"] == f"{exact['expectancy']:,.5f}"
+    assert rows["final equity"] == f"{exact['final_equity']:,.5f}"
+    assert abs(float(rows["expectancy"])) > 0
