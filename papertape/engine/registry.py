@@ -110,13 +110,15 @@ def make_plugin_manager(
     broken: list[tuple[str, str]] = []
     dirs = [Path(d) for d in strategy_dirs]
     cwd_dir = Path.cwd() / "strategies"
-    if cwd_dir.is_dir() and cwd_dir.resolve() != builtin_dir and cwd_dir not in dirs:
+    if cwd_dir.is_dir():
         dirs.insert(0, cwd_dir)
+    seen: set[Path] = set() if builtin_dir is None else {builtin_dir}
     for d in dirs:
         if not d.is_dir():
             raise PluginError(f"strategy folder {d} does not exist")
-        if builtin_dir is not None and d.resolve() == builtin_dir:
+        if d.resolve() in seen:  # the built-ins, ./strategies or a folder named twice: once
             continue
+        seen.add(d.resolve())
         for path in sorted(d.glob("*.py")):
             if path.name.startswith("_"):
                 continue

@@ -67,6 +67,16 @@ def test_duplicate_names_are_an_error(tmp_path: Path) -> None:
         catalog(tmp_path)
 
 
+def test_a_folder_named_twice_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `--strategy-dir strategies` from a folder holding strategies/ (read anyway) failed with
+    # "the strategy name 'breakout' is taken twice: <the same class> and <the same class>"
+    (tmp_path / "strategies").mkdir()
+    (tmp_path / "strategies" / "breakout.py").write_text(DROPIN)
+    monkeypatch.chdir(tmp_path)
+    cat = catalog(Path("strategies"), tmp_path / "strategies", Path("./strategies/"))
+    assert "my_breakout" in cat.strategies
+
+
 def test_misspelt_hook_fails_at_start(tmp_path: Path) -> None:
     (tmp_path / "typo.py").write_text(
         textwrap.dedent("""
