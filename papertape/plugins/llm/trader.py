@@ -31,6 +31,7 @@ from papertape.engine.events import LlmDecision
 from papertape.engine.execution.orders import OrderRole, Signal, Target
 from papertape.engine.strategy import Strategy, StrategyContext
 from papertape.plugins.llm.answering import Answer, Answering
+from papertape.plugins.llm.appetite import persona_tilt
 from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter
 from papertape.plugins.llm.cache import CacheEntry, ResponseCache
 from papertape.plugins.llm.calls import (
@@ -44,7 +45,7 @@ from papertape.plugins.llm.chain import (
     resolve_decode,
     unreachable_chain,
 )
-from papertape.plugins.llm.checks import check_params
+from papertape.plugins.llm.checks import check_params, unread_params
 from papertape.plugins.llm.fewshot import (
     allowed_actions,
     build_completion_prompt,
@@ -376,6 +377,10 @@ class LlmTrader(Answering, Strategy):
             failed.append(f"{link.label} {code.value} ({detail[:80]})")
         if failed:
             detail = f"answered by {link.label} after: {'; '.join(failed)}. {detail}".strip()
+        unread = unread_params(self.p, link.decode)
+        if unread:  # a chain's model that ignores them: never silently
+            detail = f"{detail} ({', '.join(unread)} not read by the {link.decode} decoder)"
+            detail = detail.strip()
         return Consulted(link, prompt, request, answer, code, detail, decision)
 
     def _request(
@@ -406,6 +411,7 @@ class LlmTrader(Answering, Strategy):
             self.p.temperature,
             self.p.seed,
             self.p.max_output_tokens,
+            persona_tilt(self.p.persona) if link.decode == "calibrated" else (),
         )
         return prompt, request
 
