@@ -21,6 +21,7 @@ from papertape.engine.journal.replay.rerun import replay_run
 from papertape.plugins.llm.appetite import APPETITE_FACTOR, persona_tilt, tilted
 from papertape.plugins.llm.cache import ResponseCache, request_key
 from papertape.plugins.llm.calls import flight_key
+from papertape.plugins.llm.checks import unread_params
 from papertape.plugins.llm.fewshot import DECISION_OPENER, completion_header, restrict_actions
 from papertape.plugins.llm.prompt import PromptSettings
 from papertape.plugins.llm.providers import FewShotLocalProvider
@@ -97,6 +98,12 @@ def test_a_custom_system_prompt_is_refused_where_no_model_reads_it() -> None:
     # a chain whose first model reads it keeps it (the few-shot fallback says so when it answers)
     LlmTrader(system_prompt="You love tech stocks.", models=["ollama:llama3.2", "local"])
     LlmTrader(provider="local", decode="chat", system_prompt="You love tech stocks.")
+    chained = LlmTrader(
+        system_prompt="You love tech stocks.", persona="aggressive", models=["ollama:m", "local"]
+    )
+    assert unread_params(chained.p, "chat") == []
+    assert unread_params(chained.p, "calibrated") == ["system_prompt"]  # said in the detail
+    assert unread_params(chained.p, "fewshot") == ["system_prompt", "persona"]
 
 
 @pytest.mark.slow
