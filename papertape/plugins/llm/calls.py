@@ -83,7 +83,8 @@ def judge(
 
 
 # Identical requests in flight at the same time (two traders whose prompts coincide, e.g.
-# personas a base-model decoder does not read) share one model call: the first asks, the
+# two moderate traders of the packaged base model on one tape; personas differ there by their
+# tilt, which is part of the request) share one model call: the first asks, the
 # others wait for its answer. Without this, a run that calls the model could give the two
 # traders different answers while its cached replay serves both the one stored answer, and
 # the replay would not reproduce the run.

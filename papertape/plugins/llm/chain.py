@@ -61,12 +61,15 @@ class ModelLink:
         provider: The backend.
         identity: Its cache identity.
         completion: True when it decides from the few-shot completion prompt.
+        decode: The resolved decoder (``chat``, ``fewshot``, ``calibrated``); the calibrated
+            one reads the persona as a tilt of its action probabilities.
     """
 
     label: str
     provider: Provider
     identity: dict[str, Any]
     completion: bool
+    decode: str = "chat"
 
 
 def resolve_decode(spec: Mapping[str, Any]) -> str:
@@ -144,7 +147,7 @@ def build_chain(
             price_out=float(spec["price_out"]),
         )
         label = f"{provider.name}:{provider.model}"
-        chain.append(ModelLink(label, provider, provider.identity(), decode in DECODERS))
+        chain.append(ModelLink(label, provider, provider.identity(), decode in DECODERS, decode))
     return chain
 
 

@@ -14,14 +14,47 @@ from typing import Any
 from papertape.engine.errors import ConfigError
 from papertape.plugins.llm.cache import CACHE_MODES
 from papertape.plugins.llm.calls import missing_credential
-from papertape.plugins.llm.chain import link_specs
+from papertape.plugins.llm.chain import link_specs, resolve_decode
 from papertape.plugins.llm.prompt import PERSONAS
 from papertape.plugins.llm.providers import DECODERS, PROVIDERS
 
-__all__ = ["DECODE_MODES", "EVENTS", "check_params"]
+__all__ = ["DECODE_MODES", "EVENTS", "check_params", "unread_params"]
 
 EVENTS = ("exit", "regime")
 DECODE_MODES = ("auto", "chat", *DECODERS)
+
+
+def unread_params(p: SimpleNamespace, decode: str) -> list[str]:
+    """The prompt parameters set on ``p`` that a model with decoder ``decode`` does not read.
+
+    The few-shot decoders' document has no system prompt; the calibrated one reads the persona
+    as risk appetite (:mod:`plugins.llm.appetite`), the ``fewshot`` one not at all.
+    """
+    unread = []
+    if str(p.system_prompt).strip() and decode in DECODERS:
+        unread.append("system_prompt")
+    if p.persona != "moderate" and decode == "fewshot":
+        unread.append("persona")
+    return unread
+
+
+def _check_read(p: SimpleNamespace, decoders: Sequence[str]) -> None:
+    """A persona or system prompt that no model of the chain reads is a config error.
+
+    A chain where some model reads it keeps it; a decision answered by one that does not
+    says so in its detail.
+    """
+    for key in ("system_prompt", "persona"):
+        if all(key in unread_params(p, d) for d in decoders):
+            why = (
+                "is not read by the few-shot decoder of the local base model (docs/llm.md 3a): "
+                "use persona = conservative/moderate/aggressive (risk appetite) or "
+                'decode = "chat"'
+                if key == "system_prompt"
+                else 'decode = "fewshot" generates the action itself and cannot weigh it by a '
+                'persona: use decode = "calibrated" (the default) or "chat"'
+            )
+            raise ConfigError(f"params.{key}", getattr(p, key), why)
 
 
 def check_params(p: SimpleNamespace, defaults: Mapping[str, Any], events: Sequence[str]) -> None:
@@ -75,7 +108,8 @@ def check_params(p: SimpleNamespace, defaults: Mapping[str, Any], events: Sequen
         p.models = [m.strip() for m in p.models.split(",") if m.strip()]
     if isinstance(p.memory_from, str):
         p.memory_from = [m.strip() for m in p.memory_from.split(",") if m.strip()]
-    link_specs(vars(p), p.models, defaults)  # raises on a malformed chain
+    specs = link_specs(vars(p), p.models, defaults)  # raises on a malformed chain
+    _check_read(p, [resolve_decode(s) for s in specs])
     bad = [e for e in events if e not in EVENTS]
     if bad:
         raise ConfigError("params.decide_on", p.decide_on, f"events are {', '.join(EVENTS)}")

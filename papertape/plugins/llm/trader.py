@@ -31,6 +31,7 @@ from papertape.engine.events import LlmDecision
 from papertape.engine.execution.orders import OrderRole, Signal, Target
 from papertape.engine.strategy import Strategy, StrategyContext
 from papertape.plugins.llm.answering import Answer, Answering, Consulted
+from papertape.plugins.llm.appetite import persona_tilt
 from papertape.plugins.llm.budget import Budget, BudgetTracker, RateLimiter
 from papertape.plugins.llm.cache import ResponseCache
 from papertape.plugins.llm.calls import (
@@ -44,7 +45,7 @@ from papertape.plugins.llm.chain import (
     resolve_decode,
     unreachable_chain,
 )
-from papertape.plugins.llm.checks import check_params
+from papertape.plugins.llm.checks import check_params, unread_params
 from papertape.plugins.llm.fewshot import (
     allowed_actions,
     build_completion_prompt,
@@ -347,6 +348,10 @@ class LlmTrader(Answering, Strategy):
             failed.append(f"{link.label} {code.value} ({detail[:80]})")
         if failed:
             detail = f"answered by {link.label} after: {'; '.join(failed)}. {detail}".strip()
+        unread = unread_params(self.p, link.decode)
+        if unread:  # a chain's model that ignores them: never silently
+            detail = f"{detail} ({', '.join(unread)} not read by the {link.decode} decoder)"
+            detail = detail.strip()
         return Consulted(link, prompt, request, answer, code, detail, decision)
 
     def _request(
@@ -361,7 +366,8 @@ class LlmTrader(Answering, Strategy):
             schema = restrict_actions(SCHEMA, actions)
         else:
             prompt = self._chat_prompt(snap, portfolio, memory)
-        return prompt, self._sampled(prompt.system, prompt.user, schema)
+        tilt = persona_tilt(self.p.persona) if link.decode == "calibrated" else ()
+        return prompt, self._sampled(prompt.system, prompt.user, schema, tilt)
 
     def _chat_prompt(
         self, snap: Snapshot, portfolio: PortfolioView, memory: list[Situation]
@@ -377,8 +383,17 @@ class LlmTrader(Answering, Strategy):
             memory=memory,
         )
 
-    def _sampled(self, system: str, user: str, schema: Mapping[str, Any] = SCHEMA) -> LlmRequest:
-        """A decision request under this trader's sampling settings and token limit."""
+    def _sampled(
+        self,
+        system: str,
+        user: str,
+        schema: Mapping[str, Any] = SCHEMA,
+        tilt: tuple[tuple[str, float], ...] = (),
+    ) -> LlmRequest:
+        """A decision request under this trader's sampling settings and token limit.
+
+        ``tilt``: the persona's weights on the calibrated decoder's actions (appetite.py).
+        """
         return LlmRequest(
             system,
             user,
@@ -387,6 +402,7 @@ class LlmTrader(Answering, Strategy):
             self.p.temperature,
             self.p.seed,
             self.p.max_output_tokens,
+            tilt,
         )
 
     def _recall(self, snap: Snapshot, portfolio: PortfolioView) -> list[Situation]:

@@ -65,6 +65,9 @@ class LlmRequest:
         temperature: Sampling temperature (0 = greedy).
         seed: Sampling seed where the backend honours one.
         max_tokens: Maximum output tokens.
+        tilt: Weights of the actions before the calibrated decoder chooses (the persona's
+            risk appetite, :mod:`plugins.llm.appetite`); ``()`` = none. Other decoders and
+            backends never receive one.
     """
 
     system: str
@@ -74,10 +77,22 @@ class LlmRequest:
     temperature: float = 0.0
     seed: int = 0
     max_tokens: int = 256
+    tilt: tuple[tuple[str, float], ...] = ()
 
     def params(self) -> dict[str, Any]:
-        """The sampling parameters (part of the cache key and the journal)."""
-        return {"temperature": self.temperature, "seed": self.seed, "max_tokens": self.max_tokens}
+        """The sampling parameters (part of the cache key and the journal).
+
+        A tilt is listed only when there is one, so an untilted request keeps the key it
+        always had.
+        """
+        out: dict[str, Any] = {
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "max_tokens": self.max_tokens,
+        }
+        if self.tilt:
+            out["tilt"] = dict(self.tilt)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,12 +34,14 @@ import hashlib
 import json
 import random
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
 from papertape.engine.errors import ModelError
+from papertape.plugins.llm.appetite import tilted
 from papertape.plugins.llm.fewshot import CONTEXT, DECISION_OPENER, reference_contexts
 from papertape.plugins.llm.grammar import decision_continuation
 from papertape.plugins.llm.providers.base import LlmRequest, LlmResponse
@@ -52,6 +54,12 @@ DECODERS = ("fewshot", "calibrated")
 ALL_ACTIONS = ("BUY", "SELL", "HOLD", "CLOSE")
 _PRIORS: dict[tuple[int, str, str], dict[str, float]] = {}
 _PRIORS_LOCK = threading.Lock()
+# Scores and completions of this process, under the model's lock: the same market asked by
+# several personas is scored and written once (an answer depends on its request only, so a
+# remembered one is the one the model would give again).
+_MEMO_SIZE = 256
+_SCORES: OrderedDict[tuple[int, str, tuple[str, ...]], dict[str, float]] = OrderedDict()
+_COMPLETIONS: OrderedDict[tuple[int, str, str, float, int, int], Any] = OrderedDict()
 
 
 def calibrate(probs: dict[str, float], prior: dict[str, float]) -> dict[str, float]:
@@ -122,6 +130,46 @@ def _prior(llm: Any, header: str, position: str) -> dict[str, float]:
     return prior
 
 
+def _remember(memo: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    memo[key] = value
+    memo.move_to_end(key)
+    while len(memo) > _MEMO_SIZE:
+        memo.popitem(last=False)
+
+
+def _scored(llm: Any, request: LlmRequest) -> tuple[dict[str, float], bool]:
+    """Calibrated probabilities of the allowed actions, and whether they were remembered.
+
+    Called under the model's lock. Remembered: personas asking about the same market share the
+    model's scores (the tilt comes after), so the second costs no model time. A fresh score
+    leaves the model in the state the generation continues from.
+    """
+    actions = [str(a) for a in request.schema["properties"]["action"]["enum"]]
+    text = request.system + request.prompt
+    key = (id(llm), text, tuple(actions))
+    hit = _SCORES.get(key)
+    if hit is not None:
+        return dict(hit), True
+    # the prior first: the generation continues from the state the scoring of this prompt leaves
+    prior = _prior(llm, request.system, _position_of(request.prompt))
+    probs = _next_token_probs(llm, text, actions, request.system)
+    calibrated = calibrate(probs, {a: prior[a] for a in actions})
+    _remember(_SCORES, key, calibrated)
+    return dict(calibrated), False
+
+
+def _complete(llm: Any, text: str, gbnf: str, request: LlmRequest) -> Any:
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    return llm.create_completion(
+        text,
+        grammar=LlamaGrammar.from_string(gbnf, verbose=False),
+        temperature=request.temperature,
+        seed=request.seed,
+        max_tokens=request.max_tokens,
+    )
+
+
 class FewShotLocalProvider(LocalProvider):
     """The local provider with a few-shot completion decoder (``fewshot`` or ``calibrated``).
 
@@ -162,6 +210,13 @@ class FewShotLocalProvider(LocalProvider):
         rng = random.Random(f"{request.seed}:{salt}")
         return rng.choices(list(probs), weights=weights)[0]
 
+    def action_probs(self, request: LlmRequest) -> dict[str, float]:
+        """The calibrated probabilities of the request's allowed actions, before any tilt."""
+        llm, lock = load_llama(model_path(self.model), self.n_ctx, self.n_threads)
+        with lock:
+            probs, _ = _scored(llm, request)
+        return probs
+
     def _decide(self, request: LlmRequest) -> LlmResponse:
         actions = [str(a) for a in request.schema["properties"]["action"]["enum"]]
         llm, lock = load_llama(model_path(self.model), self.n_ctx, self.n_threads)
@@ -169,33 +224,31 @@ class FewShotLocalProvider(LocalProvider):
         confidence: float | None = None
         with lock:
             try:
+                remembered = False
                 if self.decode == "calibrated":
-                    # the prior first: the generation below continues from the state the
-                    # scoring of this prompt leaves
-                    prior = _prior(llm, request.system, _position_of(request.prompt))
-                    probs = _next_token_probs(llm, text, actions, request.system)
-                    calibrated = calibrate(probs, {a: prior[a] for a in actions})
-                    choice = self._choose(calibrated, request)
-                    confidence = round(calibrated[choice], 4)
+                    probs, remembered = _scored(llm, request)
+                    # the persona's risk appetite weighs the actions; the confidence stays
+                    # the model's calibrated belief in the action taken
+                    choice = self._choose(tilted(probs, request.tilt), request)
+                    confidence = round(probs[choice], 4)
                     actions = [choice]
                 else:
                     tokens = list(llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
                     restore_anchor(llm, anchor_tokens(llm, request.system, tokens))
-                from llama_cpp.llama_grammar import LlamaGrammar
-
                 gbnf = decision_continuation(
                     request.schema,
                     actions,
                     with_confidence=confidence is None,
                     max_reasoning=self.max_reasoning,
                 )
-                out = llm.create_completion(
-                    text,
-                    grammar=LlamaGrammar.from_string(gbnf, verbose=False),
-                    temperature=request.temperature,
-                    seed=request.seed,
-                    max_tokens=request.max_tokens,
-                )
+                memo = (id(llm), text, gbnf, request.temperature, request.seed, request.max_tokens)
+                out = _COMPLETIONS.get(memo) if confidence is not None else None
+                if out is None:
+                    if remembered:  # the generation continues from the scoring's state
+                        _next_token_probs(llm, text, [actions[0]], request.system)
+                    out = _complete(llm, text, gbnf, request)
+                    if confidence is not None:
+                        _remember(_COMPLETIONS, memo, out)
             except ModelError:
                 raise
             except Exception as exc:  # context overflow, decode failure, grammar error
