@@ -59,6 +59,7 @@ class SmaCross(Strategy):
         self._above: dict[str, bool | None] = dict.fromkeys(ctx.symbols)
         self._targets = TargetMemory(ctx)  # entry = "trend": forgets the warm-up's stance
         self._below = Target.SHORT if self.p.allow_short else Target.FLAT
+        self._trend = self.p.entry == "trend"  # read once: on_bar runs on every bar
 
     def on_bar(self, snap: Snapshot, portfolio: PortfolioView) -> Signal | None:
         """Update both averages with the close; signal on a change of side."""
@@ -68,7 +69,7 @@ class SmaCross(Strategy):
         if slow != slow:  # NaN while the slow window fills
             return None
         above = fast > slow
-        if self.p.entry == "trend":
+        if self._trend:
             target = Target.LONG if above else self._below
             reason = "fast SMA above slow" if above else "fast SMA below slow"
             return self._targets.change(sym, target, reason, at=snap.time)
