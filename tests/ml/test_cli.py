@@ -89,6 +89,21 @@ def test_train_from_a_config_file(
     assert meta["hyperparameters"]["volatile_pct"] == 80.0
 
 
+def test_the_config_may_be_given_as_other_commands_take_it(
+    short_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `papertape train regime configs/train-hmm.toml` (as `run`, `arena`, `sweep` take theirs)
+    # was "unrecognized arguments: configs/train-hmm.toml"
+    cfg = tmp_path / "train.toml"
+    cfg.write_text(
+        f'[train]\nmodel = "heuristic"\ndata = "{short_csv}"\nout = "{tmp_path / "m"}"\n'
+    )
+    assert main(["train", "regime", str(cfg), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["kind"] == "heuristic"
+    assert main(["train", "regime", str(cfg), "--config", str(tmp_path / "other.toml")]) == 2
+    assert "give the config once" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "args",
     [

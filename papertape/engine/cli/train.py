@@ -32,7 +32,7 @@ the same data and options give the same model. Each run writes DIR/vN/ with meta
 
   papertape train regime --model hmm --data sp500_daily.csv --train-end 2014-12-31 \
       --out models/hmm-spx
-  papertape train regime --config configs/train-transformer.toml --json
+  papertape train regime configs/train-transformer.toml --json
   papertape train regime --model vae --data my.csv --param epochs=100 --param latent_dim=3
 """
 
@@ -57,6 +57,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="train a regime detector",
         description=TRAIN_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "config_file", nargs="?", metavar="CONFIG", help="training config (same as --config)"
     )
     p.add_argument("--config", metavar="TOML", help="training config (configs/train-*.toml)")
     p.add_argument(
@@ -148,7 +151,12 @@ def _train(args: argparse.Namespace) -> int:
     from papertape.ml.regime.model import train_regime_model
     from papertape.ml.regime.train_config import load_train_config, parse_train_config
 
-    cfg = load_train_config(args.config) if args.config else parse_train_config({}, Path.cwd())
+    if args.config_file and args.config and args.config_file != args.config:
+        raise ConfigError(
+            "config", [args.config_file, args.config], "give the config once (CONFIG or --config)"
+        )
+    path = args.config or args.config_file
+    cfg = load_train_config(path) if path else parse_train_config({}, Path.cwd())
     t = cfg.train
     kind = args.model or t.model
     data = args.data or t.data
