@@ -245,15 +245,7 @@ def compute_metrics(
         DataError: If the curve, its timestamps or the mask are malformed.
         ConfigError: If ``periods_per_year`` or ``risk_free`` is out of range.
     """
-    eq, ts = _validated_curve(equity, times)
-    if exposure_mask is not None and np.shape(exposure_mask) != eq.shape:
-        raise DataError(f"exposure_mask has shape {np.shape(exposure_mask)}, the curve {eq.shape}")
-    distinct = np.diff(ts) > 0
-    if not bool(distinct.all()):  # ticks sharing a time: keep the last point of each
-        keep = np.append(distinct, True)
-        eq, ts = eq[keep], ts[keep]
-        if exposure_mask is not None:
-            exposure_mask = np.asarray(exposure_mask)[keep]
+    eq, ts, held = _validated_curve(equity, times, exposure_mask)
     if periods_per_year is None:
         ppy = periods_per_year_from_times(ts)
     elif math.isfinite(periods_per_year) and periods_per_year > 0:
@@ -285,7 +277,7 @@ def compute_metrics(
         expectancy=expectancy,
         avg_win=avg_win,
         avg_loss=avg_loss,
-        exposure=_exposure(ts, exposure_mask, trades),
+        exposure=_exposure(ts, held, trades),
         trades=len(trades),
         bars=int(eq.size),
         periods_per_year=ppy,
@@ -293,8 +285,9 @@ def compute_metrics(
 
 
 def _validated_curve(
-    equity: NDArray[np.float64], times: NDArray[np.int64]
-) -> tuple[_FloatArray, NDArray[np.int64]]:
+    equity: NDArray[np.float64], times: NDArray[np.int64], mask: NDArray[np.bool_] | None
+) -> tuple[_FloatArray, NDArray[np.int64], NDArray[np.bool_] | None]:
+    """The checked curve, times and exposure mask, one point per time (the last of each)."""
     try:
         eq = np.asarray(equity, dtype=np.float64)
         ts = np.asarray(times, dtype=np.int64)
@@ -310,9 +303,17 @@ def _validated_curve(
         raise DataError("equity contains NaN or infinite values")
     if eq[0] <= 0:
         raise DataError(f"initial equity must be positive, got {float(eq[0])}")
-    if bool((np.diff(ts) < 0).any()):
+    held = None if mask is None else np.asarray(mask) != 0
+    if held is not None and held.shape != eq.shape:
+        raise DataError(f"exposure_mask has shape {held.shape}, the curve {eq.shape}")
+    step = np.diff(ts)
+    if bool((step < 0).any()):
         raise DataError("times must never decrease")
-    return eq, ts
+    if bool((step == 0).any()):  # ticks sharing a time: keep the last point of each
+        keep = np.append(step > 0, True)
+        eq, ts = eq[keep], ts[keep]
+        held = None if held is None else held[keep]
+    return eq, ts, held
 
 
 def _ratio(num: float, den: float) -> float:
@@ -389,11 +390,8 @@ def _exposure(
     ts: NDArray[np.int64], mask: NDArray[np.bool_] | None, trades: Sequence[ClosedTrade]
 ) -> float:
     """Fraction of bars with a position, from the mask or else from the trades' holding spans."""
-    if mask is not None:
-        held = np.asarray(mask) != 0
-        if held.shape != ts.shape:
-            raise DataError(f"exposure_mask has shape {held.shape}, the curve {ts.shape}")
-        return float(np.count_nonzero(held)) / ts.size
+    if mask is not None:  # checked and aligned with ts by _validated_curve
+        return float(np.count_nonzero(mask)) / ts.size
     if not trades:
         return 0.0
     entries = np.fromiter((t.entry_time for t in trades), dtype=np.int64, count=len(trades))
