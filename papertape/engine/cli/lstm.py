@@ -72,7 +72,7 @@ def register_evaluate_lstm(esub: argparse._SubParsersAction[argparse.ArgumentPar
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from papertape.engine.cli.rl import _years
+    from papertape.engine.cli.options import year_list
     from papertape.engine.config import resolve_data_path
     from papertape.engine.feeds.loader import load_bars
     from papertape.ml.lstm.evaluation import evaluate_lstm
@@ -80,7 +80,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     path = resolve_data_path(args.data, Path.cwd())
     series = load_bars(path, symbol=args.symbol)
     settings = model_settings(args)
-    years = _years(args.test_years)
+    years = year_list(args.test_years)
     console = Console(stderr=True)
     with console.status("walk-forward: training and trading each year") as status:
 

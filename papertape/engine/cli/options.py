@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_dsn_options", "add_strategy_dir_option", "key_value", "resolve_dsn"]
+__all__ = [
+    "add_dsn_options",
+    "add_strategy_dir_option",
+    "key_value",
+    "resolve_dsn",
+    "year_list",
+]
 
 
 def key_value(text: str) -> tuple[str, str]:
@@ -42,3 +48,20 @@ def add_strategy_dir_option(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="extra folder of drop-in strategy files (repeatable)",
     )
+
+
+def year_list(text: str) -> list[int]:
+    """``--test-years``: ``2016-2019`` (inclusive) or ``2016,2018``.
+
+    Raises:
+        ConfigError: Neither form.
+    """
+    from papertape.engine.errors import ConfigError
+
+    try:
+        if "-" in text:
+            a, b = (int(x) for x in text.split("-", 1))
+            return list(range(a, b + 1))
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError("--test-years", text, "give 2016-2019 or 2016,2018") from None

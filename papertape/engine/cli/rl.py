@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from papertape.engine.cli.lstm import add_model_args, model_settings, register_evaluate_lstm
-from papertape.engine.cli.options import key_value
+from papertape.engine.cli.options import key_value, year_list
 from papertape.engine.cli.train import training_progress
 
 __all__ = ["register_evaluate", "register_train"]
@@ -177,18 +177,6 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _years(text: str) -> list[int]:
-    from papertape.engine.errors import ConfigError
-
-    try:
-        if "-" in text:
-            a, b = (int(x) for x in text.split("-", 1))
-            return list(range(a, b + 1))
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise ConfigError("--test-years", text, "give 2016-2019 or 2016,2018") from None
-
-
 def _evaluate(args: argparse.Namespace) -> int:
     from papertape.ml.rl.evaluation import compare_sizers
 
@@ -198,7 +186,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         result = compare_sizers(
             setup.series,
             setup,
-            _years(args.test_years),
+            year_list(args.test_years),
             seeds,
             ppo,
             reward,
@@ -239,7 +227,7 @@ def _train_lstm(args: argparse.Namespace) -> int:
 
     series = load_bars(resolve_data_path(args.data, Path.cwd()), symbol=args.symbol)
     settings = model_settings(args)
-    years = _years(args.test_years)
+    years = year_list(args.test_years)
     oos = walk_forward(series, years, **settings)
     end = date_ns(args.train_end) + DAY_NS if args.train_end else None
     model = train_direction(series, end, **settings)
