@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+from papertape.engine.cli.report import figure
 
 __all__ = ["interval", "num", "pct"]
 
 
 def pct(x: Any, digits: int) -> str:
     """A fraction as a percentage; "—" for a missing figure."""
-    return "—" if x is None else f"{x * 100:.{digits}f}%"
+    return figure(x, digits, pct=True)
 
 
 def num(x: Any, digits: int = 2) -> str:
-    """A number with thousands separators; "—" when missing, "∞" when infinite."""
-    if x is None:
-        return "—"
-    if isinstance(x, float) and math.isinf(x):
-        return "∞"
-    return f"{x:,.{digits}f}"
+    """A number with thousands separators; "—" when missing, "±∞" when infinite."""
+    return figure(x, digits)
 
 
 def interval(test: dict[str, Any] | None, as_pct: bool = False) -> str:

@@ -15,7 +15,7 @@ from papertape.engine.cli.jsonable import to_json
 if TYPE_CHECKING:
     from papertape.engine.session import SessionResult
 
-__all__ = ["day_text", "iso", "money_digits", "print_table", "result_json"]
+__all__ = ["day_text", "figure", "iso", "money_digits", "print_table", "result_json"]
 
 
 def iso(ns: int) -> str:
@@ -87,7 +87,8 @@ def dumps(obj: Any) -> str:
     return json.dumps(to_json(obj), indent=2, allow_nan=False)
 
 
-def _fmt(x: Any, pct: bool = False, digits: int = 2) -> str:
+def figure(x: Any, digits: int = 2, pct: bool = False) -> str:
+    """A metric as text: thousands separators, "—" when missing or NaN, "±∞" when infinite."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "—" if x is None or math.isnan(x) else ("∞" if x > 0 else "-∞")
     if pct:
@@ -136,10 +137,10 @@ def print_table(result: SessionResult, console: Console | None = None) -> None:
         table.add_row(
             label,
             *(
-                _fmt(
+                figure(
                     getattr(m, attr),
-                    pct,
                     money_digits(m.initial_equity) if attr in money else digits,
+                    pct,
                 )
                 for m in reports
             ),
